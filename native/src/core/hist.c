@@ -1,0 +1,251 @@
+/*
+ * hist.c - HDR-style log-linear latency histogram, 3 significant digits.
+ *
+ * 2048 sub-buckets (half 1024). For a value v: bucket b = max(0,
+ * floor(log2(v | 2047)) - 10), sub = v >> b, index = b * 1024 + sub. Bucket 0
+ * is linear over 0..2047; every later bucket holds sub in 1024..2047, so the
+ * indices are contiguous. Values up to 2^40 - 1 ns; larger ones are clamped
+ * and counted. One histogram per lcore, no locking.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "simkit.h"
+
+#define SUB_BUCKET_BITS 11 /* log2(SK_HIST_SUB_BUCKET_COUNT) */
+#define HALF_BITS 10
+#define VALUE_MAX ((1ULL << SK_HIST_MAX_VALUE_LOG2) - 1)
+
+struct sk_hist {
+    uint64_t count;
+    uint64_t min;
+    uint64_t max;
+    uint64_t sum;
+    uint64_t clamped;
+    uint64_t counts[SK_HIST_INDEX_COUNT];
+};
+
+static inline unsigned floor_log2(uint64_t v)
+{
+    return 63u - (unsigned)__builtin_clzll(v); /* v != 0 */
+}
+
+uint32_t sk_hist_index_of(uint64_t v)
+{
+    unsigned b;
+
+    if (v > VALUE_MAX)
+        v = VALUE_MAX;
+    b = floor_log2(v | (SK_HIST_SUB_BUCKET_COUNT - 1)) - HALF_BITS;
+    return (uint32_t)(b * SK_HIST_SUB_BUCKET_HALF + (v >> b));
+}
+
+/* Split an index back into (bucket, sub). */
+static void index_split(uint32_t index, unsigned *b, uint64_t *sub)
+{
+    if (index < SK_HIST_SUB_BUCKET_COUNT) {
+        *b = 0;
+        *sub = index;
+        return;
+    }
+    *b = (index >> HALF_BITS) - 1;
+    *sub = (index & (SK_HIST_SUB_BUCKET_HALF - 1)) + SK_HIST_SUB_BUCKET_HALF;
+}
+
+uint64_t sk_hist_lowest_equivalent(uint32_t index)
+{
+    unsigned b;
+    uint64_t sub;
+
+    if (index >= SK_HIST_INDEX_COUNT)
+        index = SK_HIST_INDEX_COUNT - 1;
+    index_split(index, &b, &sub);
+    return sub << b;
+}
+
+uint64_t sk_hist_highest_equivalent(uint32_t index)
+{
+    unsigned b;
+    uint64_t sub;
+
+    if (index >= SK_HIST_INDEX_COUNT)
+        index = SK_HIST_INDEX_COUNT - 1;
+    index_split(index, &b, &sub);
+    return ((sub + 1) << b) - 1;
+}
+
+struct sk_hist *sk_hist_new(void)
+{
+    struct sk_hist *h = calloc(1, sizeof(*h));
+
+    if (h != NULL)
+        h->min = UINT64_MAX;
+    return h;
+}
+
+void sk_hist_free(struct sk_hist *h)
+{
+    free(h);
+}
+
+void sk_hist_reset(struct sk_hist *h)
+{
+    if (h == NULL)
+        return;
+    memset(h, 0, sizeof(*h));
+    h->min = UINT64_MAX;
+}
+
+static inline void sum_add(struct sk_hist *h, uint64_t v)
+{
+    h->sum = (h->sum + v < h->sum) ? UINT64_MAX : h->sum + v; /* saturate */
+}
+
+void sk_hist_record(struct sk_hist *h, uint64_t v)
+{
+    if (v > VALUE_MAX) {
+        v = VALUE_MAX;
+        h->clamped++;
+    }
+    h->counts[sk_hist_index_of(v)]++;
+    h->count++;
+    sum_add(h, v);
+    if (v < h->min)
+        h->min = v;
+    if (v > h->max)
+        h->max = v;
+}
+
+int sk_hist_merge(struct sk_hist *dst, const struct sk_hist *src)
+{
+    uint32_t i;
+
+    if (dst == NULL || src == NULL)
+        return -EINVAL;
+    if (src->count == 0)
+        return 0;
+    for (i = 0; i < SK_HIST_INDEX_COUNT; i++)
+        dst->counts[i] += src->counts[i];
+    dst->count += src->count;
+    dst->clamped += src->clamped;
+    sum_add(dst, src->sum);
+    if (src->min < dst->min)
+        dst->min = src->min;
+    if (src->max > dst->max)
+        dst->max = src->max;
+    return 0;
+}
+
+int sk_hist_add_bucket(struct sk_hist *h, uint32_t index, uint64_t count)
+{
+    uint64_t lo, hi;
+
+    if (h == NULL || index >= SK_HIST_INDEX_COUNT)
+        return -EINVAL;
+    if (count == 0)
+        return 0;
+    lo = sk_hist_lowest_equivalent(index);
+    hi = sk_hist_highest_equivalent(index);
+    h->counts[index] += count;
+    h->count += count;
+    sum_add(h, lo * count); /* approximate until sk_hist_set_stats() */
+    if (lo < h->min)
+        h->min = lo;
+    if (hi > h->max)
+        h->max = hi;
+    return 0;
+}
+
+void sk_hist_set_stats(struct sk_hist *h, uint64_t min, uint64_t max,
+                       uint64_t sum, uint64_t clamped)
+{
+    if (h == NULL)
+        return;
+    h->min = min;
+    h->max = max;
+    h->sum = sum;
+    h->clamped = clamped;
+}
+
+uint64_t sk_hist_count(const struct sk_hist *h)
+{
+    return h->count;
+}
+
+uint64_t sk_hist_min(const struct sk_hist *h)
+{
+    return h->count ? h->min : 0;
+}
+
+uint64_t sk_hist_max(const struct sk_hist *h)
+{
+    return h->max;
+}
+
+uint64_t sk_hist_sum(const struct sk_hist *h)
+{
+    return h->sum;
+}
+
+uint64_t sk_hist_clamped(const struct sk_hist *h)
+{
+    return h->clamped;
+}
+
+double sk_hist_mean(const struct sk_hist *h)
+{
+    return h->count ? (double)h->sum / (double)h->count : 0.0;
+}
+
+uint64_t sk_hist_percentile(const struct sk_hist *h, double q)
+{
+    uint64_t rank, cum = 0, v;
+    double x;
+    uint32_t i;
+
+    if (h == NULL || h->count == 0)
+        return 0;
+    if (!(q > 0.0)) /* also NaN */
+        q = 0.0;
+    if (q > 100.0)
+        q = 100.0;
+    /* q * count / 100 keeps e.g. 99.9 * 1000 exact; the relative nudge
+     * absorbs the last-bit error of decimal quantiles. */
+    x = q * (double)h->count / 100.0;
+    x = ceil(x - x * 1e-12);
+    rank = x < 1.0 ? 1 : (uint64_t)x;
+    if (rank > h->count)
+        rank = h->count;
+    for (i = 0; i < SK_HIST_INDEX_COUNT; i++) {
+        cum += h->counts[i];
+        if (cum >= rank)
+            break;
+    }
+    if (i == SK_HIST_INDEX_COUNT)
+        i = SK_HIST_INDEX_COUNT - 1;
+    v = sk_hist_highest_equivalent(i);
+    if (v > h->max)
+        v = h->max;
+    if (v < h->min)
+        v = h->min;
+    return v;
+}
+
+int32_t sk_hist_next_bucket(const struct sk_hist *h, int32_t start,
+                            uint64_t *count)
+{
+    int32_t i;
+
+    if (h == NULL)
+        return -1;
+    for (i = start < 0 ? 0 : start; i < SK_HIST_INDEX_COUNT; i++) {
+        if (h->counts[i] != 0) {
+            if (count != NULL)
+                *count = h->counts[i];
+            return i;
+        }
+    }
+    return -1;
+}

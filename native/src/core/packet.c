@@ -1,0 +1,239 @@
+/*
+ * packet.c - the seed frame: build a template, rewrite its message per
+ * packet, and parse whatever arrives without ever reading out of bounds.
+ *
+ * Frame: Eth(14) / IPv4(20, DF, TTL 64, UDP) / UDP(8) / MarketDataMsg(24,
+ * little-endian, packed) / simkit trailer (u64 LE sequence) = 74 bytes.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "simkit.h"
+#include "compiler.h"
+
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_VLAN 0x8100
+#define ETHERTYPE_QINQ 0x88a8
+#define IP_PROTO_UDP 17
+#define IP_FLAG_DF 0x4000
+#define IP_FLAG_MF 0x2000
+#define IP_FRAG_OFFSET_MASK 0x1fff
+#define IP_VERSION_4 4
+#define IP_IHL_MIN 5
+
+/* Offsets inside the untagged template. */
+#define OFF_ETHERTYPE 12
+#define OFF_IP SK_ETH_HDR_LEN
+#define OFF_UDP (OFF_IP + SK_IPV4_HDR_LEN)
+#define OFF_UDP_CSUM (OFF_UDP + 6)
+
+static const char *const reason_names[SK_MALFORMED_REASON_COUNT + 1] = {
+    [SK_PARSE_OK] = "ok",
+    [SK_MALFORMED_RUNT] = "runt",
+    [SK_MALFORMED_ETHERTYPE] = "ethertype",
+    [SK_MALFORMED_IP_TRUNCATED] = "ip_truncated",
+    [SK_MALFORMED_IP_VERSION] = "ip_version",
+    [SK_MALFORMED_IP_IHL] = "ip_ihl",
+    [SK_MALFORMED_IP_CHECKSUM] = "ip_checksum",
+    [SK_MALFORMED_IP_TOTAL_LENGTH] = "ip_total_length",
+    [SK_MALFORMED_IP_FRAGMENT] = "ip_fragment",
+    [SK_MALFORMED_IP_PROTOCOL] = "ip_protocol",
+    [SK_MALFORMED_UDP_LENGTH] = "udp_length",
+    [SK_MALFORMED_PAYLOAD_SHORT] = "payload_short",
+    [SK_MALFORMED_UDP_CHECKSUM] = "udp_checksum",
+};
+
+const char *sk_malformed_reason_name(int reason)
+{
+    if (reason < 0 || reason > SK_MALFORMED_REASON_COUNT)
+        return NULL;
+    return reason_names[reason];
+}
+
+int sk_malformed_reason_count(void)
+{
+    return SK_MALFORMED_REASON_COUNT;
+}
+
+/* One's-complement sum of 16-bit big-endian words (odd tail padded). */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < len; i += 2)
+        sum += sk_be16(p + i);
+    if (len & 1)
+        sum += (uint32_t)p[len - 1] << 8;
+    return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
+/* UDP checksum over the pseudo-header and udp_len bytes at udp. */
+static uint16_t udp_checksum(const uint8_t *ip, const uint8_t *udp,
+                             uint16_t udp_len)
+{
+    uint32_t sum = 0;
+    uint16_t c;
+
+    sum = csum_add(sum, ip + 12, 8); /* src + dst address */
+    sum += IP_PROTO_UDP;
+    sum += udp_len;
+    sum = csum_add(sum, udp, udp_len);
+    c = (uint16_t)~csum_fold(sum);
+    return c == 0 ? 0xffff : c; /* 0 means "no checksum" on the wire */
+}
+
+void sk_seed_fields_default(struct sk_seed_fields *f)
+{
+    static const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
+    static const uint8_t dst_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
+
+    if (f == NULL)
+        return;
+    memset(f, 0, sizeof(*f));
+    memcpy(f->src_mac, src_mac, sizeof(src_mac));
+    memcpy(f->dst_mac, dst_mac, sizeof(dst_mac));
+    f->src_ip = SK_DEFAULT_SRC_IP;
+    f->dst_ip = SK_DEFAULT_DST_IP;
+    f->src_port = SK_DEFAULT_SRC_PORT;
+    f->dst_port = SK_DEFAULT_DST_PORT;
+    f->ttl = SK_DEFAULT_TTL;
+}
+
+int sk_seed_build(const struct sk_seed_fields *f, uint8_t *buf, size_t cap)
+{
+    uint8_t *ip = buf + OFF_IP;
+    uint8_t *udp = buf + OFF_UDP;
+    struct sk_md_msg m;
+
+    if (f == NULL || buf == NULL)
+        return -EINVAL;
+    if (cap < SK_SEED_FRAME_LEN)
+        return -ENOSPC;
+
+    memset(buf, 0, SK_SEED_FRAME_LEN);
+    memcpy(buf, f->dst_mac, 6);
+    memcpy(buf + 6, f->src_mac, 6);
+    sk_put_be16(buf + OFF_ETHERTYPE, ETHERTYPE_IPV4);
+
+    ip[0] = (IP_VERSION_4 << 4) | IP_IHL_MIN;
+    ip[1] = 0; /* DSCP/ECN */
+    sk_put_be16(ip + 2, SK_SEED_FRAME_LEN - SK_ETH_HDR_LEN);
+    sk_put_be16(ip + 4, f->ip_id);
+    sk_put_be16(ip + 6, IP_FLAG_DF);
+    ip[8] = f->ttl;
+    ip[9] = IP_PROTO_UDP;
+    sk_put_be32(ip + 12, f->src_ip);
+    sk_put_be32(ip + 16, f->dst_ip);
+    sk_put_be16(ip + 10, (uint16_t)~csum_fold(csum_add(0, ip, SK_IPV4_HDR_LEN)));
+
+    sk_put_be16(udp, f->src_port);
+    sk_put_be16(udp + 2, f->dst_port);
+    sk_put_be16(udp + 4, SK_UDP_HDR_LEN + SK_SEED_PAYLOAD_LEN);
+
+    m.timestamp = f->timestamp;
+    m.symbol_id = f->symbol_id;
+    m.price = f->price;
+    m.size = f->size;
+    sk_seed_write_msg(buf, &m, f->seq, f->udp_checksum);
+    return SK_SEED_FRAME_LEN;
+}
+
+void sk_seed_write_msg(uint8_t *frame, const struct sk_md_msg *m, uint64_t seq,
+                       int udp_csum)
+{
+    sk_put_le64(frame + SK_SEED_OFF_TIMESTAMP, m->timestamp);
+    sk_put_le32(frame + SK_SEED_OFF_SYMBOL_ID, m->symbol_id);
+    sk_put_le64(frame + SK_SEED_OFF_PRICE, sk_double_bits(m->price));
+    sk_put_le32(frame + SK_SEED_OFF_SIZE, m->size);
+    sk_put_le64(frame + SK_SEED_OFF_SEQ, seq);
+    frame[OFF_UDP_CSUM] = 0;
+    frame[OFF_UDP_CSUM + 1] = 0;
+    if (udp_csum)
+        sk_put_be16(frame + OFF_UDP_CSUM,
+                    udp_checksum(frame + OFF_IP, frame + OFF_UDP,
+                                 SK_UDP_HDR_LEN + SK_SEED_PAYLOAD_LEN));
+}
+
+int sk_seed_parse(const uint8_t *frame, size_t len, struct sk_seed_view *out)
+{
+    size_t l2 = SK_ETH_HDR_LEN, avail, ihl_bytes, total, udp_len;
+    const uint8_t *ip, *udp, *pl;
+    uint16_t ethertype, frag, csum;
+    unsigned vlans = 0;
+
+    if (frame == NULL || out == NULL)
+        return -EINVAL;
+    if (len < SK_ETH_HDR_LEN)
+        return SK_MALFORMED_RUNT;
+
+    ethertype = sk_be16(frame + OFF_ETHERTYPE);
+    while ((ethertype == ETHERTYPE_VLAN || ethertype == ETHERTYPE_QINQ) &&
+           vlans < SK_VLAN_MAX_TAGS) {
+        /* the tag's TCI (2) and the next ethertype (2) must be present */
+        if (len < l2 + SK_VLAN_TAG_LEN)
+            return SK_MALFORMED_RUNT;
+        ethertype = sk_be16(frame + l2 + 2);
+        l2 += SK_VLAN_TAG_LEN;
+        vlans++;
+    }
+    if (ethertype != ETHERTYPE_IPV4)
+        return SK_MALFORMED_ETHERTYPE;
+
+    avail = len - l2;
+    if (avail < SK_IPV4_HDR_LEN)
+        return SK_MALFORMED_IP_TRUNCATED;
+    ip = frame + l2;
+    if ((ip[0] >> 4) != IP_VERSION_4)
+        return SK_MALFORMED_IP_VERSION;
+    ihl_bytes = (size_t)(ip[0] & 0x0f) * 4;
+    if (ihl_bytes < IP_IHL_MIN * 4 || ihl_bytes > avail)
+        return SK_MALFORMED_IP_IHL;
+    if (csum_fold(csum_add(0, ip, ihl_bytes)) != 0xffff)
+        return SK_MALFORMED_IP_CHECKSUM;
+    total = sk_be16(ip + 2);
+    /* Ethernet padding beyond total length is fine; missing bytes are not. */
+    if (total < ihl_bytes + SK_UDP_HDR_LEN || total > avail)
+        return SK_MALFORMED_IP_TOTAL_LENGTH;
+    frag = sk_be16(ip + 6);
+    if ((frag & IP_FLAG_MF) || (frag & IP_FRAG_OFFSET_MASK))
+        return SK_MALFORMED_IP_FRAGMENT;
+    if (ip[9] != IP_PROTO_UDP)
+        return SK_MALFORMED_IP_PROTOCOL;
+
+    udp = ip + ihl_bytes;
+    udp_len = sk_be16(udp + 4);
+    if (udp_len < SK_UDP_HDR_LEN || udp_len > total - ihl_bytes)
+        return SK_MALFORMED_UDP_LENGTH;
+    if (udp_len - SK_UDP_HDR_LEN < SK_SEED_PAYLOAD_LEN)
+        return SK_MALFORMED_PAYLOAD_SHORT;
+    csum = sk_be16(udp + 6);
+    if (csum != 0) {
+        uint32_t sum = csum_add(0, ip + 12, 8) + IP_PROTO_UDP + (uint32_t)udp_len;
+
+        if (csum_fold(csum_add(sum, udp, udp_len)) != 0xffff)
+            return SK_MALFORMED_UDP_CHECKSUM;
+    }
+
+    pl = udp + SK_UDP_HDR_LEN;
+    out->timestamp = sk_le64(pl);
+    out->symbol_id = sk_le32(pl + 8);
+    out->price = sk_bits_double(sk_le64(pl + 12));
+    out->size = sk_le32(pl + 20);
+    out->seq = sk_le64(pl + SK_MD_MSG_LEN);
+    out->src_ip = sk_be32(ip + 12);
+    out->dst_ip = sk_be32(ip + 16);
+    out->src_port = sk_be16(udp);
+    out->dst_port = sk_be16(udp + 2);
+    out->vlan_count = (uint16_t)vlans;
+    out->udp_checksum = csum;
+    out->payload_offset = (uint32_t)(pl - frame);
+    out->payload_len = (uint32_t)(udp_len - SK_UDP_HDR_LEN);
+    return SK_PARSE_OK;
+}

@@ -1,0 +1,331 @@
+/*
+ * main.c - simkit-engine: command line, signals, exit codes.
+ *
+ *   simkit-engine probe --file-prefix P [--verbose]
+ *   simkit-engine run --file-prefix P --tx-dev SPEC --rx-dev SPEC --count N
+ *                 [--rate PPS] [--burst B] [--seed S] [--udp-checksum]
+ *                 [--phased] [--eal "ARGS"] [--drain-ms MS] [--timeout-s S]
+ *                 [--progress] [--verbose]
+ *
+ * stdout carries exactly one JSON object (the real stdout is kept for it and
+ * fd 1 is pointed at stderr, so no library printf can spoil it); humans read
+ * stderr; an error is one line "simkit-engine: <what failed>: <hint>".
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+#define FILE_PREFIX_MAX 64
+#define MAX_RATE_PPS 1000000000000ULL
+#define MAX_DRAIN_MS 3600000ULL
+#define MAX_TIMEOUT_S 86400.0
+
+atomic_int sk_interrupted;
+
+void sk_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", SK_ENGINE_NAME);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int sk_exit_code_of(int neg_errno)
+{
+    switch (neg_errno) {
+    case 0:
+        return SK_EXIT_OK;
+    case -EINVAL:
+        return SK_EXIT_USAGE;
+    case -ENODEV:
+        return SK_EXIT_UNAVAILABLE;
+    case -EINTR:
+        return SK_EXIT_INTERRUPTED;
+    default:
+        return SK_EXIT_INTERNAL;
+    }
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&sk_interrupted, 1);
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout must not skip cleanup */
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: %s probe --file-prefix P [--verbose]\n"
+"       %s run --file-prefix P --tx-dev SPEC --rx-dev SPEC --count N\n"
+"              [--rate PPS] [--burst B] [--seed S] [--udp-checksum] [--phased]\n"
+"              [--eal \"ARGS\"] [--drain-ms MS] [--timeout-s S] [--progress]\n"
+"              [--verbose]\n"
+"SPEC is a DPDK vdev devargs string (net_pcap_tx0,tx_pcap=/tmp/x.pcap) or\n"
+"@ring on both sides for an in-process crossed ring pair.\n",
+            SK_ENGINE_NAME, SK_ENGINE_NAME);
+}
+
+/* Strict unsigned decimal: digits only (a float literal like 1e6 is taken
+ * when it is an exact integer), within [lo, hi]. */
+static int parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi,
+                     uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    double d;
+
+    if (s != NULL && s[0] >= '0' && s[0] <= '9') {
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno == 0 && *end == '\0' && v >= lo && v <= hi) {
+            *out = v;
+            return 0;
+        }
+        errno = 0;
+        d = strtod(s, &end);
+        if (errno == 0 && *end == '\0' && isfinite(d) && d == floor(d) &&
+            d >= (double)lo && d <= (double)hi) {
+            *out = (uint64_t)d;
+            return 0;
+        }
+    }
+    sk_error("bad %s '%s': expected an integer in %llu..%llu", opt,
+             s ? s : "", (unsigned long long)lo, (unsigned long long)hi);
+    return -EINVAL;
+}
+
+static int parse_seconds(const char *opt, const char *s, double *out)
+{
+    char *end;
+    double d;
+
+    errno = 0;
+    d = s != NULL ? strtod(s, &end) : NAN;
+    if (s == NULL || errno != 0 || *end != '\0' || !isfinite(d) || d <= 0 ||
+        d > MAX_TIMEOUT_S) {
+        sk_error("bad %s '%s': expected seconds in (0, %.0f]", opt, s ? s : "",
+                 MAX_TIMEOUT_S);
+        return -EINVAL;
+    }
+    *out = d;
+    return 0;
+}
+
+/* The prefix names a directory we delete at exit: keep it a plain name. */
+static int check_file_prefix(const char *p)
+{
+    size_t i, n = p != NULL ? strlen(p) : 0;
+
+    if (n == 0) {
+        sk_error("missing --file-prefix: give a unique name per process, "
+                 "e.g. --file-prefix sk$$");
+        return -EINVAL;
+    }
+    for (i = 0; i < n; i++) {
+        char c = p[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+            break;
+    }
+    if (i < n || n > FILE_PREFIX_MAX || strcmp(p, ".") == 0 ||
+        strcmp(p, "..") == 0) {
+        sk_error("bad --file-prefix '%s': use 1..%d of [A-Za-z0-9_.-]", p,
+                 FILE_PREFIX_MAX);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+enum {
+    OPT_FILE_PREFIX = 256, OPT_TX_DEV, OPT_RX_DEV, OPT_PHASED, OPT_EAL,
+    OPT_COUNT, OPT_RATE, OPT_BURST, OPT_SEED, OPT_UDP_CSUM, OPT_DRAIN_MS,
+    OPT_TIMEOUT_S, OPT_PROGRESS, OPT_VERBOSE, OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+    {"file-prefix", required_argument, NULL, OPT_FILE_PREFIX},
+    {"tx-dev", required_argument, NULL, OPT_TX_DEV},
+    {"rx-dev", required_argument, NULL, OPT_RX_DEV},
+    {"phased", no_argument, NULL, OPT_PHASED},
+    {"eal", required_argument, NULL, OPT_EAL},
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"burst", required_argument, NULL, OPT_BURST},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"udp-checksum", no_argument, NULL, OPT_UDP_CSUM},
+    {"drain-ms", required_argument, NULL, OPT_DRAIN_MS},
+    {"timeout-s", required_argument, NULL, OPT_TIMEOUT_S},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* Options valid for probe (the rest belong to run). */
+static int probe_option(int c)
+{
+    return c == OPT_FILE_PREFIX || c == OPT_VERBOSE || c == OPT_HELP;
+}
+
+static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
+{
+    int c, idx = 0, have_count = 0, ret = 0;
+    uint64_t v;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":", long_opts, &idx)) != -1) {
+        if (c == '?' || c == ':') {
+            const char *bad = argv[optind - 1];
+
+            if (c == ':')
+                sk_error("option %s needs a value: see %s --help", bad,
+                         SK_ENGINE_NAME);
+            else
+                sk_error("unknown option '%s': see %s --help", bad,
+                         SK_ENGINE_NAME);
+            return -EINVAL;
+        }
+        if (!is_run && !probe_option(c)) {
+            sk_error("option '--%s' is for run, not probe: see %s --help",
+                     long_opts[idx].name, SK_ENGINE_NAME);
+            return -EINVAL;
+        }
+        switch (c) {
+        case OPT_FILE_PREFIX: o->file_prefix = optarg; break;
+        case OPT_TX_DEV: o->tx_dev = optarg; break;
+        case OPT_RX_DEV: o->rx_dev = optarg; break;
+        case OPT_PHASED: o->phased = 1; break;
+        case OPT_EAL: o->eal_args = optarg; break;
+        case OPT_UDP_CSUM: o->udp_checksum = 1; break;
+        case OPT_PROGRESS: o->progress = 1; break;
+        case OPT_VERBOSE: o->verbose = 1; break;
+        case OPT_HELP:
+            usage(stderr);
+            return 1;
+        case OPT_COUNT:
+            ret = parse_u64("--count", optarg, 1, SK_MAX_COUNT, &o->count);
+            have_count = 1;
+            break;
+        case OPT_RATE:
+            ret = parse_u64("--rate", optarg, 0, MAX_RATE_PPS, &o->rate_pps);
+            break;
+        case OPT_BURST:
+            ret = parse_u64("--burst", optarg, 1, SK_IO_MAX_BURST, &v);
+            o->burst = (unsigned)v;
+            break;
+        case OPT_SEED:
+            ret = parse_u64("--seed", optarg, 0, UINT64_MAX, &o->seed);
+            break;
+        case OPT_DRAIN_MS:
+            ret = parse_u64("--drain-ms", optarg, 0, MAX_DRAIN_MS, &o->drain_ms);
+            break;
+        case OPT_TIMEOUT_S:
+            ret = parse_seconds("--timeout-s", optarg, &o->timeout_s);
+            break;
+        }
+        if (ret < 0)
+            return ret;
+    }
+    if (optind < argc) {
+        sk_error("unexpected argument '%s': see %s --help", argv[optind],
+                 SK_ENGINE_NAME);
+        return -EINVAL;
+    }
+    ret = check_file_prefix(o->file_prefix);
+    if (ret < 0 || !is_run)
+        return ret;
+
+    if (!have_count) {
+        sk_error("missing --count: give the number of packets to send (1..2^48)");
+        return -EINVAL;
+    }
+    if (o->tx_dev == NULL || o->rx_dev == NULL || o->tx_dev[0] == '\0' ||
+        o->rx_dev[0] == '\0') {
+        sk_error("missing --%s: give a DPDK vdev string or @ring",
+                 o->tx_dev == NULL || o->tx_dev[0] == '\0' ? "tx-dev" : "rx-dev");
+        return -EINVAL;
+    }
+    if ((strcmp(o->tx_dev, SK_IO_RING_SPEC) == 0) !=
+        (strcmp(o->rx_dev, SK_IO_RING_SPEC) == 0)) {
+        sk_error("@ring on one side only: @ring is a crossed pair, give it to "
+                 "both --tx-dev and --rx-dev");
+        return -EINVAL;
+    }
+    if (o->phased && strcmp(o->tx_dev, SK_IO_RING_SPEC) == 0) {
+        sk_error("--phased with @ring: the ring pair cannot hold a whole run; "
+                 "drop --phased (it is for file links such as net_pcap)");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct sk_run_opts o = {
+        .burst = SK_DEFAULT_BURST,
+        .seed = SK_DEFAULT_SEED,
+        .drain_ms = SK_DEFAULT_DRAIN_MS,
+        .timeout_s = SK_DEFAULT_TIMEOUT_S,
+    };
+    FILE *json = NULL;
+    int fd, quiet, ret, is_run;
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stderr);
+        return argc < 2 ? SK_EXIT_USAGE : SK_EXIT_OK;
+    }
+    is_run = strcmp(argv[1], "run") == 0;
+    if (!is_run && strcmp(argv[1], "probe") != 0) {
+        sk_error("unknown command '%s': use probe or run", argv[1]);
+        return SK_EXIT_USAGE;
+    }
+    ret = parse_args(argc - 1, argv + 1, is_run, &o);
+    if (ret != 0)
+        return ret > 0 ? SK_EXIT_OK : SK_EXIT_USAGE;
+
+    /* Keep the real stdout for the JSON. Libraries that printf (DPDK prints
+     * its whole usage text on a bad EAL argument) write to stderr with
+     * --verbose and nowhere otherwise, so an error stays one line. */
+    fd = dup(STDOUT_FILENO);
+    if (fd >= 0)
+        json = fdopen(fd, "w");
+    quiet = o.verbose ? STDERR_FILENO : open("/dev/null", O_WRONLY);
+    if (json == NULL || quiet < 0 || dup2(quiet, STDOUT_FILENO) < 0) {
+        sk_error("cannot set up stdout for the JSON report: %s: check the "
+                 "process's file descriptors", strerror(errno));
+        return SK_EXIT_INTERNAL;
+    }
+    install_signals();
+
+    ret = is_run ? sk_cmd_run(&o, json) : sk_cmd_probe(o.file_prefix, o.verbose, json);
+    fclose(json);
+    return ret;
+}

@@ -1,0 +1,276 @@
+/*
+ * run.c - the `run` subcommand: bring the backend up, open the two ports,
+ * run generator and receiver (concurrently on two lcores, or one after the
+ * other with --phased), then print the report as one JSON object.
+ *
+ * Every exit path goes through `out`, which closes the ports and cleans the
+ * backend up (for DPDK that removes /var/run/dpdk/<prefix>).
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "engine.h"
+#include "../core/compiler.h"
+
+#define MAIN_WAIT_NS 1000000L /* main's poll of a finished worker: 1 ms */
+
+int sk_should_stop(struct sk_shared *sh, uint64_t now)
+{
+    if (sk_likely(!atomic_load_explicit(&sh->stop, memory_order_relaxed) &&
+                  !atomic_load_explicit(&sk_interrupted, memory_order_relaxed) &&
+                  now < sh->deadline_tsc))
+        return 0;
+    if (now >= sh->deadline_tsc)
+        atomic_store(&sh->timed_out, 1);
+    atomic_store(&sh->stop, 1);
+    return 1;
+}
+
+void sk_progress_tick(struct sk_shared *sh, uint64_t now)
+{
+    if (sk_likely(now < sh->next_progress_tsc))
+        return;
+    fprintf(stderr, "progress %llu %llu\n",
+            (unsigned long long)atomic_load(&sh->tx.packets),
+            (unsigned long long)atomic_load(&sh->rx.packets));
+    sh->next_progress_tsc = now + sh->progress_ticks;
+}
+
+void sk_thread_usage(double *cpu_s, uint64_t *ctx_switches)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_THREAD, &ru) != 0) {
+        *cpu_s = 0.0;
+        *ctx_switches = 0;
+        return;
+    }
+    *cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+             (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    *ctx_switches = (uint64_t)ru.ru_nvcsw + (uint64_t)ru.ru_nivcsw;
+}
+
+static double seconds(const struct sk_shared *sh, uint64_t from, uint64_t to)
+{
+    return to > from ? (double)(to - from) / (double)sh->hz : 0.0;
+}
+
+static void emit_side(struct sk_json *j, const char *key,
+                      const struct sk_shared *sh, const struct sk_core_stats *st)
+{
+    sk_json_begin_object(j, key);
+    sk_json_uint(j, "packets", atomic_load(&st->packets));
+    sk_json_uint(j, "bytes", st->bytes);
+    sk_json_double(j, "duration_s", seconds(sh, st->first_tsc, st->last_tsc));
+    sk_json_double(j, "cpu_s", st->cpu_s);
+    sk_json_uint(j, "ctx_switches", st->ctx_switches);
+    sk_json_end_object(j);
+}
+
+static void emit_latency(struct sk_json *j, const struct sk_hist *h)
+{
+    static const struct { const char *key; double q; } pct[] = {
+        {"p50", 50.0}, {"p90", 90.0}, {"p99", 99.0}, {"p999", 99.9},
+        {"p9999", 99.99},
+    };
+    uint64_t count;
+    int32_t i;
+    size_t k;
+
+    sk_json_begin_object(j, "latency_ns");
+    sk_json_uint(j, "count", sk_hist_count(h));
+    sk_json_uint(j, "min", sk_hist_min(h));
+    sk_json_double(j, "mean", sk_hist_mean(h));
+    for (k = 0; k < sizeof(pct) / sizeof(pct[0]); k++)
+        sk_json_uint(j, pct[k].key, sk_hist_percentile(h, pct[k].q));
+    sk_json_uint(j, "max", sk_hist_max(h));
+    sk_json_uint(j, "clamped", sk_hist_clamped(h));
+    sk_json_begin_object(j, "histogram");
+    sk_json_uint(j, "sub_bucket_count", SK_HIST_SUB_BUCKET_COUNT);
+    sk_json_begin_array(j, "buckets");
+    for (i = sk_hist_next_bucket(h, 0, &count); i >= 0;
+         i = sk_hist_next_bucket(h, i + 1, &count)) {
+        sk_json_begin_array(j, NULL);
+        sk_json_uint(j, NULL, (uint64_t)i);
+        sk_json_uint(j, NULL, count);
+        sk_json_end_array(j);
+    }
+    sk_json_end_array(j);
+    sk_json_end_object(j);
+    sk_json_end_object(j);
+}
+
+static void emit_report(FILE *f, const struct sk_io_ops *ops,
+                        const struct sk_shared *sh, const struct sk_rx_ctx *rx,
+                        int interrupted)
+{
+    struct sk_seq_stats ss;
+    struct sk_json j;
+    uint64_t total = 0;
+    int r;
+
+    sk_seq_get_stats(rx->seq, &ss);
+    for (r = 1; r <= SK_MALFORMED_REASON_COUNT; r++)
+        total += rx->malformed[r];
+
+    sk_json_init(&j, f);
+    sk_json_begin_object(&j, NULL);
+    sk_json_string(&j, "engine_version", sk_version());
+    sk_json_string(&j, "dpdk_version", ops->version());
+    sk_json_uint(&j, "tsc_hz", sh->hz);
+    sk_json_string(&j, "keying", "tsc");
+    sk_json_bool(&j, "interrupted", interrupted);
+    sk_json_bool(&j, "timed_out", atomic_load(&sh->timed_out));
+    emit_side(&j, "tx", sh, &sh->tx);
+    emit_side(&j, "rx", sh, &sh->rx);
+    sk_json_begin_object(&j, "seq");
+    sk_json_uint(&j, "lost", sk_seq_lost(rx->seq, atomic_load(&sh->tx.packets)));
+    sk_json_uint(&j, "duplicated", ss.duplicated);
+    sk_json_uint(&j, "reordered", ss.reordered);
+    sk_json_uint(&j, "late", ss.late);
+    sk_json_end_object(&j);
+    sk_json_begin_object(&j, "malformed");
+    sk_json_uint(&j, "total", total);
+    sk_json_begin_object(&j, "by_reason");
+    for (r = 1; r <= SK_MALFORMED_REASON_COUNT; r++)
+        if (rx->malformed[r] != 0)
+            sk_json_uint(&j, sk_malformed_reason_name(r), rx->malformed[r]);
+    sk_json_end_object(&j);
+    sk_json_end_object(&j);
+    emit_latency(&j, rx->hist);
+    sk_json_end_object(&j);
+    sk_json_finish(&j);
+}
+
+/* main lcore, concurrent mode: wait for the receiver, keep the clock. */
+static void wait_receiver(struct sk_shared *sh, int progress)
+{
+    const struct timespec nap = {.tv_sec = 0, .tv_nsec = MAIN_WAIT_NS};
+    uint64_t now;
+
+    while (!atomic_load_explicit(&sh->rx_done, memory_order_acquire)) {
+        now = sk_rdtsc();
+        sk_should_stop(sh, now); /* raises stop on timeout or signal */
+        if (progress)
+            sk_progress_tick(sh, now);
+        nanosleep(&nap, NULL);
+    }
+}
+
+int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
+{
+    const struct sk_io_ops *ops = &sk_io_dpdk;
+    struct sk_env_cfg env = {
+        .file_prefix = o->file_prefix,
+        .extra_args = o->eal_args,
+        .n_lcores = o->phased ? 1 : 2,
+        .verbose = o->verbose,
+    };
+    struct sk_shared *sh = NULL;
+    struct sk_gen_ctx gen;
+    struct sk_rx_ctx rx;
+    struct sk_port *txp = NULL, *rxp = NULL;
+    char err[SK_ERR_LEN];
+    int ret, code = SK_EXIT_INTERNAL, launched = 0;
+
+    memset(&gen, 0, sizeof(gen));
+    memset(&rx, 0, sizeof(rx));
+    sh = aligned_alloc(SK_CACHE_LINE, sizeof(*sh));
+    rx.hist = sk_hist_new();
+    rx.seq = sk_seq_new(0);
+    if (sh == NULL || rx.hist == NULL || rx.seq == NULL) {
+        sk_error("cannot allocate run state: out of memory");
+        goto out;
+    }
+    memset(sh, 0, sizeof(*sh));
+    sh->hz = sk_tsc_hz();
+    sh->deadline_tsc = sk_rdtsc() + (uint64_t)(o->timeout_s * (double)sh->hz);
+    sh->progress_ticks = sh->hz / SK_MS_PER_S * SK_PROGRESS_INTERVAL_MS;
+    sh->next_progress_tsc = o->progress ? sk_rdtsc() + sh->progress_ticks
+                                        : UINT64_MAX;
+
+    ret = ops->env_init(&env, err, sizeof(err));
+    if (ret < 0) {
+        sk_error("%s", err);
+        code = sk_exit_code_of(ret);
+        goto out;
+    }
+    ret = ops->open(o->tx_dev, &txp, err, sizeof(err));
+    if (ret == 0 && !o->phased)
+        ret = ops->open(o->rx_dev, &rxp, err, sizeof(err));
+    if (ret < 0) {
+        sk_error("%s", err);
+        code = sk_exit_code_of(ret);
+        goto out;
+    }
+
+    gen = (struct sk_gen_ctx){
+        .ops = ops, .port = txp, .sh = sh, .count = o->count,
+        .rate_pps = o->rate_pps, .burst = o->burst, .seed = o->seed,
+        .udp_checksum = o->udp_checksum, .progress = o->progress,
+    };
+    rx.ops = ops;
+    rx.sh = sh;
+    rx.burst = o->burst;
+    rx.drain_ticks = o->drain_ms * (sh->hz / SK_MS_PER_S);
+    rx.progress = o->phased ? o->progress : 0;
+
+    if (!o->phased) {
+        rx.port = rxp;
+        ret = ops->launch(sk_receiver_main, &rx);
+        if (ret < 0) {
+            sk_error("cannot start the receiver on the worker lcore: %s: "
+                     "the machine needs 2 cores", strerror(-ret));
+            goto out;
+        }
+        launched = 1;
+    }
+    ret = sk_generator_run(&gen);
+    if (ret < 0) {
+        sk_error("generator failed: %s: this is a bug, please report it",
+                 strerror(-ret));
+        atomic_store(&sh->stop, 1);
+        goto out;
+    }
+
+    if (!o->phased) {
+        wait_receiver(sh, o->progress);
+        ops->join();
+        launched = 0;
+    } else {
+        /* close tx first: flushes e.g. a tx_pcap file that rx then reads */
+        ops->close(txp);
+        txp = NULL;
+        if (atomic_load(&sh->stop))
+            goto report; /* interrupted or timed out: no receive phase */
+        ret = ops->open(o->rx_dev, &rxp, err, sizeof(err));
+        if (ret < 0) {
+            sk_error("%s", err);
+            code = sk_exit_code_of(ret);
+            goto out;
+        }
+        rx.port = rxp;
+        sk_receiver_run(&rx);
+    }
+
+report:
+    emit_report(json, ops, sh, &rx, atomic_load(&sk_interrupted) != 0);
+    code = atomic_load(&sk_interrupted) ? SK_EXIT_INTERRUPTED : SK_EXIT_OK;
+out:
+    if (launched) {
+        atomic_store(&sh->stop, 1);
+        ops->join();
+    }
+    ops->close(txp);
+    ops->close(rxp);
+    ops->env_cleanup();
+    sk_seq_free(rx.seq);
+    sk_hist_free(rx.hist);
+    free(sh);
+    return code;
+}

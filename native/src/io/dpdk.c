@@ -1,0 +1,832 @@
+/*
+ * dpdk.c - the DPDK backend: EAL init/cleanup (no hugepages, no shared
+ * config: 22.11 refuses --in-memory with --no-huge, which implies legacy mem),
+ * ports from vdev devargs or the crossed ring pair, bursts, close.
+ *
+ * DPDK keeps an empty /var/run/dpdk/<prefix> even with --no-shconf; we remove
+ * it in env_cleanup (and after a failed init), so no exit path leaves it.
+ * DPDK's log goes to a private stream: echoed to stderr with --verbose, and
+ * its last line is quoted in our one-line error messages.
+ */
+#define _GNU_SOURCE
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io.h"
+
+#ifndef SK_HAVE_DPDK
+#define SK_HAVE_DPDK 0
+#endif
+
+#define NO_DPDK_REASON \
+    "simkit was built without DPDK: install libdpdk-dev (Debian) and reinstall simkit"
+
+#if SK_HAVE_DPDK
+
+#include <rte_common.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <rte_version.h>
+
+#define RUNTIME_DIR_ROOT "/var/run"
+#define RUNTIME_DIR_FALLBACK "/tmp"
+
+static char runtime_dir[PATH_MAX];
+
+/* DPDK's eal_create_runtime_dir(): root uses /var/run, others
+ * $XDG_RUNTIME_DIR or /tmp; then dpdk/<prefix>. */
+static void runtime_dir_set(const char *prefix)
+{
+    const char *base = RUNTIME_DIR_ROOT;
+
+    if (getuid() != 0) {
+        base = getenv("XDG_RUNTIME_DIR");
+        if (base == NULL)
+            base = RUNTIME_DIR_FALLBACK;
+    }
+    snprintf(runtime_dir, sizeof(runtime_dir), "%s/dpdk/%s", base, prefix);
+}
+
+/* Remove the runtime dir: its files, one level of subdirectories, itself. */
+static void runtime_dir_remove(void)
+{
+    struct dirent *e;
+    DIR *d;
+
+    if (runtime_dir[0] == '\0')
+        return;
+    d = opendir(runtime_dir);
+    if (d != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            if (unlinkat(dirfd(d), e->d_name, 0) != 0 && errno == EISDIR)
+                unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+        }
+        closedir(d);
+    }
+    rmdir(runtime_dir);
+    runtime_dir[0] = '\0';
+}
+
+#define NB_MBUF 8191
+#define MBUF_CACHE_SIZE 256
+#define NB_RX_DESC 1024
+#define NB_TX_DESC 1024
+#define PAIR_RING_SIZE 1024
+#define MAX_EAL_ARGS 64
+#define LOG_LINE_LEN 256
+#define NAME_LEN 64
+#define EAL_MEMORY_MB "256"
+#define VDEV_BUS "vdev"
+
+struct sk_port {
+    uint16_t port_id;
+    int started;
+    int pair_end;                 /* 1 when this is an end of the ring pair */
+    struct rte_mempool *pool;
+    char name[RTE_ETH_NAME_MAX_LEN]; /* vdev name for hotplug remove */
+};
+
+static struct {
+    int eal_ready;
+    unsigned worker_lcore;
+    FILE *log_stream;
+    int log_verbose;
+    pthread_mutex_t log_lock;
+    char log_last[LOG_LINE_LEN];
+    char *argv[MAX_EAL_ARGS];
+    int argc;
+} env = {.log_lock = PTHREAD_MUTEX_INITIALIZER, .worker_lcore = RTE_MAX_LCORE};
+
+static struct {
+    struct rte_ring *ab;  /* A transmits, B receives */
+    struct rte_ring *ba;
+    struct sk_port *end[2];
+    int opened;           /* ends handed out so far */
+    int closed;
+} pair;
+
+/* ---- DPDK log capture ------------------------------------------------- */
+
+static ssize_t log_write(void *cookie, const char *buf, size_t size)
+{
+    const char *line = buf, *p;
+    size_t n;
+
+    (void)cookie;
+    if (env.log_verbose)
+        fwrite(buf, 1, size, stderr);
+    /* keep the last non-blank line of this message */
+    for (p = buf; p < buf + size; p++) {
+        if (*p == '\n' && p + 1 < buf + size && p[1] != '\n')
+            line = p + 1;
+    }
+    n = (size_t)(buf + size - line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' ' ||
+                     line[n - 1] == '\r'))
+        n--;
+    if (n == 0)
+        return (ssize_t)size;
+    if (n >= LOG_LINE_LEN)
+        n = LOG_LINE_LEN - 1;
+    pthread_mutex_lock(&env.log_lock);
+    memcpy(env.log_last, line, n);
+    env.log_last[n] = '\0';
+    pthread_mutex_unlock(&env.log_lock);
+    return (ssize_t)size;
+}
+
+static void log_forget(void)
+{
+    pthread_mutex_lock(&env.log_lock);
+    env.log_last[0] = '\0';
+    pthread_mutex_unlock(&env.log_lock);
+}
+
+/* " (DPDK: <last log line>)" or "" */
+static void log_quote(char *buf, size_t len)
+{
+    pthread_mutex_lock(&env.log_lock);
+    if (env.log_last[0] != '\0')
+        snprintf(buf, len, " (DPDK: %s)", env.log_last);
+    else
+        buf[0] = '\0';
+    pthread_mutex_unlock(&env.log_lock);
+}
+
+static int log_open(int verbose)
+{
+    cookie_io_functions_t fns = {.write = log_write};
+
+    env.log_verbose = verbose;
+    env.log_stream = fopencookie(NULL, "w", fns);
+    if (env.log_stream == NULL)
+        return -errno;
+    rte_openlog_stream(env.log_stream);
+    return 0;
+}
+
+/* ---- EAL ---------------------------------------------------------------- */
+
+static const char *dpdk_version(void)
+{
+    return rte_version();
+}
+
+static const char *eal_hint(int e)
+{
+    switch (e) {
+    case EACCES:
+    case EPERM:
+        return "run as root or grant CAP_SYS_ADMIN/CAP_NET_ADMIN";
+    case ENOMEM:
+        return "not enough memory for -m " EAL_MEMORY_MB
+               " without hugepages: free memory or lower -m via --eal";
+    case EALREADY:
+        return "EAL was already initialised in this process";
+    case EINVAL:
+        return "check the extra EAL arguments (--eal; --verbose shows DPDK's "
+               "usage) and the lcore list (a run needs 2 cores)";
+    default:
+        return "run with --verbose to see DPDK's log";
+    }
+}
+
+/* Point fd 2 at /dev/null; returns the saved fd (or -1). */
+static int stderr_silence(void)
+{
+    int saved, null_fd;
+
+    fflush(stderr);
+    saved = dup(STDERR_FILENO);
+    null_fd = open("/dev/null", O_WRONLY);
+    if (saved >= 0 && null_fd >= 0)
+        dup2(null_fd, STDERR_FILENO);
+    if (null_fd >= 0)
+        close(null_fd);
+    return saved;
+}
+
+static void stderr_restore(int saved)
+{
+    if (saved < 0)
+        return;
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+}
+
+/* EAL may keep pointers into argv: the strings live until env_cleanup. */
+static void argv_free(void)
+{
+    int i;
+
+    for (i = 0; i < env.argc; i++)
+        free(env.argv[i]);
+    env.argc = 0;
+}
+
+static int argv_push(const char *s)
+{
+    if (env.argc >= MAX_EAL_ARGS - 1)
+        return -E2BIG;
+    env.argv[env.argc] = strdup(s);
+    if (env.argv[env.argc] == NULL)
+        return -ENOMEM;
+    env.argc++;
+    return 0;
+}
+
+static int mentions_pci_allow(const char *extra)
+{
+    char *copy, *tok, *save = NULL;
+    int found = 0;
+
+    if (extra == NULL || (copy = strdup(extra)) == NULL)
+        return 0;
+    for (tok = strtok_r(copy, " \t\n", &save); tok != NULL && !found;
+         tok = strtok_r(NULL, " \t\n", &save))
+        found = strcmp(tok, "-a") == 0 || strncmp(tok, "--allow", 7) == 0 ||
+                (strncmp(tok, "-a", 2) == 0 && tok[2] != '\0');
+    free(copy);
+    return found;
+}
+
+static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
+                         size_t errlen)
+{
+    char *argv[MAX_EAL_ARGS] = {0};
+    char *extra = NULL, *tok, *save = NULL, quote[LOG_LINE_LEN + 16];
+    const char *fixed[] = {
+        "simkit-engine", "-l", cfg->n_lcores > 1 ? "0,1" : "0", "--no-huge",
+        "--no-shconf", "--no-telemetry", "-m", EAL_MEMORY_MB,
+        "--file-prefix", cfg->file_prefix,
+    };
+    int ret, e, saved_stderr, user_args = 0;
+    unsigned i;
+
+    runtime_dir_set(cfg->file_prefix);
+    ret = log_open(cfg->verbose);
+    if (ret < 0) {
+        snprintf(err, errlen, "cannot open a log stream for DPDK: %s: out of memory?",
+                 strerror(-ret));
+        goto out;
+    }
+    for (i = 0; i < RTE_DIM(fixed) && ret == 0; i++)
+        ret = argv_push(fixed[i]);
+    /* real ports are allowed with -a/--allow in --eal: keep PCI for them */
+    if (ret == 0 && !mentions_pci_allow(cfg->extra_args))
+        ret = argv_push("--no-pci");
+    if (ret == 0 && !cfg->verbose)
+        ret = argv_push("--log-level=error"); /* --eal may override it */
+    if (ret == 0 && cfg->extra_args != NULL) {
+        extra = strdup(cfg->extra_args);
+        if (extra == NULL)
+            ret = -ENOMEM;
+        for (tok = extra ? strtok_r(extra, " \t\n", &save) : NULL;
+             tok != NULL && ret == 0; tok = strtok_r(NULL, " \t\n", &save)) {
+            ret = argv_push(tok);
+            user_args++;
+        }
+    }
+    if (ret < 0) {
+        snprintf(err, errlen, "cannot build the EAL arguments: %s: pass at "
+                 "most %d words with --eal", strerror(-ret), MAX_EAL_ARGS - 16);
+        ret = -EINVAL;
+        goto out;
+    }
+
+    memcpy(argv, env.argv, sizeof(argv)); /* rte_eal_init permutes argv */
+    /* EAL also writes "EAL: FATAL: ..." straight to stderr; its log line is
+     * quoted in our own message, so keep stderr to one line unless verbose */
+    saved_stderr = cfg->verbose ? -1 : stderr_silence();
+    ret = rte_eal_init(env.argc, argv);
+    stderr_restore(saved_stderr);
+    if (ret < 0) {
+        e = rte_errno;
+        log_quote(quote, sizeof(quote));
+        snprintf(err, errlen, "EAL init failed: %s%s: %s", strerror(e), quote,
+                 eal_hint(e));
+        /* a typo in --eal is bad input, not "DPDK unavailable here" */
+        ret = e == EINVAL && user_args > 0 ? -EINVAL : -ENODEV;
+        runtime_dir_remove();
+        goto out;
+    }
+    env.eal_ready = 1;
+    env.worker_lcore = rte_get_next_lcore(-1, 1, 0);
+    ret = 0;
+out:
+    free(extra);
+    return ret;
+}
+
+/* ---- ports -------------------------------------------------------------- */
+
+static int port_setup(struct sk_port *p, char *err, size_t errlen)
+{
+    struct rte_eth_conf conf;
+    char pool_name[NAME_LEN];
+    uint16_t nb_rxd = NB_RX_DESC, nb_txd = NB_TX_DESC;
+    int socket = rte_eth_dev_socket_id(p->port_id);
+    int ret;
+
+    if (socket < 0)
+        socket = (int)rte_socket_id();
+    snprintf(pool_name, sizeof(pool_name), "sk_pool_%u", p->port_id);
+    p->pool = rte_pktmbuf_pool_create(pool_name, NB_MBUF, MBUF_CACHE_SIZE, 0,
+                                      RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    if (p->pool == NULL) {
+        ret = -rte_errno;
+        snprintf(err, errlen, "cannot create mbuf pool for port %s: %s: "
+                 "raise -m via --eal", p->name, rte_strerror(rte_errno));
+        goto out;
+    }
+    memset(&conf, 0, sizeof(conf));
+    ret = rte_eth_dev_configure(p->port_id, 1, 1, &conf);
+    if (ret < 0) {
+        snprintf(err, errlen, "cannot configure port %s: %s: the driver "
+                 "must support one rx and one tx queue", p->name, strerror(-ret));
+        goto out;
+    }
+    ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
+    if (ret == 0)
+        ret = rte_eth_rx_queue_setup(p->port_id, 0, nb_rxd, socket, NULL, p->pool);
+    if (ret == 0)
+        ret = rte_eth_tx_queue_setup(p->port_id, 0, nb_txd, socket, NULL);
+    if (ret < 0) {
+        snprintf(err, errlen, "cannot set up the queues of port %s: %s: "
+                 "check the device arguments", p->name, strerror(-ret));
+        goto out;
+    }
+    ret = rte_eth_dev_start(p->port_id);
+    if (ret < 0) {
+        snprintf(err, errlen, "cannot start port %s: %s: check the device "
+                 "arguments", p->name, strerror(-ret));
+        goto out;
+    }
+    p->started = 1;
+    rte_eth_promiscuous_enable(p->port_id); /* not all drivers can: fine */
+    ret = 0;
+out:
+    return ret;
+}
+
+static void port_release(struct sk_port *p)
+{
+    if (p == NULL)
+        return;
+    if (p->started)
+        rte_eth_dev_stop(p->port_id);
+    if (rte_eth_dev_is_valid_port(p->port_id))
+        rte_eth_dev_close(p->port_id);
+    if (p->name[0] != '\0')
+        rte_eal_hotplug_remove(VDEV_BUS, p->name);
+    rte_mempool_free(p->pool);
+    free(p);
+}
+
+/* Create the crossed pair once: A tx -> ring ab -> B rx, B tx -> ba -> A rx. */
+static int pair_create(char *err, size_t errlen)
+{
+    static const char *const names[2] = {"sk_ring_a", "sk_ring_b"};
+    int socket = (int)rte_socket_id(), ret, i, id;
+
+    pair.ab = rte_ring_create("sk_ring_ab", PAIR_RING_SIZE, socket,
+                              RING_F_SP_ENQ | RING_F_SC_DEQ);
+    pair.ba = rte_ring_create("sk_ring_ba", PAIR_RING_SIZE, socket,
+                              RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (pair.ab == NULL || pair.ba == NULL) {
+        ret = -ENOMEM;
+        snprintf(err, errlen, "cannot create the rings of the @ring pair: %s: "
+                 "raise -m via --eal", rte_strerror(rte_errno));
+        goto out;
+    }
+    for (i = 0; i < 2; i++) {
+        struct rte_ring *rx = i == 0 ? pair.ba : pair.ab;
+        struct rte_ring *tx = i == 0 ? pair.ab : pair.ba;
+        struct sk_port *p = calloc(1, sizeof(*p));
+
+        if (p == NULL) {
+            ret = -ENOMEM;
+            snprintf(err, errlen, "cannot allocate a port: out of memory");
+            goto out;
+        }
+        pair.end[i] = p;
+        p->pair_end = 1;
+        p->port_id = RTE_MAX_ETHPORTS;
+        id = rte_eth_from_rings(names[i], &rx, 1, &tx, 1, (unsigned)socket);
+        if (id < 0) {
+            ret = -ENODEV;
+            snprintf(err, errlen, "cannot create the @ring pair (rte_eth_from_rings): "
+                     "%s: is librte_net_ring installed?", rte_strerror(rte_errno));
+            goto out;
+        }
+        p->port_id = (uint16_t)id;
+        rte_eth_dev_get_name_by_port(p->port_id, p->name);
+        ret = port_setup(p, err, errlen);
+        if (ret < 0)
+            goto out;
+    }
+    ret = 0;
+out:
+    return ret;
+}
+
+static void pair_destroy(void)
+{
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        port_release(pair.end[i]);
+        pair.end[i] = NULL;
+    }
+    rte_ring_free(pair.ab);
+    rte_ring_free(pair.ba);
+    memset(&pair, 0, sizeof(pair));
+}
+
+/* Friendly checks of net_pcap file arguments, before DPDK sees them. */
+static int check_pcap_args(const char *args, char *err, size_t errlen)
+{
+    char *copy = strdup(args), *kv, *save = NULL, *val, *slash;
+    char dir[PATH_MAX];
+    int ret = 0;
+
+    if (copy == NULL)
+        return -ENOMEM;
+    for (kv = strtok_r(copy, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
+        val = strchr(kv, '=');
+        if (val == NULL)
+            continue;
+        *val++ = '\0';
+        if (strcmp(kv, "tx_pcap") == 0) {
+            snprintf(dir, sizeof(dir), "%s", val);
+            slash = strrchr(dir, '/');
+            if (slash == NULL)
+                snprintf(dir, sizeof(dir), ".");
+            else if (slash == dir)
+                dir[1] = '\0';
+            else
+                *slash = '\0';
+            if (access(dir, W_OK) != 0 ||
+                (access(val, F_OK) == 0 && access(val, W_OK) != 0)) {
+                ret = -EINVAL;
+                snprintf(err, errlen, "cannot write tx_pcap file %s: %s: use a "
+                         "path in an existing, writable directory", val,
+                         strerror(errno));
+                break;
+            }
+        } else if (strcmp(kv, "rx_pcap") == 0 && access(val, R_OK) != 0) {
+            ret = -EINVAL;
+            snprintf(err, errlen, "cannot read rx_pcap file %s: %s: write it "
+                     "first (use --phased to receive what the generator wrote)",
+                     val, strerror(errno));
+            break;
+        }
+    }
+    free(copy);
+    return ret;
+}
+
+static int vdev_open(const char *spec, struct sk_port **out, char *err,
+                     size_t errlen)
+{
+    char name[RTE_ETH_NAME_MAX_LEN], quote[LOG_LINE_LEN + 16];
+    const char *comma = strchr(spec, ',');
+    const char *args = comma != NULL ? comma + 1 : "";
+    size_t nlen = comma != NULL ? (size_t)(comma - spec) : strlen(spec);
+    struct sk_port *p = NULL;
+    uint16_t port_id;
+    int ret;
+
+    if (nlen == 0 || nlen >= sizeof(name)) {
+        ret = -EINVAL;
+        snprintf(err, errlen, "bad device '%s': expected DRIVER<N>[,key=value...] "
+                 "such as net_pcap0,tx_pcap=/tmp/x.pcap, or @ring", spec);
+        goto out;
+    }
+    memcpy(name, spec, nlen);
+    name[nlen] = '\0';
+    if (strncmp(name, "net_pcap", 8) == 0) {
+        ret = check_pcap_args(args, err, errlen);
+        if (ret < 0)
+            goto out;
+    }
+    p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        ret = -ENOMEM;
+        snprintf(err, errlen, "cannot allocate a port: out of memory");
+        goto out;
+    }
+    p->port_id = RTE_MAX_ETHPORTS;
+    /* a port EAL already made (-a PCI or --vdev in --eal) is used as is */
+    if (comma == NULL && rte_eth_dev_get_port_by_name(name, &port_id) == 0) {
+        p->port_id = port_id;
+        goto setup;
+    }
+    log_forget();
+    ret = rte_eal_hotplug_add(VDEV_BUS, name, args);
+    if (ret < 0) {
+        log_quote(quote, sizeof(quote));
+        snprintf(err, errlen, "DPDK rejected device '%s'%s: check the driver "
+                 "name (net_pcap, net_null, net_tap, net_af_packet, net_memif, "
+                 "...) and its arguments", spec, quote);
+        ret = -EINVAL;
+        goto out;
+    }
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    if (rte_eth_dev_get_port_by_name(name, &port_id) != 0) {
+        ret = -EINVAL;
+        snprintf(err, errlen, "device '%s' is not an ethernet port: use a "
+                 "net_* driver", spec);
+        goto out;
+    }
+    p->port_id = port_id;
+setup:
+    ret = port_setup(p, err, errlen);
+    if (ret < 0)
+        goto out;
+    *out = p;
+    p = NULL;
+out:
+    port_release(p);
+    return ret;
+}
+
+static int dpdk_open(const char *spec, struct sk_port **out, char *err,
+                     size_t errlen)
+{
+    int ret;
+
+    if (!env.eal_ready) {
+        snprintf(err, errlen, "cannot open '%s': EAL is not initialised", spec);
+        return -ENODEV;
+    }
+    if (strcmp(spec, SK_IO_RING_SPEC) != 0)
+        return vdev_open(spec, out, err, errlen);
+    if (pair.opened >= 2) {
+        snprintf(err, errlen, "@ring has only two ends: use it for exactly "
+                 "--tx-dev and --rx-dev");
+        return -EINVAL;
+    }
+    if (pair.opened == 0) {
+        ret = pair_create(err, errlen);
+        if (ret < 0) {
+            pair_destroy();
+            return ret;
+        }
+    }
+    *out = pair.end[pair.opened++];
+    return 0;
+}
+
+static void dpdk_close(struct sk_port *p)
+{
+    if (p == NULL)
+        return;
+    if (!p->pair_end) {
+        port_release(p);
+        return;
+    }
+    /* the pair goes once every end handed out has been closed */
+    if (++pair.closed >= pair.opened)
+        pair_destroy();
+}
+
+static int dpdk_alloc(struct sk_port *p, struct sk_pkt *pkts, unsigned n,
+                      uint32_t len)
+{
+    struct rte_mbuf *m[SK_IO_MAX_BURST];
+    unsigned i;
+
+    if (rte_pktmbuf_alloc_bulk(p->pool, m, n) != 0)
+        return -ENOBUFS;
+    for (i = 0; i < n; i++) {
+        m[i]->data_len = (uint16_t)len;
+        m[i]->pkt_len = len;
+        pkts[i].handle = m[i];
+        pkts[i].data = rte_pktmbuf_mtod(m[i], uint8_t *);
+        pkts[i].len = len;
+        pkts[i].wire_len = len;
+    }
+    return 0;
+}
+
+static unsigned dpdk_tx_burst(struct sk_port *p, struct sk_pkt *pkts,
+                              unsigned n)
+{
+    struct rte_mbuf *m[SK_IO_MAX_BURST];
+    unsigned i;
+
+    for (i = 0; i < n; i++)
+        m[i] = pkts[i].handle;
+    return rte_eth_tx_burst(p->port_id, 0, m, (uint16_t)n);
+}
+
+static unsigned dpdk_rx_burst(struct sk_port *p, struct sk_pkt *pkts,
+                              unsigned n)
+{
+    struct rte_mbuf *m[SK_IO_MAX_BURST];
+    unsigned i, got;
+
+    got = rte_eth_rx_burst(p->port_id, 0, m, (uint16_t)n);
+    for (i = 0; i < got; i++) {
+        pkts[i].handle = m[i];
+        pkts[i].data = rte_pktmbuf_mtod(m[i], uint8_t *);
+        pkts[i].len = m[i]->data_len;
+        pkts[i].wire_len = m[i]->pkt_len;
+    }
+    return got;
+}
+
+static void dpdk_free(struct sk_port *p, struct sk_pkt *pkts, unsigned n)
+{
+    struct rte_mbuf *m[SK_IO_MAX_BURST];
+    unsigned i;
+
+    (void)p;
+    for (i = 0; i < n; i++)
+        m[i] = pkts[i].handle;
+    rte_pktmbuf_free_bulk(m, n);
+}
+
+static int dpdk_launch(int (*fn)(void *), void *arg)
+{
+    if (env.worker_lcore >= RTE_MAX_LCORE)
+        return -ENODEV;
+    return rte_eal_remote_launch(fn, arg, env.worker_lcore);
+}
+
+static int dpdk_join(void)
+{
+    return rte_eal_wait_lcore(env.worker_lcore);
+}
+
+static int dpdk_probe_link(const char *link, char *err, size_t errlen)
+{
+    struct sk_port *a = NULL, *b = NULL;
+    const char *spec;
+    int ret;
+
+    if (strcmp(link, "net_ring") == 0) {
+        ret = dpdk_open(SK_IO_RING_SPEC, &a, err, errlen);
+        if (ret == 0)
+            ret = dpdk_open(SK_IO_RING_SPEC, &b, err, errlen);
+        dpdk_close(a);
+        dpdk_close(b);
+        return ret;
+    }
+    if (strcmp(link, "net_null") == 0)
+        spec = "net_null_probe0";
+    else if (strcmp(link, "net_pcap") == 0)
+        spec = "net_pcap_probe0,tx_pcap=/dev/null";
+    else {
+        snprintf(err, errlen, "unknown link '%s': probe knows net_ring, "
+                 "net_null, net_pcap", link);
+        return -EINVAL;
+    }
+    ret = dpdk_open(spec, &a, err, errlen);
+    if (ret < 0) {
+        char quote[LOG_LINE_LEN + 16];
+
+        log_quote(quote, sizeof(quote));
+        snprintf(err, errlen, "cannot create a %s port%s: install DPDK's %s "
+                 "driver (Debian: librte-%s23)", link, quote, link,
+                 strcmp(link, "net_pcap") == 0 ? "net-pcap" : "net-null");
+        return -ENODEV;
+    }
+    dpdk_close(a);
+    return 0;
+}
+
+static void dpdk_env_cleanup(void)
+{
+    if (pair.end[0] != NULL || pair.end[1] != NULL)
+        pair_destroy();
+    if (env.eal_ready) {
+        rte_eal_cleanup();
+        env.eal_ready = 0;
+    }
+    argv_free();
+    runtime_dir_remove();
+    if (env.log_stream != NULL) {
+        rte_openlog_stream(NULL);
+        fclose(env.log_stream);
+        env.log_stream = NULL;
+    }
+}
+
+#else /* !SK_HAVE_DPDK: every entry point says why DPDK is not here */
+
+struct sk_port {
+    int unused;
+};
+
+static const char *dpdk_version(void)
+{
+    return NULL;
+}
+
+static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err, size_t errlen)
+{
+    (void)cfg;
+    snprintf(err, errlen, "%s", NO_DPDK_REASON);
+    return -ENODEV;
+}
+
+static void dpdk_env_cleanup(void)
+{
+}
+
+static int dpdk_open(const char *spec, struct sk_port **out, char *err,
+                     size_t errlen)
+{
+    (void)spec;
+    (void)out;
+    snprintf(err, errlen, "%s", NO_DPDK_REASON);
+    return -ENODEV;
+}
+
+static void dpdk_close(struct sk_port *p)
+{
+    (void)p;
+}
+
+static int dpdk_alloc(struct sk_port *p, struct sk_pkt *pkts, unsigned n,
+                      uint32_t len)
+{
+    (void)p, (void)pkts, (void)n, (void)len;
+    return -ENODEV;
+}
+
+static unsigned dpdk_tx_burst(struct sk_port *p, struct sk_pkt *pkts, unsigned n)
+{
+    (void)p, (void)pkts, (void)n;
+    return 0;
+}
+
+static unsigned dpdk_rx_burst(struct sk_port *p, struct sk_pkt *pkts, unsigned n)
+{
+    (void)p, (void)pkts, (void)n;
+    return 0;
+}
+
+static void dpdk_free(struct sk_port *p, struct sk_pkt *pkts, unsigned n)
+{
+    (void)p, (void)pkts, (void)n;
+}
+
+static int dpdk_launch(int (*fn)(void *), void *arg)
+{
+    (void)fn, (void)arg;
+    return -ENODEV;
+}
+
+static int dpdk_join(void)
+{
+    return -ENODEV;
+}
+
+static int dpdk_probe_link(const char *link, char *err, size_t errlen)
+{
+    (void)link;
+    snprintf(err, errlen, "%s", NO_DPDK_REASON);
+    return -ENODEV;
+}
+
+#endif /* SK_HAVE_DPDK */
+
+const struct sk_io_ops sk_io_dpdk = {
+    .name = "dpdk",
+    .version = dpdk_version,
+    .env_init = dpdk_env_init,
+    .env_cleanup = dpdk_env_cleanup,
+    .open = dpdk_open,
+    .close = dpdk_close,
+    .alloc = dpdk_alloc,
+    .tx_burst = dpdk_tx_burst,
+    .rx_burst = dpdk_rx_burst,
+    .free = dpdk_free,
+    .launch = dpdk_launch,
+    .join = dpdk_join,
+    .probe_link = dpdk_probe_link,
+};

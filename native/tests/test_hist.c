@@ -1,0 +1,121 @@
+/*
+ * test_hist.c - the log-linear histogram: index layout, equivalent ranges,
+ * 3-significant-digit accuracy, percentiles, clamping, merge, and rebuilding
+ * from exported buckets.
+ */
+#include <stdlib.h>
+
+#include "simkit.h"
+#include "check.h"
+
+static void test_layout(void)
+{
+    uint64_t v, prev = 0;
+    uint32_t i;
+
+    for (v = 0; v < 2048; v++)
+        CHECK_EQ_U(sk_hist_index_of(v), v);
+    CHECK_EQ_U(sk_hist_index_of(2048), 2048);
+    CHECK_EQ_U(sk_hist_index_of(2049), 2048);
+    CHECK_EQ_U(sk_hist_index_of(4095), 3071);
+    CHECK_EQ_U(sk_hist_index_of(4096), 3072);
+    CHECK_EQ_U(sk_hist_index_of((1ULL << 40) - 1), SK_HIST_INDEX_COUNT - 1);
+    CHECK_EQ_U(sk_hist_index_of(1ULL << 50), SK_HIST_INDEX_COUNT - 1);
+
+    /* contiguous, each index covers [lowest, highest], no overlaps */
+    for (i = 0; i < SK_HIST_INDEX_COUNT; i++) {
+        uint64_t lo = sk_hist_lowest_equivalent(i);
+        uint64_t hi = sk_hist_highest_equivalent(i);
+
+        CHECK(lo <= hi);
+        CHECK_EQ_U(sk_hist_index_of(lo), i);
+        CHECK_EQ_U(sk_hist_index_of(hi), i);
+        if (i > 0)
+            CHECK_EQ_U(lo, prev + 1);
+        prev = hi;
+        /* 3 significant digits: bucket width <= value / 1024 */
+        if (lo >= 2048)
+            CHECK((hi - lo + 1) * 1024 <= lo);
+    }
+    CHECK_EQ_U(prev, (1ULL << 40) - 1);
+}
+
+static void test_percentiles(void)
+{
+    struct sk_hist *h = sk_hist_new();
+    uint64_t v;
+
+    CHECK(h != NULL);
+    CHECK_EQ_U(sk_hist_percentile(h, 50), 0);
+    CHECK_EQ_U(sk_hist_min(h), 0);
+    for (v = 1; v <= 1000; v++)
+        sk_hist_record(h, v);
+    CHECK_EQ_U(sk_hist_count(h), 1000);
+    CHECK_EQ_U(sk_hist_min(h), 1);
+    CHECK_EQ_U(sk_hist_max(h), 1000);
+    CHECK(sk_hist_mean(h) == 500.5);
+    CHECK_EQ_U(sk_hist_percentile(h, 50), 500);
+    CHECK_EQ_U(sk_hist_percentile(h, 90), 900);
+    CHECK_EQ_U(sk_hist_percentile(h, 99), 990);
+    CHECK_EQ_U(sk_hist_percentile(h, 99.9), 999);
+    CHECK_EQ_U(sk_hist_percentile(h, 100), 1000);
+    CHECK_EQ_U(sk_hist_percentile(h, 0), 1);
+
+    /* large values: within the bucket, never above the exact max */
+    sk_hist_reset(h);
+    sk_hist_record(h, 1000000);
+    sk_hist_record(h, 1000001);
+    sk_hist_record(h, 123456789);
+    CHECK_EQ_U(sk_hist_percentile(h, 100), 123456789);
+    v = sk_hist_percentile(h, 50);
+    CHECK(v >= 1000001 && v - 1000001 <= 1000001 / 1024);
+    CHECK(sk_hist_percentile(h, 1) >= 1000000);
+
+    /* clamping */
+    sk_hist_reset(h);
+    sk_hist_record(h, 1ULL << 45);
+    CHECK_EQ_U(sk_hist_clamped(h), 1);
+    CHECK_EQ_U(sk_hist_max(h), (1ULL << 40) - 1);
+    sk_hist_free(h);
+}
+
+static void test_merge_and_rebuild(void)
+{
+    struct sk_hist *a = sk_hist_new(), *b = sk_hist_new(), *r = sk_hist_new();
+    struct sk_rng rng;
+    uint64_t count, total = 0;
+    int32_t i;
+    int k;
+    const double qs[] = {0, 10, 50, 90, 99, 99.9, 99.99, 100};
+
+    sk_rng_seed(&rng, 3);
+    for (k = 0; k < 100000; k++)
+        sk_hist_record(k & 1 ? a : b, 100 + (sk_rng_next(&rng) >> 40));
+    CHECK(sk_hist_merge(a, b) == 0);
+    CHECK_EQ_U(sk_hist_count(a), 100000);
+
+    for (i = sk_hist_next_bucket(a, 0, &count); i >= 0;
+         i = sk_hist_next_bucket(a, i + 1, &count)) {
+        CHECK(sk_hist_add_bucket(r, (uint32_t)i, count) == 0);
+        total += count;
+    }
+    CHECK_EQ_U(total, 100000);
+    sk_hist_set_stats(r, sk_hist_min(a), sk_hist_max(a), sk_hist_sum(a),
+                      sk_hist_clamped(a));
+    for (k = 0; k < (int)(sizeof(qs) / sizeof(qs[0])); k++)
+        CHECK_EQ_U(sk_hist_percentile(r, qs[k]), sk_hist_percentile(a, qs[k]));
+    CHECK(sk_hist_mean(r) == sk_hist_mean(a));
+    CHECK(sk_hist_add_bucket(r, SK_HIST_INDEX_COUNT, 1) < 0);
+    CHECK_EQ_U(sk_hist_next_bucket(r, SK_HIST_INDEX_COUNT, &count), (uint64_t)-1);
+    sk_hist_free(a);
+    sk_hist_free(b);
+    sk_hist_free(r);
+}
+
+int main(void)
+{
+    test_layout();
+    test_percentiles();
+    test_merge_and_rebuild();
+    return CHECK_DONE();
+}

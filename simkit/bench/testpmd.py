@@ -1,0 +1,68 @@
+"""dpdk-testpmd as the reference in benchmarks: run it briefly on vdevs, read its rates.
+
+testpmd prints per-port throughput every ``--stats-period`` seconds; the last
+block (steady state) is the figure. It gets its own file prefix and runtime
+directory, removed afterwards like every simkit DPDK run.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+
+from simkit.engine.process import remove_runtime_dir, unique_prefix
+from simkit.errors import BackendUnavailable, NativeError
+
+TESTPMD = "dpdk-testpmd"
+STATS_PERIOD_S = 1
+MBUFS = 16384
+_BLOCK = "Port statistics"
+_PPS = re.compile(r"(Rx|Tx)-pps:\s+(\d+)")
+
+
+def testpmd_mpps(vdevs: list[str], forward_mode: str, seconds: float = 4.0,
+                 direction: str = "Rx", tx_first: bool = False) -> float:
+    """Steady-state Mpps that testpmd reaches, summed over ports.
+
+    Args:
+        vdevs: ``--vdev`` arguments (e.g. ``["net_ring0", "net_ring1"]``).
+        forward_mode: testpmd ``--forward-mode`` (io, txonly, ...).
+        seconds: how long to let it run (at least two stats periods).
+        direction: which rate to read, ``Rx`` or ``Tx``.
+        tx_first: send a first burst (needed for io forwarding on loopback rings).
+
+    Raises:
+        BackendUnavailable: dpdk-testpmd is not installed.
+        NativeError: it failed or printed no statistics.
+    """
+    binary = shutil.which(TESTPMD)
+    if binary is None:
+        raise BackendUnavailable(f"{TESTPMD} not found: install the Debian package dpdk")
+    prefix = unique_prefix()
+    argv = [binary, "-l", "0,1", "--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix,
+            "--log-level=error", *(f"--vdev={v}" for v in vdevs), "--",
+            f"--forward-mode={forward_mode}", f"--stats-period={STATS_PERIOD_S}",
+            "--nb-cores=1", f"--total-num-mbufs={MBUFS}"]
+    if tx_first:
+        argv.append("--tx-first")
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdin=subprocess.DEVNULL)
+    try:
+        out, _ = proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+    finally:
+        remove_runtime_dir(prefix)
+    blocks = out.split(_BLOCK)
+    if len(blocks) < 4:  # text before, a warm-up block, a steady one, a possibly cut last one
+        last = out.strip().splitlines()[-1:] or ["no output"]
+        raise NativeError(f"{TESTPMD} printed no statistics: {last[0]}")
+    rates = [int(n) for kind, n in _PPS.findall(blocks[-2]) if kind == direction]
+    return sum(rates) / 1e6

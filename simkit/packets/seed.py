@@ -1,0 +1,158 @@
+"""The seed format: the reference design's `MarketDataMsg` in Eth/IPv4/UDP.
+
+Wire layout (packed, little-endian), in a UDP datagram to port 20000::
+
+    u64 timestamp   TSC at send
+    u32 symbol_id
+    f64 price
+    u32 size                        -- 24 bytes: the reference MarketDataMsg
+    u64 seq                         -- 8 bytes: the simkit trailer
+
+A receiver written like the reference design needs only ``len >= 24`` and never
+sees the trailer; simkit's receiver uses it for sequence accounting.
+
+Two ways to make these packets: the scapy layers below (declarative, for
+dissection and for describing packets), and :func:`build_frame` /
+:func:`parse_frame`, the native builder and bounds-checked parser that the
+engine uses too (fast, and the reference for what goes on the wire).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from scapy.fields import Field, LEIntField, LELongField
+from scapy.layers.inet import UDP
+from scapy.packet import Packet, bind_layers
+
+from simkit._native import core
+from simkit.errors import ConfigError
+
+SEED_UDP_PORT = 20000
+FRAME_LEN = 74
+DEFAULT_SRC_MAC = "02:00:00:00:00:01"
+DEFAULT_DST_MAC = "02:00:00:00:00:02"
+DEFAULT_SRC_IP = "198.18.0.1"
+DEFAULT_DST_IP = "198.18.0.2"
+DEFAULT_SRC_PORT = 10000
+
+
+class MarketDataMsg(Packet):
+    """The reference design's 24-byte MarketDataMsg (packed, little-endian)."""
+
+    name = "MarketDataMsg"
+    fields_desc = [
+        LELongField("timestamp", 0),
+        LEIntField("symbol_id", 0),
+        Field("price", 0.0, "<d"),
+        LEIntField("size", 0),
+    ]
+
+
+class SimkitTrailer(Packet):
+    """simkit's 8-byte sequence trailer after the MarketDataMsg."""
+
+    name = "SimkitTrailer"
+    fields_desc = [LELongField("seq", 0)]
+
+
+bind_layers(UDP, MarketDataMsg, dport=SEED_UDP_PORT)
+bind_layers(MarketDataMsg, SimkitTrailer)
+
+
+@dataclass(frozen=True)
+class SeedFrame:
+    """A seed frame as the native parser saw it."""
+
+    timestamp: int
+    symbol_id: int
+    price: float
+    size: int
+    seq: int
+    src_ip: str
+    dst_ip: str
+    src_port: int
+    dst_port: int
+    vlan_count: int
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A frame the native parser rejected, and why (a stable reason name)."""
+
+    reason: str
+
+
+def _mac(value: str, what: str) -> bytes:
+    try:
+        raw = bytes.fromhex(value.replace(":", "").replace("-", ""))
+    except ValueError:
+        raw = b""
+    if len(raw) != 6:
+        raise ConfigError(f"{what} must be a MAC address like 02:00:00:00:00:01, got {value!r}")
+    return raw
+
+
+def _ipv4(value: str, what: str) -> int:
+    try:
+        return int(ipaddress.IPv4Address(value))
+    except ValueError:
+        raise ConfigError(f"{what} must be an IPv4 address, got {value!r}") from None
+
+
+def _unsigned(value: int, bits: int, what: str) -> int:
+    if not isinstance(value, int) or not 0 <= value < (1 << bits):
+        raise ConfigError(f"{what} must be an integer in [0, 2**{bits}), got {value!r}")
+    return value
+
+
+def build_frame(*, symbol_id: int = 1, price: float = 100.0, size: int = 100, seq: int = 0,
+                timestamp: int = 0, src_mac: str = DEFAULT_SRC_MAC,
+                dst_mac: str = DEFAULT_DST_MAC, src_ip: str = DEFAULT_SRC_IP,
+                dst_ip: str = DEFAULT_DST_IP, src_port: int = DEFAULT_SRC_PORT,
+                dst_port: int = SEED_UDP_PORT, ttl: int = 64, ip_id: int = 0,
+                udp_checksum: bool = False) -> bytes:
+    """Build one seed frame natively (the bytes the engine sends).
+
+    Raises:
+        ConfigError: a field is out of range; the message names it.
+    """
+    ffi, lib = core()
+    f = ffi.new("struct sk_seed_fields *")
+    lib.sk_seed_fields_default(f)
+    f.src_mac = _mac(src_mac, "src_mac")
+    f.dst_mac = _mac(dst_mac, "dst_mac")
+    f.src_ip, f.dst_ip = _ipv4(src_ip, "src_ip"), _ipv4(dst_ip, "dst_ip")
+    f.src_port, f.dst_port = _unsigned(src_port, 16, "src_port"), _unsigned(dst_port, 16, "dst_port")
+    f.ttl, f.ip_id = _unsigned(ttl, 8, "ttl"), _unsigned(ip_id, 16, "ip_id")
+    f.udp_checksum = 1 if udp_checksum else 0
+    f.timestamp, f.seq = _unsigned(timestamp, 64, "timestamp"), _unsigned(seq, 64, "seq")
+    f.symbol_id, f.size = _unsigned(symbol_id, 32, "symbol_id"), _unsigned(size, 32, "size")
+    f.price = float(price)
+    buf = ffi.new("uint8_t[]", FRAME_LEN)
+    length = lib.sk_seed_build(f, buf, FRAME_LEN)
+    if length < 0:
+        raise ConfigError(f"cannot build a seed frame (error {-length})")
+    return bytes(ffi.buffer(buf, length))
+
+
+def parse_frame(frame: bytes) -> SeedFrame | Malformed:
+    """Parse a frame with the engine's bounds-checked parser."""
+    ffi, lib = core()
+    view = ffi.new("struct sk_seed_view *")
+    code = lib.sk_seed_parse(frame, len(frame), view)
+    if code != 0:
+        return Malformed(ffi.string(lib.sk_malformed_reason_name(code)).decode())
+    return SeedFrame(timestamp=view.timestamp, symbol_id=view.symbol_id, price=view.price,
+                     size=view.size, seq=view.seq,
+                     src_ip=str(ipaddress.IPv4Address(view.src_ip)),
+                     dst_ip=str(ipaddress.IPv4Address(view.dst_ip)),
+                     src_port=view.src_port, dst_port=view.dst_port, vlan_count=view.vlan_count)
+
+
+def malformed_reasons() -> tuple[str, ...]:
+    """Every reason name the native parser can give, in code order."""
+    ffi, lib = core()
+    return tuple(ffi.string(lib.sk_malformed_reason_name(code)).decode()
+                 for code in range(1, lib.sk_malformed_reason_count() + 1))

@@ -1,0 +1,6 @@
+"""The pytest plugin (entry point ``pytest11``: ``simkit``).
+
+``plugin.py`` holds the hooks, ``session.py`` the per-session state kept in
+``config.stash``, ``handle.py`` the ``bypass`` object, ``fixtures.py`` the
+fixtures.
+"""

@@ -1,0 +1,96 @@
+"""pytest hooks of simkit. State lives in `BypassSession` (config.stash); fixtures in fixtures.py."""
+
+from __future__ import annotations
+
+import platform
+
+import pytest
+
+from simkit import validators
+from simkit.errors import ConfigError
+from simkit.pytest_plugin.fixtures import bypass, bypass_backend, md_packets  # noqa: F401
+from simkit.pytest_plugin.session import MARKER_KWARGS, OPTIONS, SESSION_KEY, BypassSession
+
+_HELP = {
+    "backend": ("NAMES", "backend(s): dpdk, io_uring, socket, a comma list, auto (best "
+                         "available) or all (every available one)"),
+    "link": ("NAME", "link between generator and receiver (see `simkit doctor`)"),
+    "eal_args": ("ARGS", "extra DPDK EAL arguments, e.g. real ports for pre-deployment runs"),
+    "strict": (None, "an unavailable backend or link fails the test instead of skipping it"),
+    "report": ("PATH", "write every bypass test's report to PATH as JSON"),
+    "budget_scale": ("FLOAT", "multiply every latency budget (CI machines are slower)"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("bypass", "simkit: kernel-bypass testing")
+    for name, (ini, default, _parse) in OPTIONS.items():
+        metavar, text = _HELP[name]
+        flag = "--bypass-" + name.replace("_", "-")
+        shown = "off" if default is False else ("none" if default in (None, "") else default)
+        if metavar is None:
+            group.addoption(flag, dest=f"bypass_{name}", action="store_const", const=True,
+                            default=None, help=f"{text} (default: {shown})")
+            parser.addini(ini, f"{text} (default: {shown})", type="bool", default=False)
+        else:
+            group.addoption(flag, dest=f"bypass_{name}", metavar=metavar, default=None,
+                            help=f"{text} (default: {shown})")
+            parser.addini(ini, f"{text} (default: {shown})", default=None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "bypass(backends=..., links=...): backends and links this test supports")
+    config.addinivalue_line(
+        "markers", "latency_budget(p50=, p90=, p99=, p999=, max=): latency limits such as '20us'")
+    config.stash[SESSION_KEY] = BypassSession.from_config(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "bypass_backend" in metafunc.fixturenames:
+        backends = metafunc.config.stash[SESSION_KEY].backends()
+        metafunc.parametrize("bypass_backend", backends, ids=list(backends))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for name, allowed in MARKER_KWARGS.items():
+            for marker in item.iter_markers(name):
+                unknown = sorted(set(marker.kwargs) - set(allowed))
+                if unknown:
+                    raise pytest.UsageError(
+                        f"{item.nodeid}: @pytest.mark.{name} does not take {', '.join(unknown)} "
+                        f"(allowed: {', '.join(allowed)})")
+                if name == "latency_budget":
+                    try:
+                        validators.parse_budget(marker.kwargs)
+                    except ConfigError as exc:
+                        raise pytest.UsageError(
+                            f"{item.nodeid}: @pytest.mark.latency_budget: {exc}") from None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    session = config.stash[SESSION_KEY]
+    if config.getoption("bypass_backend") is None and not config.getini("bypass_backend"):
+        return None  # not a bypass run: do not probe the machine
+    facts = session.facts
+    return [f"simkit: backend={','.join(session.backends())} link={session.link} "
+            f"dpdk={facts['dpdk_version'] or 'none'} kernel={platform.release()}"]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    results = config.stash[SESSION_KEY].results
+    if not results:
+        return
+    terminalreporter.section("simkit latency and loss")
+    terminalreporter.write_line(f"{'test':<56} {'rx':>10} {'lost':>6} {'p50 ns':>9} "
+                                f"{'p99 ns':>9} {'p99.9 ns':>9} {'max ns':>10}")
+    for nodeid, report in results:
+        lat = report.latency
+        terminalreporter.write_line(
+            f"{nodeid[-56:]:<56} {report.rx_packets:>10,} {report.lost:>6,} {lat.p50:>9,} "
+            f"{lat.p99:>9,} {lat.p999:>9,} {lat.max:>10,}")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    session.config.stash[SESSION_KEY].write_report()

@@ -1,0 +1,98 @@
+"""The plugin's state for one pytest session: resolved options and collected reports."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pytest
+
+from simkit import validators
+from simkit.errors import ConfigError
+from simkit.report import Report
+
+# option name -> (ini name, default, parser); the single table behind
+# pytest_addoption, the ini twins and their validation.
+OPTIONS = {
+    "backend": ("bypass_backend", "auto", validators.parse_backend_selection),
+    "link": ("bypass_link", "ring", validators.parse_link),
+    "eal_args": ("bypass_eal_args", "", str),
+    "strict": ("bypass_strict", False, bool),
+    "report": ("bypass_report", None, str),
+    "budget_scale": ("bypass_budget_scale", 1.0, validators.parse_scale),
+}
+MARKER_KWARGS = {
+    "bypass": ("backends", "links"),
+    "latency_budget": validators.BUDGET_KEYS,
+}
+
+
+def _truthy(value) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes")
+
+
+@dataclass
+class BypassSession:
+    """Options as resolved (command line over ini over default) and run results."""
+
+    selection: tuple[str, ...]
+    link: str
+    eal_args: str
+    strict: bool
+    report_path: str | None
+    budget_scale: float
+    results: list[tuple[str, Report]] = field(default_factory=list)
+    _facts: dict | None = None
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> BypassSession:
+        """Resolve every ``--bypass-*`` option; bad values are usage errors."""
+        values = {}
+        for name, (ini, default, parse) in OPTIONS.items():
+            value = config.getoption(f"bypass_{name}")
+            if value is None:
+                value = config.getini(ini) or default
+            try:
+                values[name] = _truthy(value) if parse is bool else (
+                    None if value is None else parse(value))
+            except ConfigError as exc:
+                raise pytest.UsageError(f"--bypass-{name.replace('_', '-')}: {exc}") from None
+        return cls(selection=values["backend"], link=values["link"],
+                   eal_args=values["eal_args"], strict=values["strict"],
+                   report_path=values["report"], budget_scale=values["budget_scale"])
+
+    @property
+    def facts(self) -> dict:
+        """``simkit doctor`` for this machine, asked once per session."""
+        if self._facts is None:
+            from simkit.doctor import doctor
+
+            self._facts = doctor()
+        return self._facts
+
+    def availability(self, kind: str, name: str) -> tuple[bool, str]:
+        """(available, reason) of a backend or link, from ``simkit doctor``."""
+        entry = self.facts[kind][name]
+        return entry["available"], entry["reason"]
+
+    def backends(self) -> tuple[str, ...]:
+        """The backends to parametrize over: ``auto`` and ``all`` resolved here."""
+        if self.selection == ("all",):
+            found = tuple(b for b in validators.BACKENDS if self.availability("backends", b)[0])
+            return found or ("dpdk",)  # nothing available: one id, which will skip with a reason
+        if self.selection == ("auto",):
+            found = [b for b in validators.BACKENDS if self.availability("backends", b)[0]]
+            return (found[0] if found else "dpdk",)
+        return self.selection
+
+    def write_report(self) -> None:
+        """Write every collected report to ``--bypass-report`` as one JSON document."""
+        if not self.report_path:
+            return
+        with open(self.report_path, "w") as out:
+            json.dump({"tests": [{"test": nodeid, "report": report.to_dict()}
+                                 for nodeid, report in self.results]}, out, indent=2)
+            out.write("\n")
+
+
+SESSION_KEY = pytest.StashKey[BypassSession]()

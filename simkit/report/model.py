@@ -1,0 +1,207 @@
+"""The `Report` of a run, built from the native engine's JSON.
+
+``Report.to_dict()`` is the public report contract of DESIGN.md; the engine's
+raw figures (CPU seconds, context switches) are turned into rates here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from simkit import validators
+from simkit.errors import CheckFailed
+from simkit.report.histogram import render_histogram
+
+INJECTED_KINDS = ("dropped", "duplicated", "reordered", "corrupted", "malformed")
+PERCENTILE_KEYS = ("p50", "p90", "p99", "p999")
+
+
+def _rate(amount: float, seconds: float) -> float:
+    return amount / seconds if seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Side:
+    """What one side (generator ``tx`` or receiver ``rx``) did and cost."""
+
+    packets: int = 0
+    bytes: int = 0
+    duration_s: float = 0.0
+    cpu_s: float = 0.0
+    ctx_switches: int = 0
+
+    @property
+    def mpps(self) -> float:
+        return _rate(self.packets, self.duration_s) / 1e6
+
+    @property
+    def gbps(self) -> float:
+        return _rate(self.bytes * 8, self.duration_s) / 1e9
+
+    @property
+    def cpu_percent(self) -> float:
+        return 100.0 * _rate(self.cpu_s, self.duration_s)
+
+    @property
+    def ctx_switches_per_s(self) -> float:
+        return _rate(self.ctx_switches, self.duration_s)
+
+    @classmethod
+    def from_engine(cls, raw: dict) -> Side:
+        return cls(**{k: raw.get(k, 0) for k in ("packets", "bytes", "duration_s", "cpu_s",
+                                                  "ctx_switches")})
+
+    def to_dict(self) -> dict:
+        return {"packets": self.packets, "bytes": self.bytes,
+                "duration_s": round(self.duration_s, 9), "mpps": round(self.mpps, 6),
+                "cpu_percent": round(self.cpu_percent, 2),
+                "ctx_switches_per_s": round(self.ctx_switches_per_s, 2)}
+
+
+@dataclass(frozen=True)
+class SeqStats:
+    """Sequence accounting at the receiver."""
+
+    lost: int = 0
+    duplicated: int = 0
+    reordered: int = 0
+
+    def to_dict(self) -> dict:
+        return {"lost": self.lost, "duplicated": self.duplicated, "reordered": self.reordered}
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Latency distribution in nanoseconds, from the engine's histogram."""
+
+    count: int = 0
+    min: int = 0
+    mean: float = 0.0
+    p50: int = 0
+    p90: int = 0
+    p99: int = 0
+    p999: int = 0
+    p9999: int = 0
+    max: int = 0
+    buckets: tuple[tuple[int, int], ...] = ()
+
+    @classmethod
+    def from_engine(cls, raw: dict) -> Latency:
+        buckets = tuple((int(i), int(c)) for i, c in raw.get("histogram", {}).get("buckets", ()))
+        keys = ("count", "min", "mean", "p50", "p90", "p99", "p999", "p9999", "max")
+        return cls(**{k: raw.get(k, 0) for k in keys}, buckets=buckets)
+
+    def value(self, key: str) -> float:
+        """The figure a budget key names (p50 ... p999, max)."""
+        return getattr(self, key)
+
+    def to_dict(self) -> dict:
+        return {"count": self.count, "min": self.min, "mean": round(self.mean, 3),
+                "p50": self.p50, "p90": self.p90, "p99": self.p99, "p999": self.p999,
+                "p9999": self.p9999, "max": self.max}
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a run measured. ``to_dict()`` is the JSON report contract."""
+
+    backend: str
+    link: str
+    proto: str
+    tx: Side
+    rx: Side
+    seq: SeqStats
+    latency: Latency
+    malformed_by_reason: dict[str, int] = field(default_factory=dict)
+    injected: dict[str, int] = field(default_factory=lambda: dict.fromkeys(INJECTED_KINDS, 0))
+    budget_ns: dict[str, int] = field(default_factory=dict)
+    keying: str = "tsc"
+    engine: dict[str, Any] = field(default_factory=dict)
+    interrupted: bool = False
+    timed_out: bool = False
+
+    @classmethod
+    def from_engine(cls, scenario, raw: dict, budget_ns: dict[str, int] | None = None) -> Report:
+        """Build a report from ``simkit-engine run`` output for ``scenario``."""
+        return cls(
+            backend=scenario.backend, link=scenario.link, proto=scenario.proto,
+            tx=Side.from_engine(raw.get("tx", {})), rx=Side.from_engine(raw.get("rx", {})),
+            seq=SeqStats(**{k: raw.get("seq", {}).get(k, 0) for k in ("lost", "duplicated",
+                                                                      "reordered")}),
+            latency=Latency.from_engine(raw.get("latency_ns", {})),
+            malformed_by_reason=dict(raw.get("malformed", {}).get("by_reason", {})),
+            budget_ns=dict(budget_ns or {}),
+            keying=raw.get("keying", "tsc"),
+            engine={k: raw.get(k) for k in ("engine_version", "dpdk_version", "tsc_hz")},
+            interrupted=bool(raw.get("interrupted")), timed_out=bool(raw.get("timed_out")),
+        )
+
+    @property
+    def lost(self) -> int:
+        return self.seq.lost
+
+    @property
+    def rx_packets(self) -> int:
+        return self.rx.packets
+
+    @property
+    def tx_packets(self) -> int:
+        return self.tx.packets
+
+    @property
+    def malformed_total(self) -> int:
+        return sum(self.malformed_by_reason.values())
+
+    def budget_failures(self, budget_ns: dict[str, int] | None = None) -> dict[str, tuple[float, int]]:
+        """Budget keys whose measured value exceeds the limit: key -> (measured, limit)."""
+        limits = self.budget_ns if budget_ns is None else budget_ns
+        if limits and not self.latency.count:
+            return {key: (float("nan"), limit) for key, limit in limits.items()}
+        return {key: (self.latency.value(key), limit) for key, limit in limits.items()
+                if self.latency.value(key) > limit}
+
+    def assert_budget(self, scale: float = 1.0, **limits) -> None:
+        """Fail unless every named percentile is within its limit.
+
+        Args:
+            scale: multiplies every limit (CI machines are slower than production).
+            **limits: ``p50``, ``p90``, ``p99``, ``p999``, ``max`` as ``"20us"`` or ns.
+
+        Raises:
+            CheckFailed: a percentile is over budget; the message shows the measured
+                percentiles beside the budget and the histogram.
+            ConfigError: an unknown key or a malformed duration.
+        """
+        __tracebackhide__ = True
+        budget = {k: int(v * validators.parse_scale(scale))
+                  for k, v in validators.parse_budget(limits).items()}
+        failures = self.budget_failures(budget)
+        if failures:
+            raise CheckFailed(self.budget_message(budget, failures))
+
+    def budget_message(self, budget: dict[str, int], failures: dict) -> str:
+        """A readable account of a missed budget: measured vs limit, and the histogram."""
+        lines = [f"latency budget exceeded ({self.backend}/{self.link}, "
+                 f"{self.latency.count:,} samples):"]
+        for key, limit in budget.items():
+            measured = self.latency.value(key) if self.latency.count else float("nan")
+            verdict = "OVER" if key in failures else "ok"
+            lines.append(f"  {key:>5}: measured {measured:>12,.0f} ns   budget {limit:>12,} ns   "
+                         f"{verdict}")
+        lines.append(render_histogram(self.latency.buckets, marks=budget))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """The report contract of DESIGN.md (plus a few extra keys)."""
+        return {
+            "backend": self.backend, "link": self.link, "proto": self.proto,
+            "tx": self.tx.to_dict(), "rx": self.rx.to_dict(), "seq": self.seq.to_dict(),
+            "malformed": {"total": self.malformed_total, "by_reason": dict(self.malformed_by_reason)},
+            "injected": dict(self.injected),
+            "latency_ns": self.latency.to_dict(),
+            "latency_keying": self.keying,
+            "budget": {"limits_ns": dict(self.budget_ns), "passed": not self.budget_failures()},
+            "engine": dict(self.engine),
+            "interrupted": self.interrupted, "timed_out": self.timed_out,
+        }

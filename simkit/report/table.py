@@ -1,0 +1,51 @@
+"""The human summary table that ``simkit run`` prints."""
+
+from __future__ import annotations
+
+from simkit.report.model import PERCENTILE_KEYS, Report
+
+_LATENCY_COLUMNS = ("min",) + PERCENTILE_KEYS + ("max",)
+_LATENCY_TITLES = {"p999": "p99.9"}
+
+
+def _row(cells, widths) -> str:
+    return "  ".join(str(c).rjust(w) if i else str(c).ljust(w)
+                     for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+
+def _table(header, rows) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    return [_row(header, widths), *(_row(r, widths) for r in rows)]
+
+
+def summary_table(report: Report) -> str:
+    """Render a report as a few aligned blocks: traffic, accounting, latency."""
+    lines = [f"simkit run: backend={report.backend} link={report.link} proto={report.proto}"]
+    sides = [(name, side) for name, side in (("tx", report.tx), ("rx", report.rx))]
+    lines += _table(
+        ("", "packets", "bytes", "seconds", "Mpps", "Gbit/s", "cpu %", "ctxsw/s"),
+        [(name, f"{s.packets:,}", f"{s.bytes:,}", f"{s.duration_s:.3f}", f"{s.mpps:.3f}",
+          f"{s.gbps:.3f}", f"{s.cpu_percent:.1f}", f"{s.ctx_switches_per_s:,.0f}")
+         for name, s in sides])
+    lines.append("")
+    lines += _table(("sequence", "lost", "duplicated", "reordered", "malformed"),
+                    [("", f"{report.seq.lost:,}", f"{report.seq.duplicated:,}",
+                      f"{report.seq.reordered:,}", f"{report.malformed_total:,}")])
+    for reason, count in sorted(report.malformed_by_reason.items()):
+        lines.append(f"  malformed {reason}: {count:,}")
+    lines.append("")
+    lat = report.latency
+    lines += _table(
+        (f"latency ns ({lat.count:,} samples, keyed by {report.keying})",
+         *(_LATENCY_TITLES.get(k, k) for k in _LATENCY_COLUMNS)),
+        [("", *(f"{getattr(lat, k):,}" for k in _LATENCY_COLUMNS))])
+    if report.budget_ns:
+        failures = report.budget_failures()
+        verdict = "FAILED: " + ", ".join(sorted(failures)) if failures else "passed"
+        limits = ", ".join(f"{k}={v:,}ns" for k, v in report.budget_ns.items())
+        lines += ["", f"budget {limits}: {verdict}"]
+    if report.timed_out:
+        lines += ["", "the run hit its time limit before all packets were accounted for"]
+    if report.interrupted:
+        lines += ["", "the run was interrupted"]
+    return "\n".join(lines)

@@ -1,0 +1,82 @@
+"""`Scenario`: the description of one run, validated when it is made."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field, fields
+
+from simkit import validators as v
+from simkit.errors import ConfigError
+
+
+def _argv(value, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(shlex.split(value))
+    if not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{what} must be a string or a list of strings")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One run: what to send, over which backend and link, through which DUT.
+
+    Attributes:
+        backend: ``dpdk``, ``io_uring`` or ``socket``.
+        link: ``ring``, ``pcap``, ... (see ``simkit doctor``).
+        proto: market-data format, ``seed`` or ``itch``.
+        count: packets the generator offers.
+        rate_pps: packets per second; ``None`` sends as fast as possible.
+        burst: packets per burst (1..512).
+        seed: seeds every pseudo-random choice, so runs repeat exactly.
+        impairments: impairment specs such as ``"drop:p=0.01"``.
+        malformed: fraction of packets given malformed headers (0..1).
+        dut: argv of the application under test; ``None`` runs a loopback.
+        eal_args: extra DPDK EAL arguments (e.g. real ports for hardware runs).
+        udp_checksum: compute UDP checksums (else 0, which IPv4 allows).
+        pcap_path: for the ``pcap`` link, keep the capture at this path.
+        timeout_s: hard limit on the whole run.
+    """
+
+    backend: str = "dpdk"
+    link: str = "ring"
+    proto: str = "seed"
+    count: int = 1000
+    rate_pps: float | None = None
+    burst: int = 32
+    seed: int = 1
+    impairments: tuple[str, ...] = field(default_factory=tuple)
+    malformed: float = 0.0
+    dut: tuple[str, ...] | None = None
+    eal_args: tuple[str, ...] = field(default_factory=tuple)
+    udp_checksum: bool = False
+    pcap_path: str | None = None
+    timeout_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        checked = {
+            "backend": v.parse_backend(self.backend),
+            "link": v.parse_link(self.link),
+            "proto": v.parse_proto(self.proto),
+            "count": v.parse_count(self.count),
+            "rate_pps": v.parse_rate(self.rate_pps),
+            "burst": v.parse_burst(self.burst),
+            "seed": v.parse_seed(self.seed),
+            "impairments": (self.impairments,) if isinstance(self.impairments, str)
+            else tuple(self.impairments),
+            "dut": _argv(self.dut, "dut") or None,
+            "eal_args": _argv(self.eal_args, "eal_args"),
+        }
+        if not 0.0 <= float(self.malformed) <= 1.0:
+            raise ConfigError(f"malformed must be a ratio between 0 and 1, got {self.malformed!r}")
+        if not float(self.timeout_s) > 0:
+            raise ConfigError(f"timeout_s must be positive, got {self.timeout_s!r}")
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+    def to_dict(self) -> dict:
+        """The scenario as plain JSON-ready values."""
+        return {f.name: (list(val) if isinstance(val := getattr(self, f.name), tuple) else val)
+                for f in fields(self)}

@@ -1,0 +1,148 @@
+"""Parsers for user-supplied values, shared by the CLI and the pytest plugin.
+
+Each takes a string (or an already-typed value) and returns the typed value, or
+raises :class:`~simkit.errors.ConfigError` with one line saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+
+from simkit.errors import ConfigError
+
+BACKENDS = ("dpdk", "io_uring", "socket")
+BACKEND_SELECTORS = ("auto", "all")
+LINKS = ("ring", "pcap", "null", "tap", "veth", "memif")
+PROTOS = ("seed", "itch")
+BUDGET_KEYS = ("p50", "p90", "p99", "p999", "max")
+MAX_BURST = 512
+MAX_COUNT = 1 << 48
+
+_UNITS_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(ns|us|µs|ms|s)?\s*$")
+
+
+def _choice(kind: str, value: str, choices: tuple[str, ...]) -> str:
+    name = str(value).strip().lower()
+    if name not in choices:
+        raise ConfigError(f"unknown {kind} {value!r}: choose one of {', '.join(choices)}")
+    return name
+
+
+def parse_backend(value: str) -> str:
+    """One concrete backend name (dpdk, io_uring, socket)."""
+    return _choice("backend", value, BACKENDS)
+
+
+def parse_backend_selection(value: str) -> tuple[str, ...]:
+    """A backend selection: a comma list of backends, or ``auto`` or ``all``.
+
+    ``auto`` and ``all`` are returned as one-element tuples and resolved later
+    against what the machine can run.
+    """
+    names = [n.strip().lower() for n in str(value).split(",") if n.strip()]
+    if not names:
+        raise ConfigError("empty backend selection: choose from " + ", ".join(BACKENDS + BACKEND_SELECTORS))
+    if any(n in BACKEND_SELECTORS for n in names):
+        if len(names) > 1:
+            raise ConfigError(f"{value!r}: 'auto' and 'all' cannot be combined with other backends")
+        return (names[0],)
+    return tuple(dict.fromkeys(_choice("backend", n, BACKENDS) for n in names))
+
+
+def parse_link(value: str) -> str:
+    """One link name (ring, pcap, null, tap, veth, memif)."""
+    return _choice("link", value, LINKS)
+
+
+def parse_proto(value: str) -> str:
+    """A market-data format name (seed, itch)."""
+    return _choice("proto", value, PROTOS)
+
+
+def _integer(kind: str, value, low: int, high: int) -> int:
+    try:
+        number = int(str(value).replace("_", ""), 0) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{kind} must be a whole number, got {value!r}") from None
+    if isinstance(value, float) and value != number:
+        raise ConfigError(f"{kind} must be a whole number, got {value!r}")
+    if not low <= number <= high:
+        raise ConfigError(f"{kind} must be between {low:,} and {high:,}, got {number:,}")
+    return number
+
+
+def parse_count(value) -> int:
+    """Packets to send: a whole number from 1 to 2**48."""
+    return _integer("count", value, 1, MAX_COUNT)
+
+
+def parse_burst(value) -> int:
+    """Packets per burst: 1 to 512."""
+    return _integer("burst", value, 1, MAX_BURST)
+
+
+def parse_seed(value) -> int:
+    """A 64-bit seed."""
+    return _integer("seed", value, 0, (1 << 64) - 1)
+
+
+def parse_rate(value) -> float | None:
+    """Packets per second; ``None``, 0 or ``max`` mean as fast as possible."""
+    if value is None or str(value).strip().lower() in ("", "0", "max"):
+        return None
+    try:
+        rate = float(str(value).replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"rate must be packets per second (a number), got {value!r}") from None
+    if not rate > 0 or rate != rate or rate == float("inf"):
+        raise ConfigError(f"rate must be a positive number of packets per second, got {value!r}")
+    return rate
+
+
+def parse_duration_ns(value, what: str = "duration") -> int:
+    """A duration such as ``20us``, ``1.5ms``, ``800`` (ns) as whole nanoseconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise ConfigError(f"{what} must not be negative, got {value!r}")
+        return int(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ConfigError(f"{what} must be a duration like 20us, 1.5ms or 800ns, got {value!r}")
+    number, unit = match.groups()
+    return int(round(float(number) * _UNITS_NS[unit or "ns"]))
+
+
+def parse_budget(value) -> dict[str, int]:
+    """A latency budget: ``p99=20us,p999=80us`` or a mapping, as ns per key."""
+    if isinstance(value, dict):
+        items = list(value.items())
+    else:
+        items = []
+        for part in str(value).split(","):
+            if not part.strip():
+                continue
+            key, sep, limit = part.partition("=")
+            if not sep:
+                raise ConfigError(f"budget entry {part.strip()!r} must look like p99=20us")
+            items.append((key, limit))
+    if not items:
+        raise ConfigError("empty latency budget: give e.g. p99=20us,p999=80us")
+    budget = {}
+    for key, limit in items:
+        key = str(key).strip().lower()
+        if key not in BUDGET_KEYS:
+            raise ConfigError(f"unknown budget key {key!r}: choose from {', '.join(BUDGET_KEYS)}")
+        budget[key] = parse_duration_ns(limit, what=f"budget {key}")
+    return budget
+
+
+def parse_scale(value) -> float:
+    """A positive multiplier (for ``--bypass-budget-scale``)."""
+    try:
+        scale = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"scale must be a number, got {value!r}") from None
+    if not 0 < scale < float("inf"):
+        raise ConfigError(f"scale must be a positive number, got {value!r}")
+    return scale

@@ -1,0 +1,43 @@
+"""Bad input at the command line: one line on stderr, the contract's exit code, no traceback."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+def simkit_cli(*args):
+    return subprocess.run([sys.executable, "-m", "simkit.cli", *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.parametrize("args,words", [
+    (["run", "--count", "0"], "count must be between"),
+    (["run", "--rate", "abc"], "rate must be packets per second"),
+    (["run", "--backend", "rdma"], "unknown backend 'rdma'"),
+    (["run", "--link", "wormhole"], "unknown link 'wormhole'"),
+    (["run", "--proto", "fix"], "unknown proto 'fix'"),
+    (["run", "--budget", "p99=fast"], "budget p99 must be a duration"),
+    (["run", "--json", "/nonexistent-dir/r.json"], "not a writable directory"),
+    (["run", "--impair", "drop:p=0.1"], "impairments is not implemented"),
+])
+def test_usage_errors_exit_2_with_one_line(args, words):
+    proc = simkit_cli(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert words in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_a_backend_this_build_lacks_exits_77():
+    proc = simkit_cli("run", "--backend", "io_uring", "--count", "10")
+    assert proc.returncode == 77
+    assert proc.stderr.startswith("simkit: error: backend 'io_uring' is not implemented")
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_help_lists_the_contract_options():
+    out = simkit_cli("run", "--help").stdout
+    for flag in ("--backend", "--link", "--proto", "--count", "--rate", "--burst", "--seed",
+                 "--impair", "--dut", "--budget", "--json"):
+        assert flag in out
