@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 
 from simkit.engine.process import remove_runtime_dir, unique_prefix
 from simkit.errors import BackendUnavailable, NativeError
@@ -18,13 +19,14 @@ from simkit.errors import BackendUnavailable, NativeError
 TESTPMD = "dpdk-testpmd"
 STATS_PERIOD_S = 1
 MBUFS = 16384
+START_LIMIT_S = 30
 _BLOCK = "Port statistics"
 _PPS = re.compile(r"(Rx|Tx)-pps:\s+(\d+)")
 
 
 def testpmd_mpps(vdevs: list[str], forward_mode: str, seconds: float = 4.0,
                  direction: str = "Rx", tx_first: bool = False) -> float:
-    """Steady-state Mpps that testpmd reaches, summed over ports.
+    """Steady-state Mpps that testpmd reaches, summed over ports, averaged over periods.
 
     Args:
         vdevs: ``--vdev`` arguments (e.g. ``["net_ring0", "net_ring1"]``).
@@ -47,22 +49,30 @@ def testpmd_mpps(vdevs: list[str], forward_mode: str, seconds: float = 4.0,
             "--nb-cores=1", f"--total-num-mbufs={MBUFS}"]
     if tx_first:
         argv.append("--tx-first")
+    wanted_blocks = 2 + int(seconds / STATS_PERIOD_S)  # a warm-up block, then steady ones
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.PIPE)
+    killer = threading.Timer(seconds + START_LIMIT_S, proc.kill)
+    killer.start()
+    lines, blocks = [], 0
     try:
-        out, _ = proc.communicate(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, _ = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
+        for line in proc.stdout:
+            lines.append(line)
+            blocks += _BLOCK in line
+            if blocks == wanted_blocks:
+                proc.send_signal(signal.SIGINT)
+        proc.wait()
     finally:
+        killer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
         remove_runtime_dir(prefix)
-    blocks = out.split(_BLOCK)
-    if len(blocks) < 4:  # text before, a warm-up block, a steady one, a possibly cut last one
+    out = "".join(lines)
+    steady = out.split(_BLOCK)[1:wanted_blocks]
+    if len(steady) < 2:
         last = out.strip().splitlines()[-1:] or ["no output"]
         raise NativeError(f"{TESTPMD} printed no statistics: {last[0]}")
-    rates = [int(n) for kind, n in _PPS.findall(blocks[-2]) if kind == direction]
-    return sum(rates) / 1e6
+    per_block = [sum(int(n) for kind, n in _PPS.findall(block) if kind == direction)
+                 for block in steady[1:]]  # the first block includes start-up
+    return sum(per_block) / len(per_block) / 1e6
