@@ -1,0 +1,43 @@
+"""The ``simkit`` command line (DESIGN.md, public contract).
+
+One module per subcommand, each with ``register(subparsers)`` and
+``command(args) -> int``; this file wires them up and turns errors into
+one line on stderr and the contract's exit code: 0 success, 1 a check
+failed, 2 usage or bad input, 77 unavailable here.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from simkit import __version__
+from simkit.cli import bench, doctor, run
+from simkit.cli.common import EXIT_INTERRUPTED, Parser
+from simkit.errors import CheckFailed, SimkitError
+
+SUBCOMMANDS = (doctor, run, bench)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="simkit",
+                    description="Test and simulate kernel-bypass market-data applications.")
+    parser.add_argument("--version", action="version", version=f"simkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=Parser)
+    for module in SUBCOMMANDS:
+        module.register(sub).set_defaults(handler=module.command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``simkit`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except SimkitError as exc:
+        kind = "check failed" if isinstance(exc, CheckFailed) else "error"
+        print(f"simkit: {kind}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("simkit: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,19 @@
+"""``simkit doctor``: what this machine can run, and why not the rest."""
+
+from __future__ import annotations
+
+import json
+
+
+def register(sub):
+    parser = sub.add_parser("doctor", help="what this machine can run, and why not the rest")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def command(args) -> int:
+    from simkit.doctor import doctor, doctor_text
+
+    facts = doctor()
+    print(json.dumps(facts, indent=2) if args.json else doctor_text(facts))
+    return 0

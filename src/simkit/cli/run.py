@@ -1,0 +1,84 @@
+"""``simkit run``: one scenario, loopback or through a DUT, with its summary table."""
+
+from __future__ import annotations
+
+from simkit import validators
+from simkit.cli.common import EXIT_INTERRUPTED, Progress, check_writable, typed, write_json
+from simkit.errors import CheckFailed
+from simkit.report.table import summary_table
+from simkit.scenario import Scenario
+
+
+def register(sub):
+    run = sub.add_parser("run", help="run one scenario and print its summary")
+    run.add_argument("--backend", type=typed(validators.parse_backend), default="dpdk",
+                     help="dpdk, io_uring or socket (default: dpdk)")
+    run.add_argument("--link", type=typed(validators.parse_link), default="ring",
+                     help="ring, pcap, ... see `simkit doctor` (default: ring)")
+    run.add_argument("--proto", type=typed(validators.parse_proto), default="seed",
+                     help="market-data format: seed or itch (default: seed)")
+    run.add_argument("--count", type=typed(validators.parse_count), default=1_000_000,
+                     help="packets to send (default: 1000000)")
+    run.add_argument("--rate", type=typed(validators.parse_rate), default=None, metavar="PPS",
+                     help="packets per second (default: as fast as possible)")
+    run.add_argument("--burst", type=typed(validators.parse_burst), default=32,
+                     help="packets per burst, 1..512 (default: 32)")
+    run.add_argument("--seed", type=typed(validators.parse_seed), default=1,
+                     help="seed of every pseudo-random choice (default: 1)")
+    run.add_argument("--impair", action="append", default=[], metavar="SPEC",
+                     help="impairment such as drop:p=0.01 (repeatable)")
+    run.add_argument("--dut", default=None, metavar="ARGV",
+                     help="application under test, as one quoted command line")
+    run.add_argument("--budget", type=typed(validators.parse_budget), default=None,
+                     help="latency budget, e.g. p99=20us,p999=80us (default: none)")
+    run.add_argument("--eal-args", default="", metavar="ARGS",
+                     help="extra DPDK EAL arguments, e.g. real ports (default: none)")
+    run.add_argument("--pcap", default=None, metavar="PATH",
+                     help="pcap link: keep the capture at PATH (default: a temporary file)")
+    run.add_argument("--udp-checksum", action="store_true",
+                     help="compute UDP checksums (default: 0, legal for IPv4)")
+    run.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                     help="hard limit on the run (default: 60)")
+    run.add_argument("--json", default=None, metavar="PATH", help="write the report as JSON")
+    run.add_argument("--quiet", action="store_true", help="no progress line")
+    return run
+
+
+def _problems(report, scenario) -> list[str]:
+    problems = []
+    if report.lost or report.seq.duplicated or report.malformed_total:
+        problems.append(f"unexplained loss or damage on a clean loopback: lost {report.lost:,}, "
+                        f"duplicated {report.seq.duplicated:,}, malformed "
+                        f"{report.malformed_total:,}")
+    if report.timed_out:
+        problems.append(f"the run hit its {scenario.timeout_s:g} s limit")
+    if report.budget_failures():
+        problems.append("latency budget exceeded: " + ", ".join(sorted(report.budget_failures())))
+    return problems
+
+
+def command(args) -> int:
+    from simkit.engine import run
+
+    if args.json:
+        check_writable(args.json)
+    scenario = Scenario(backend=args.backend, link=args.link, proto=args.proto, count=args.count,
+                        rate_pps=args.rate, burst=args.burst, seed=args.seed,
+                        impairments=tuple(args.impair), dut=args.dut, eal_args=args.eal_args,
+                        udp_checksum=args.udp_checksum, pcap_path=args.pcap,
+                        timeout_s=args.timeout)
+    progress = Progress(scenario.count, quiet=args.quiet)
+    try:
+        report = run(scenario, budget_ns=args.budget,
+                     on_progress=progress if progress.enabled else None)
+    finally:
+        progress.done()
+    print(summary_table(report))
+    if args.json:
+        write_json(args.json, report.to_dict())
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    problems = _problems(report, scenario)
+    if problems:
+        raise CheckFailed("; ".join(problems))
+    return 0
