@@ -234,6 +234,12 @@ uint64_t sk_tsc_to_ns(uint64_t ticks);
 /* "0.1.0" */
 const char *sk_version(void);
 
+/* ---- fast crafting: templates to many frames / pcap records ------------ */
+/* (section: crafting) */
+
+/* ---- impairments: seeded models with ground truth ---------------------- */
+/* (section: impairments) */
+
 #ifdef __cplusplus
 }
 #endif
