@@ -119,3 +119,22 @@ def test_budget_scale_loosens_the_marker(pytester, needs_dpdk_link):
     """)
     result = pytester.runpytest("--bypass-backend=dpdk", "--bypass-budget-scale=1e12")
     result.assert_outcomes(passed=1)
+
+
+@pytest.mark.needs_root
+def test_xdist_workers_report_to_the_controller_without_clashing(pytester, needs_dpdk_link):
+    pytest.importorskip("xdist")
+    needs_dpdk_link("ring")
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_loopback(bypass, n):
+            assert bypass.run(count=1000 + n).rx_packets == 1000 + n
+    """)
+    result = pytester.runpytest_subprocess("-n", "2", "--bypass-backend=dpdk",
+                                           "--bypass-report=out.json", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*simkit latency and loss*"])
+    runs = json.loads((pytester.path / "out.json").read_text())["tests"]
+    assert sorted(t["report"]["rx"]["packets"] for t in runs) == [1000, 1001, 1002, 1003]

@@ -9,6 +9,7 @@ import pytest
 from simkit import validators
 from simkit.engine import run as run_scenario
 from simkit.errors import BackendUnavailable
+from simkit.pytest_plugin.session import ITEM_REPORTS_KEY
 from simkit.report import Report
 from simkit.scenario import Scenario
 
@@ -58,7 +59,7 @@ class Bypass:
             report = run_scenario(spec, budget_ns=budget)
         except BackendUnavailable as exc:
             self._unavailable(str(exc))
-        self._session.results.append((self._request.node.nodeid, report))
+        self._request.node.stash.setdefault(ITEM_REPORTS_KEY, []).append(report.to_dict())
         for name in REPORT_PROPERTIES:
             self._request.node.user_properties.append((f"bypass_{name}", getattr(report, name)))
         self._request.node.user_properties.append(("bypass_p99_ns", report.latency.p99))

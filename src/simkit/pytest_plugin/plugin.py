@@ -9,7 +9,13 @@ import pytest
 from simkit import validators
 from simkit.errors import ConfigError
 from simkit.pytest_plugin.fixtures import bypass, bypass_backend, md_packets  # noqa: F401
-from simkit.pytest_plugin.session import MARKER_KWARGS, OPTIONS, SESSION_KEY, BypassSession
+from simkit.pytest_plugin.session import (
+    ITEM_REPORTS_KEY,
+    MARKER_KWARGS,
+    OPTIONS,
+    SESSION_KEY,
+    BypassSession,
+)
 
 _HELP = {
     "backend": ("NAMES", "backend(s): dpdk, io_uring, socket, a comma list, auto (best "
@@ -43,7 +49,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "bypass(backends=..., links=...): backends and links this test supports")
     config.addinivalue_line(
         "markers", "latency_budget(p50=, p90=, p99=, p999=, max=): latency limits such as '20us'")
-    config.stash[SESSION_KEY] = BypassSession.from_config(config)
+    session = BypassSession.from_config(config)
+    config.stash[SESSION_KEY] = session
+    # like junitxml's LogXML, the session collects reports (from xdist workers too)
+    config.pluginmanager.register(session, "simkit-bypass-session")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -78,6 +87,14 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
             f"dpdk={facts['dpdk_version'] or 'none'} kernel={platform.release()}"]
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call" and ITEM_REPORTS_KEY in item.stash:
+        report.bypass_reports = item.stash[ITEM_REPORTS_KEY]  # serialised by xdist
+    return report
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     results = config.stash[SESSION_KEY].results
     if not results:
@@ -86,11 +103,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.write_line(f"{'test':<56} {'rx':>10} {'lost':>6} {'p50 ns':>9} "
                                 f"{'p99 ns':>9} {'p99.9 ns':>9} {'max ns':>10}")
     for nodeid, report in results:
-        lat = report.latency
+        lat = report["latency_ns"]
         terminalreporter.write_line(
-            f"{nodeid[-56:]:<56} {report.rx_packets:>10,} {report.lost:>6,} {lat.p50:>9,} "
-            f"{lat.p99:>9,} {lat.p999:>9,} {lat.max:>10,}")
+            f"{nodeid[-56:]:<56} {report['rx']['packets']:>10,} {report['seq']['lost']:>6,} "
+            f"{lat['p50']:>9,} {lat['p99']:>9,} {lat['p999']:>9,} {lat['max']:>10,}")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    session.config.stash[SESSION_KEY].write_report()
+    if not hasattr(session.config, "workerinput"):  # xdist workers leave it to the controller
+        session.config.stash[SESSION_KEY].write_report()

@@ -9,7 +9,6 @@ import pytest
 
 from simkit import validators
 from simkit.errors import ConfigError
-from simkit.report import Report
 
 # option name -> (ini name, default, parser); the single table behind
 # pytest_addoption, the ini twins and their validation.
@@ -41,7 +40,7 @@ class BypassSession:
     strict: bool
     report_path: str | None
     budget_scale: float
-    results: list[tuple[str, Report]] = field(default_factory=list)
+    results: list[tuple[str, dict]] = field(default_factory=list)  # (test id, Report.to_dict())
     _facts: dict | None = None
 
     @classmethod
@@ -85,14 +84,22 @@ class BypassSession:
             return (found[0] if found else "dpdk",)
         return self.selection
 
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collect the runs a test made (on the xdist controller they arrive serialised)."""
+        runs = getattr(report, "bypass_reports", None)
+        if runs and report.when == "call":
+            self.results.extend((report.nodeid, run) for run in runs)
+
     def write_report(self) -> None:
         """Write every collected report to ``--bypass-report`` as one JSON document."""
         if not self.report_path:
             return
         with open(self.report_path, "w") as out:
-            json.dump({"tests": [{"test": nodeid, "report": report.to_dict()}
+            json.dump({"tests": [{"test": nodeid, "report": report}
                                  for nodeid, report in self.results]}, out, indent=2)
             out.write("\n")
 
 
 SESSION_KEY = pytest.StashKey[BypassSession]()
+# the reports of one test item, carried to the controller on its TestReport (xdist-safe)
+ITEM_REPORTS_KEY = pytest.StashKey[list]()
