@@ -1,6 +1,7 @@
 """The pytest plugin as a downstream project meets it, driven through pytester."""
 
 import json
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -138,3 +139,31 @@ def test_xdist_workers_report_to_the_controller_without_clashing(pytester, needs
     result.stdout.fnmatch_lines(["*simkit latency and loss*"])
     runs = json.loads((pytester.path / "out.json").read_text())["tests"]
     assert sorted(t["report"]["rx"]["packets"] for t in runs) == [1000, 1001, 1002, 1003]
+
+
+@pytest.mark.needs_root
+def test_spawned_dut_crash_fails_the_test_with_its_output_and_is_reaped(pytester, needs_dpdk_link):
+    needs_dpdk_link("ring")
+    pytester.makepyfile("""
+        import sys, time
+
+        CRASHING = "print('feed handler up', flush=True); import time; time.sleep(0.3); " \\
+                   "print('lost my port', flush=True); raise SystemExit(4)"
+        SLEEPING = "print('up', flush=True); import time; time.sleep(120)"
+
+        def test_crashing_dut(bypass):
+            bypass.spawn([sys.executable, "-c", CRASHING], ready="feed handler up")
+            time.sleep(1)
+            bypass.run(count=100)
+
+        def test_sleeping_dut(bypass, tmp_path_factory):
+            dut = bypass.spawn([sys.executable, "-c", SLEEPING], ready="up")
+            (tmp_path_factory.getbasetemp() / "pid").write_text(str(dut.proc.pid))
+    """)
+    result = pytester.runpytest("--bypass-backend=dpdk", "--basetemp=bt")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*the DUT exited unexpectedly (exit code 4)*",
+                                 "*| lost my port*"])
+    pid = int((pytester.path / "bt" / "pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
