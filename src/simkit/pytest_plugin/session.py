@@ -30,7 +30,7 @@ def _truthy(value) -> bool:
     return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes")
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity: it is registered as a plugin
 class BypassSession:
     """Options as resolved (command line over ini over default) and run results."""
 
