@@ -23,7 +23,8 @@ NATIVE_DIR = os.path.dirname(os.path.abspath(__file__))
 HEADER = os.path.join(NATIVE_DIR, "include", "simkit.h")
 MODULE_NAME = "simkit._native._core"
 
-_INT_DEFINE = re.compile(r"^#\s*define\s+SK_\w+\s+(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\s*$")
+_INT_DEFINE = re.compile(
+    r"^(#\s*define\s+SK_\w+\s+(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*)\s*(?:/\*.*\*/|//.*)?$")
 _CPP_BLOCK_OPEN = re.compile(r"^#\s*ifdef\s+__cplusplus\b")
 
 
@@ -49,8 +50,9 @@ def cdef_from_header(text):
             skipping = True
             continue
         if stripped.startswith("#"):
-            if _INT_DEFINE.match(stripped):
-                out.append(stripped)
+            define = _INT_DEFINE.match(stripped)
+            if define:
+                out.append(define.group(1))  # without a trailing comment
             continue
         out.append(line)
     return "\n".join(out) + "\n"

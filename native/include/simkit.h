@@ -237,8 +237,258 @@ const char *sk_version(void);
 /* ---- fast crafting: templates to many frames / pcap records ------------ */
 /* (section: crafting) */
 
+/* A template is one frame described once; sk_craft_fill() writes many
+ * variants of it: per-packet fields (counters or seeded random draws), per-flow
+ * IPv4 addresses and UDP ports, then the IPv4 header checksum (recomputed) and
+ * the UDP checksum (kept, zeroed or computed). sk_craft_wrap() instead treats
+ * the template as Eth/IPv4/UDP headers and appends caller payloads, fixing
+ * lengths and checksums per frame. Output is frames back to back, or ready
+ * pcap (16-byte nanosecond record headers) or pcapng (enhanced packet block)
+ * records. Nothing is read or written outside the given lengths. */
+
+#define SK_CRAFT_MAX_FRAME 65535
+#define SK_CRAFT_MAX_FIELDS 16
+#define SK_CRAFT_NO_OFFSET 4294967295
+#define SK_CRAFT_PCAP_RECORD_HDR 16
+#define SK_CRAFT_PCAPNG_EPB_OVERHEAD 32
+
+/* struct sk_craft_field.mode: COUNTER is start + index * step, modulo
+ * 2^(8 * width); RANDOM is start + below(span), span 0 meaning any value of
+ * the width; RANDOM_F64 is the IEEE double (start + below(span)) / divisor,
+ * width 8. (No comments after these defines: cffi_build.py drops such lines.) */
+#define SK_CRAFT_COUNTER 1
+#define SK_CRAFT_RANDOM 2
+#define SK_CRAFT_RANDOM_F64 3
+
+/* struct sk_craft_template.flow_mode: CYCLE takes flow index % flow_count;
+ * RANDOM draws below(flow_count) from a PRNG seeded seed ^ SK_CRAFT_FLOW_SALT,
+ * apart from the fields' PRNG. */
+#define SK_CRAFT_FLOWS_CYCLE 0
+#define SK_CRAFT_FLOWS_RANDOM 1
+#define SK_CRAFT_FLOW_SALT 6148914691236517205
+
+/* struct sk_craft_template.udp_checksum */
+#define SK_CRAFT_UDP_CSUM_KEEP 0
+#define SK_CRAFT_UDP_CSUM_ZERO 1
+#define SK_CRAFT_UDP_CSUM_COMPUTE 2
+
+/* Output formats of sk_craft_fill() / sk_craft_wrap(). */
+#define SK_CRAFT_OUT_FRAMES 0
+#define SK_CRAFT_OUT_PCAP 1
+#define SK_CRAFT_OUT_PCAPNG 2
+
+/* One varying field. Random fields draw from the template's sk_rng in the
+ * order of the fields array, once per packet. */
+struct sk_craft_field {
+    uint32_t offset;     /* from the frame start */
+    uint8_t width;       /* 1, 2, 4, 6 or 8 bytes */
+    uint8_t big_endian;  /* 1: network order; 0: little-endian */
+    uint8_t mode;        /* SK_CRAFT_COUNTER / _RANDOM / _RANDOM_F64 */
+    uint8_t reserved;
+    uint64_t start;
+    uint64_t step;       /* COUNTER only */
+    uint64_t span;       /* RANDOM(_F64): number of values, <= 2^32 */
+    double divisor;      /* RANDOM_F64 only: finite and non-zero */
+};
+
+/* One flow: written over the IPv4 addresses and UDP ports. */
+struct sk_craft_flow {
+    uint32_t src_ip;     /* host byte order */
+    uint32_t dst_ip;
+    uint16_t src_port;
+    uint16_t dst_port;
+};
+
+struct sk_craft_template {
+    const uint8_t *frame;   /* copied by sk_craft_new() */
+    uint32_t frame_len;
+    uint32_t ip_offset;     /* SK_CRAFT_NO_OFFSET: no IPv4 header */
+    uint32_t udp_offset;    /* SK_CRAFT_NO_OFFSET: no UDP header */
+    uint32_t field_count;
+    struct sk_craft_field fields[SK_CRAFT_MAX_FIELDS];
+    const struct sk_craft_flow *flows; /* copied; NULL when flow_count is 0 */
+    uint32_t flow_count;
+    uint8_t flow_mode;      /* SK_CRAFT_FLOWS_* */
+    uint8_t ip_checksum;    /* 1: recompute the IPv4 header checksum per packet */
+    uint8_t udp_checksum;   /* SK_CRAFT_UDP_CSUM_* */
+};
+
+struct sk_craft;
+
+/* Validate and copy a template. Returns 0 and *out, -EINVAL for a bad
+ * template (*bad_field = the index of the offending field, or -1 when it is
+ * the template itself: lengths, offsets, flows, checksum settings), -ENOMEM. */
+int sk_craft_new(const struct sk_craft_template *t, struct sk_craft **out,
+                 int32_t *bad_field);
+void sk_craft_free(struct sk_craft *c);
+/* Restart the variants: packet index 0, PRNGs seeded from seed. */
+void sk_craft_reset(struct sk_craft *c, uint64_t seed);
+/* The packet index the next variant gets. */
+uint64_t sk_craft_index(const struct sk_craft *c);
+uint32_t sk_craft_frame_len(const struct sk_craft *c);
+/* Bytes one frame of frame_len takes in format fmt (0 for a bad fmt). */
+size_t sk_craft_record_len(uint32_t frame_len, int fmt);
+
+/* Write up to count next variants into buf as fmt records; the capture time of
+ * packet index k is ts_start_ns + k * ts_step_ns. Stops early when the next
+ * record would not fit in cap. Returns the number written (*used = bytes), or
+ * -EINVAL (NULL argument, bad fmt). */
+int64_t sk_craft_fill(struct sk_craft *c, uint8_t *buf, size_t cap,
+                      uint64_t count, int fmt, uint64_t ts_start_ns,
+                      uint64_t ts_step_ns, size_t *used);
+
+/* Frame each of count payloads (concatenated in data, data_len bytes in all,
+ * payload i lens[i] bytes long) behind the template's headers, which end at
+ * the UDP header: fields and flows as in sk_craft_fill(), then IPv4 total
+ * length, UDP length and both checksums per frame. The template must have
+ * ip_offset and udp_offset, frame_len == udp_offset + 8 and a udp_checksum
+ * of ZERO or COMPUTE; the IPv4 checksum is always recomputed. Stops early when
+ * the next record would not fit in cap. Returns the number of payloads
+ * framed (*used = bytes), -EINVAL (bad arguments, lens overrunning data_len,
+ * a template that is not headers only), or -EMSGSIZE (a payload would make a
+ * frame over SK_CRAFT_MAX_FRAME bytes); on error nothing is written. */
+int64_t sk_craft_wrap(struct sk_craft *c, const uint8_t *data, size_t data_len,
+                      const uint32_t *lens, uint64_t count, uint8_t *buf,
+                      size_t cap, int fmt, uint64_t ts_start_ns,
+                      uint64_t ts_step_ns, size_t *used);
+
 /* ---- impairments: seeded models with ground truth ---------------------- */
 /* (section: impairments) */
+/*
+ * netem-style models, seeded and deterministic, O(1) per packet (impair.c).
+ * Each model draws from its own xoshiro256** stream (keyed by seed and kind)
+ * a fixed number of times per packet, so the packets one model picks do not
+ * change when another model is added. Per packet, in this order: loss (drop
+ * or gilbert) -> duplicate -> truncate -> corrupt -> reorder or delay.
+ *
+ * Every pushed packet comes back in exactly one sk_impair_out entry per copy:
+ * dropped ones flagged SK_IMPAIRED_DROPPED (free, do not send), duplicated
+ * ones twice (copy 0 then copy 1, back to back), reorder-held ones later.
+ */
+
+/* Kinds: drop (p, Bernoulli loss), gilbert (p, r, h, k: Gilbert-Elliott as
+ * netem's gemodel), dup (p: send twice, back to back), reorder (p, gap: hold,
+ * release after gap later packets), corrupt (p, layer: flip one bit inside
+ * the layer), truncate (p, len: cut to len bytes, 0 = uniform in 1..len-1),
+ * delay (mean_ns, jitter_ns: uniform in mean +- jitter). */
+#define SK_IMPAIR_DROP 1
+#define SK_IMPAIR_GILBERT 2
+#define SK_IMPAIR_DUP 3
+#define SK_IMPAIR_REORDER 4
+#define SK_IMPAIR_CORRUPT 5
+#define SK_IMPAIR_TRUNCATE 6
+#define SK_IMPAIR_DELAY 7
+#define SK_IMPAIR_KIND_COUNT 7
+#define SK_IMPAIR_MAX_MODELS 7
+#define SK_IMPAIR_MAX_GAP 65536
+#define SK_IMPAIR_MAX_DELAY_NS 3600000000000ULL
+
+/* Corruption layers; FRAME is netem's choice (anywhere in the frame). */
+#define SK_IMPAIR_LAYER_FRAME 0
+#define SK_IMPAIR_LAYER_ETH 1
+#define SK_IMPAIR_LAYER_IP 2
+#define SK_IMPAIR_LAYER_UDP 3
+#define SK_IMPAIR_LAYER_PAYLOAD 4
+#define SK_IMPAIR_LAYER_COUNT 5
+
+/* What happened to a packet (sk_impair_out.flags). */
+#define SK_IMPAIRED_DROPPED 1
+#define SK_IMPAIRED_DUPLICATED 2
+/* HELD: held back by the reorder model; REORDERED: held and overtaken by a
+ * later packet (what a receiver sees as late). */
+#define SK_IMPAIRED_HELD 4
+#define SK_IMPAIRED_REORDERED 8
+#define SK_IMPAIRED_CORRUPTED 16
+#define SK_IMPAIRED_TRUNCATED 32
+#define SK_IMPAIRED_DELAYED 64
+
+/* Entries one sk_impair_push() can write at most; size its out array so. */
+#define SK_IMPAIR_PUSH_MAX_OUT 4
+
+/* One model. Unused fields must be 0. */
+struct sk_impair_model {
+    uint32_t kind;          /* SK_IMPAIR_DROP .. SK_IMPAIR_DELAY */
+    uint32_t layer;         /* corrupt: SK_IMPAIR_LAYER_* */
+    uint32_t gap;           /* reorder: 1..SK_IMPAIR_MAX_GAP */
+    uint32_t len;           /* truncate: target length, 0 = uniform in [1, len-1] */
+    double p;               /* event probability; gilbert: good -> bad */
+    double r;               /* gilbert: bad -> good */
+    double h;               /* gilbert: delivery probability in bad (loss 1-h) */
+    double k;               /* gilbert: delivery probability in good (loss 1-k) */
+    uint64_t mean_ns;       /* delay */
+    uint64_t jitter_ns;     /* delay: <= mean_ns */
+};
+
+/* One packet leaving the impairer (or dropped by it). */
+struct sk_impair_out {
+    uint64_t token;          /* the caller's handle given to sk_impair_push */
+    uint64_t index;          /* 0-based push order: the packet's ground-truth id */
+    uint64_t delay_ns;       /* with SK_IMPAIRED_DELAYED */
+    uint32_t flags;          /* SK_IMPAIRED_* */
+    uint32_t len;            /* bytes to send (after truncation) */
+    uint32_t orig_len;
+    uint32_t corrupt_offset; /* with SK_IMPAIRED_CORRUPTED: byte flipped ... */
+    uint8_t corrupt_bit;     /* ... and its bit (0..7, value 1 << bit) */
+    uint8_t copy;            /* 0: the packet, 1: its duplicate */
+    uint16_t reserved;
+};
+
+struct sk_impair_stats {
+    uint64_t packets_in;     /* pushed */
+    uint64_t packets_out;    /* entries to send (duplicates included) */
+    uint64_t dropped;
+    uint64_t duplicated;
+    uint64_t held;
+    uint64_t reordered;
+    uint64_t corrupted;
+    uint64_t truncated;
+    uint64_t delayed;
+    uint64_t delay_ns_sum;
+    uint64_t queued;         /* held now, not yet released */
+};
+
+struct sk_impair;
+
+/* Check n models: ranges, known kinds and layers, and no contradiction (a
+ * kind twice, drop with gilbert, reorder with delay). Returns 0, or -EINVAL
+ * with a one-line message naming the parameter in msg (if msg != NULL). */
+int sk_impair_validate(const struct sk_impair_model *models, uint32_t n,
+                       char *msg, size_t msg_cap);
+
+/* Create an impairer for n (0..SK_IMPAIR_MAX_MODELS) validated models.
+ * Returns 0 and *out, -EINVAL (see sk_impair_validate), -ENOMEM. */
+int sk_impair_new(const struct sk_impair_model *models, uint32_t n,
+                  uint64_t seed, struct sk_impair **out);
+void sk_impair_free(struct sk_impair *imp);
+
+/* Impair one frame (modified in place: corruption; it must stay valid until
+ * its entry comes back if it is held). Writes 0..SK_IMPAIR_PUSH_MAX_OUT
+ * entries: its own (dropped or to send, and its duplicate) and possibly an
+ * earlier held packet now released. Returns the count, -EINVAL, -ENOSPC
+ * (cap < SK_IMPAIR_PUSH_MAX_OUT). */
+int sk_impair_push(struct sk_impair *imp, uint64_t token, uint8_t *frame,
+                   uint32_t len, struct sk_impair_out *out, uint32_t cap);
+
+/* End of stream: release every held packet in order (at most 2 * gap
+ * entries in all). Returns the count written (call again while > 0). */
+int sk_impair_flush(struct sk_impair *imp, struct sk_impair_out *out,
+                    uint32_t cap);
+
+/* Batch: push n frames stored back to back in buf (frame i is lens[i]
+ * bytes; its token is its byte offset in buf), then flush if flush != 0.
+ * cap >= 2 * (n + gap + 1) always suffices. Returns the entries written,
+ * -EINVAL, or -ENOSPC (cap too small: the impairer is then unusable). */
+int64_t sk_impair_run(struct sk_impair *imp, uint8_t *buf,
+                      const uint32_t *lens, uint64_t n, int flush,
+                      struct sk_impair_out *out, uint64_t cap);
+
+void sk_impair_get_stats(const struct sk_impair *imp,
+                         struct sk_impair_stats *out);
+
+/* "drop", "gilbert", "dup", "reorder", "corrupt", "truncate", "delay";
+ * NULL for an unknown kind. Layers: "frame", "eth", "ip", "udp", "payload". */
+const char *sk_impair_kind_name(uint32_t kind);
+const char *sk_impair_layer_name(uint32_t layer);
 
 #ifdef __cplusplus
 }

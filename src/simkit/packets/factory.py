@@ -1,10 +1,59 @@
-"""`MarketDataFactory`: the object behind the ``md_packets`` fixture."""
+"""`MarketDataFactory`: the object behind the ``md_packets`` fixture.
+
+Seed frames come from the native builder; ITCH frames are MoldUDP64
+datagrams (:mod:`simkit.packets.moldudp64`, messages from
+:mod:`simkit.packets.itch` or the :mod:`simkit.packets.market` simulator)
+framed natively in Eth/IPv4/UDP by :meth:`simkit.packets.template.Template.wrap`,
+with the same addressing defaults as seed frames and UDP port 26400.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
+from itertools import islice
+
 from simkit._native import core
-from simkit.packets.seed import Malformed, SeedFrame, build_frame, parse_frame
+from simkit.errors import ConfigError
+from simkit.packets.itch import encode
+from simkit.packets.market import DEFAULT_SYMBOLS, MarketSimulator
+from simkit.packets.moldudp64 import (
+    DEFAULT_MAX_PAYLOAD,
+    MOLDUDP64_UDP_PORT,
+    encode_packet,
+    pack_messages,
+)
+from simkit.packets.seed import (
+    DEFAULT_DST_IP,
+    DEFAULT_DST_MAC,
+    DEFAULT_SRC_IP,
+    DEFAULT_SRC_MAC,
+    DEFAULT_SRC_PORT,
+    Malformed,
+    SeedFrame,
+    build_frame,
+    parse_frame,
+)
+from simkit.packets.template import Template
 from simkit.validators import parse_count, parse_seed
+
+ITCH_SESSION = "SIMKIT0001"
+_HEADERS_LEN = 42  # Eth(14) + IPv4(20) + UDP(8)
+_OPEN_ENDED = 1 << 62  # events asked of the simulator; it is lazy, we stop early
+_TYPICAL_PER_DATAGRAM = 40
+
+
+@functools.lru_cache(maxsize=32)
+def _udp_headers(src_mac: str, dst_mac: str, src_ip: str, dst_ip: str, src_port: int,
+                 dst_port: int, ttl: int, ip_id: int, udp_checksum: bool) -> Template:
+    """Eth/IPv4/UDP headers as seed frames have them (DF, TTL), ready to wrap payloads."""
+    # build_frame validates every field and names the bad one
+    frame = bytearray(build_frame(src_mac=src_mac, dst_mac=dst_mac, src_ip=src_ip, dst_ip=dst_ip,
+                                  src_port=src_port, dst_port=dst_port, ttl=ttl,
+                                  ip_id=ip_id)[:_HEADERS_LEN])
+    frame[16:18] = (_HEADERS_LEN - 14).to_bytes(2, "big")  # headers-only lengths;
+    frame[38:40] = (8).to_bytes(2, "big")                  # wrap sets them per frame
+    return Template.from_bytes(bytes(frame), {}, udp_checksum=bool(udp_checksum))
 
 
 class MarketDataFactory:
@@ -34,3 +83,68 @@ class MarketDataFactory:
     def parse(self, frame: bytes) -> SeedFrame | Malformed:
         """Parse a frame as simkit's receiver does."""
         return parse_frame(frame)
+
+    # ------------------------------------------------------------------ ITCH
+
+    def itch(self, msg_type: str, *, session: str = ITCH_SESSION, sequence: int = 1,
+             src_mac: str = DEFAULT_SRC_MAC, dst_mac: str = DEFAULT_DST_MAC,
+             src_ip: str = DEFAULT_SRC_IP, dst_ip: str = DEFAULT_DST_IP,
+             src_port: int = DEFAULT_SRC_PORT, dst_port: int = MOLDUDP64_UDP_PORT,
+             ttl: int = 64, ip_id: int = 0, udp_checksum: bool = False, **fields) -> bytes:
+        """One frame: a MoldUDP64 datagram holding one ITCH 5.0 message.
+
+        Args:
+            msg_type: the ITCH type character (``"A"``) or layer name (``"AddOrder"``).
+            session: MoldUDP64 session name (up to 10 ASCII characters).
+            sequence: MoldUDP64 sequence number of the message.
+            src_mac .. ip_id: addressing, as for :meth:`seed`; UDP port 26400.
+            udp_checksum: compute the UDP checksum (else 0).
+            **fields: the message's fields (see :mod:`simkit.packets.itch`),
+                e.g. ``stock="AAPL", price="101.25", shares=100``.
+
+        Raises:
+            ConfigError: an unknown type or field, or a value out of range;
+                the message names the field.
+        """
+        datagram = encode_packet(session, sequence, [encode(msg_type, **fields)])
+        return self._wrap([datagram], src_mac, dst_mac, src_ip, dst_ip, src_port, dst_port,
+                          ttl, ip_id, udp_checksum)[0]
+
+    def itch_stream(self, count: int, seed: int = 1, *, symbols: Sequence[str] = DEFAULT_SYMBOLS,
+                    session: str = ITCH_SESSION, first_seq: int = 1,
+                    max_payload: int = DEFAULT_MAX_PAYLOAD, src_mac: str = DEFAULT_SRC_MAC,
+                    dst_mac: str = DEFAULT_DST_MAC, src_ip: str = DEFAULT_SRC_IP,
+                    dst_ip: str = DEFAULT_DST_IP, src_port: int = DEFAULT_SRC_PORT,
+                    dst_port: int = MOLDUDP64_UDP_PORT, ttl: int = 64, ip_id: int = 0,
+                    udp_checksum: bool = False) -> list[bytes]:
+        """``count`` frames of a simulated ITCH session, several messages to each.
+
+        The :class:`~simkit.packets.market.MarketSimulator` stream for ``seed``
+        (system events, stock directory, then order flow), packed into
+        MoldUDP64 datagrams of at most ``max_payload`` bytes whose sequence
+        numbers continue from ``first_seq``. A longer stream starts with the
+        frames of a shorter one for the same arguments.
+
+        Raises:
+            ConfigError: a setting is out of range; the message names it.
+        """
+        count, seed = parse_count(count), parse_seed(seed)
+        if isinstance(max_payload, bool) or not isinstance(max_payload, int):
+            raise ConfigError(f"max_payload must be an integer, got {max_payload!r}")
+        source = MarketSimulator(seed, symbols).iter_messages(_OPEN_ENDED)
+        messages: list[bytes] = []
+        # Only full datagrams are final: pack until one more than count starts.
+        # About 40 messages fill a 1472-byte datagram; grow if they do not.
+        want = count * _TYPICAL_PER_DATAGRAM + 64
+        while True:
+            messages.extend(islice(source, want - len(messages)))
+            datagrams = pack_messages(session, first_seq, messages, max_payload)
+            if len(datagrams) > count:
+                break
+            want *= 2
+        return self._wrap(datagrams[:count], src_mac, dst_mac, src_ip, dst_ip, src_port,
+                          dst_port, ttl, ip_id, udp_checksum)
+
+    @staticmethod
+    def _wrap(datagrams: list[bytes], *addressing) -> list[bytes]:
+        return _udp_headers(*addressing).wrap(datagrams)
