@@ -1,0 +1,39 @@
+"""Impairments with ground truth: netem-style models, seeded and deterministic.
+
+The models (:class:`Drop`, :class:`GilbertElliott`, :class:`Duplicate`,
+:class:`Reorder`, :class:`Corrupt`, :class:`Truncate`, :class:`Delay`) are
+implemented once, in the native core (``native/src/core/impair.c``), which the
+native generator calls per packet and :class:`Impairer` calls per stream — so
+the same models and seed give the same ground truth on both paths.
+
+Typical use::
+
+    from simkit.impair import Impairer, parse_spec
+    result = Impairer(["gilbert:p=0.01,r=0.3,h=0.5,k=1", "dup:p=0.001"], seed=7).run(frames)
+    result.truth.dropped        # indexes of the dropped packets
+    impair_pcap("in.pcap", "out.pcap", ["reorder:p=0.01,gap=3"], seed=7, truth_path="t.jsonl")
+"""
+
+from simkit.impair.impairer import Impairer, ImpairResult, OutPacket
+from simkit.impair.models import (
+    LAYERS,
+    MODELS,
+    Corrupt,
+    Delay,
+    Drop,
+    Duplicate,
+    GilbertElliott,
+    Model,
+    Reorder,
+    Truncate,
+    check_models,
+)
+from simkit.impair.pcap import impair_pcap
+from simkit.impair.spec import parse_spec, parse_specs
+from simkit.impair.truth import EVENTS, Corruption, GroundTruth, Truncation
+
+__all__ = [
+    "EVENTS", "LAYERS", "MODELS", "Corrupt", "Corruption", "Delay", "Drop", "Duplicate",
+    "GilbertElliott", "GroundTruth", "ImpairResult", "Impairer", "Model", "OutPacket", "Reorder",
+    "Truncate", "Truncation", "check_models", "impair_pcap", "parse_spec", "parse_specs",
+]

@@ -1,0 +1,84 @@
+"""The impairment SPEC grammar of ``simkit run --impair`` and ``simkit impair``.
+
+A SPEC is ``KIND[:key=value,...]`` (DESIGN.md)::
+
+    drop:p=0.01
+    gilbert:p=0.01,r=0.3,h=0.5,k=1
+    dup:p=0.001
+    reorder:p=0.01,gap=3
+    corrupt:p=0.001,layer=payload
+    truncate:p=0.001,len=40
+    delay:mean=20us,jitter=5us
+
+Probabilities are fractions in [0, 1] (``1%`` is accepted and means 0.01);
+durations take ns, us, ms or s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import MISSING
+
+from simkit.errors import ConfigError
+from simkit.impair.models import MODELS, Model, check_models
+
+
+def parse_spec(text: str) -> Model:
+    """Parse one SPEC into its model.
+
+    Raises:
+        ConfigError: unknown kind or key, a key given twice, a missing
+            required key or a value out of range; the message names it.
+    """
+    if isinstance(text, Model):
+        return text
+    if not isinstance(text, str):
+        raise ConfigError(f"not an impairment model or SPEC: {text!r}")
+    kind, _, rest = str(text).strip().partition(":")
+    kind = kind.strip().lower()
+    cls = MODELS.get(kind)
+    if cls is None:
+        raise ConfigError(f"unknown impairment {kind!r} in {text!r}: choose one of "
+                          f"{', '.join(MODELS)}")
+    params: dict[str, str] = {}
+    for part in rest.split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        key = key.strip().lower()
+        if not sep or not value.strip():
+            raise ConfigError(f"{kind}: {part.strip()!r} must look like key=value")
+        if key not in cls.keys:
+            raise ConfigError(f"{kind}: unknown parameter {key!r}: choose from "
+                              f"{', '.join(cls.keys)}")
+        if key in params:
+            raise ConfigError(f"{kind}: parameter {key!r} given twice")
+        params[key] = value.strip()
+    required = [key for key, name in cls.keys.items()
+                if cls.__dataclass_fields__[name].default is MISSING and key not in params]
+    if required:
+        raise ConfigError(f"{kind}: missing parameter {required[0]!r} (as in {_example(kind)})")
+    return cls(**{cls.keys[key]: value for key, value in params.items()})
+
+
+def parse_specs(specs: Iterable[str | Model]) -> tuple[Model, ...]:
+    """Parse several SPECs (or models) and check them together.
+
+    Raises:
+        ConfigError: a bad SPEC, or models that contradict each other (two
+            loss models, reorder with delay, one kind twice).
+    """
+    if isinstance(specs, (str, Model)):
+        specs = [specs]
+    return check_models(parse_spec(spec) for spec in specs)
+
+
+_EXAMPLES = {
+    "drop": "drop:p=0.01", "gilbert": "gilbert:p=0.01,r=0.3,h=0.5,k=1", "dup": "dup:p=0.001",
+    "reorder": "reorder:p=0.01,gap=3", "corrupt": "corrupt:p=0.001,layer=payload",
+    "truncate": "truncate:p=0.001,len=40", "delay": "delay:mean=20us,jitter=5us",
+}
+
+
+def _example(kind: str) -> str:
+    return _EXAMPLES[kind]
