@@ -11,11 +11,11 @@ from __future__ import annotations
 import sys
 
 from simkit import __version__
-from simkit.cli import bench, doctor, run
+from simkit.cli import bench, corpus, doctor, impair, run
 from simkit.cli.common import EXIT_INTERRUPTED, Parser
 from simkit.errors import CheckFailed, SimkitError
 
-SUBCOMMANDS = (doctor, run, bench)
+SUBCOMMANDS = (doctor, run, bench, corpus, impair)
 
 
 def build_parser() -> Parser:

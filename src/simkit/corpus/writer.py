@@ -1,0 +1,252 @@
+"""Write one corpus: the capture, the raw seed directory and the manifest, all or nothing.
+
+Determinism: everything is derived from the spec (no wall clock, no
+ordering of the file system): the valid stream from its seed, which packets
+are malformed (exactly ``round(count * malformed)`` of them, a seeded sample)
+and by which kinds, each transformation's choices, and the capture
+timestamps (a fixed start derived from the seed, then 1 µs apart).
+
+Atomicity: the capture, the manifest and the raw directory are built under
+``NAME.partial`` and renamed only when all of them are complete; a failure
+or an interrupt removes them.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from simkit import malformed
+from simkit.corpus.sources import SOURCES
+from simkit.errors import ConfigError
+from simkit.pcap import FORMATS, PcapWriter, pcap_record, pcapng_record
+from simkit.validators import PROTOS, parse_count, parse_seed
+
+RAW_UNITS = ("packet", "payload")
+EPOCH_BASE_S = 1_600_000_000      # 2020-09-13: capture times start here ...
+EPOCH_SPREAD_S = 100_000_000      # ... plus (seed mod this) seconds
+PACKET_GAP_NS = 1_000
+FLUSH_EVERY = 1 << 16
+
+
+def parse_ratio(value) -> float:
+    """The malformed fraction: a number in [0, 1].
+
+    Raises:
+        ConfigError: not a number, or outside [0, 1].
+    """
+    try:
+        ratio = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"malformed ratio must be a number in [0, 1], got {value!r}") from None
+    if not 0.0 <= ratio <= 1.0:  # also rejects NaN
+        raise ConfigError(f"malformed ratio must be in [0, 1], got {value!r}")
+    return ratio
+
+
+@dataclass(frozen=True)
+class CorpusSpec:
+    """What ``simkit corpus`` writes.
+
+    Attributes:
+        output: the capture file.
+        proto: ``seed`` or ``itch``.
+        count: packets in the capture.
+        malformed: fraction of them made malformed, in [0, 1].
+        seed: the seed of every choice.
+        kinds: malformation kinds to draw from (default: all that apply to proto).
+        fmt: ``pcap`` (nanosecond) or ``pcapng``.
+        raw_dir: a directory to fill with one file per packet (libFuzzer/AFL seeds).
+        raw_unit: ``packet`` (whole frames) or ``payload`` (UDP payloads, as the
+            frame's headers place them; empty where the frame has none).
+        manifest: a JSON-lines file labelling every packet.
+
+    Raises:
+        ConfigError: a value out of range; the message names it.
+    """
+
+    output: str
+    proto: str = "seed"
+    count: int = 1000
+    malformed: float = 0.0
+    seed: int = 1
+    kinds: tuple[str, ...] | None = None
+    fmt: str = "pcap"
+    raw_dir: str | None = None
+    raw_unit: str = "packet"
+    manifest: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.proto not in PROTOS:
+            raise ConfigError(f"unknown proto {self.proto!r}: choose one of {', '.join(PROTOS)}")
+        object.__setattr__(self, "count", parse_count(self.count))
+        object.__setattr__(self, "seed", parse_seed(self.seed))
+        object.__setattr__(self, "malformed", parse_ratio(self.malformed))
+        kinds = (malformed.kind_names(self.proto) if self.kinds is None
+                 else malformed.parse_kinds(self.kinds, self.proto))
+        object.__setattr__(self, "kinds", kinds)
+        if self.fmt not in FORMATS:
+            raise ConfigError(f"unknown capture format {self.fmt!r}: choose pcap or pcapng")
+        if self.raw_unit not in RAW_UNITS:
+            raise ConfigError(f"unknown raw unit {self.raw_unit!r}: choose packet or payload")
+
+    @property
+    def first_timestamp_ns(self) -> int:
+        """The capture time of packet 0 (derived from the seed, not the clock)."""
+        return (EPOCH_BASE_S + self.seed % EPOCH_SPREAD_S) * 1_000_000_000
+
+
+@dataclass
+class CorpusSummary:
+    """What a corpus holds: packet counts by label, and where it went."""
+
+    spec: CorpusSpec
+    packets: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def malformed(self) -> int:
+        """Packets made by a catalog kind (legal-but-unusual ones included)."""
+        return self.packets - self.by_kind.get(malformed.VALID, 0)
+
+    def to_dict(self) -> dict:
+        return {"output": self.spec.output, "proto": self.spec.proto, "packets": self.packets,
+                "malformed": self.malformed, "by_kind": dict(sorted(self.by_kind.items()))}
+
+
+def _check_dir_parent(path: str, what: str) -> None:
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+        raise ConfigError(f"cannot write {what} {path}: {parent} is not a writable directory")
+
+
+class _Outputs:
+    """The three outputs under their ``.partial`` names until :meth:`commit`."""
+
+    def __init__(self, spec: CorpusSpec) -> None:
+        self.spec = spec
+        _check_dir_parent(spec.output, "capture")
+        if spec.manifest:
+            _check_dir_parent(spec.manifest, "manifest")
+        if spec.raw_dir:
+            _check_dir_parent(spec.raw_dir.rstrip("/") or "/", "raw directory")
+            if os.path.exists(spec.raw_dir) and (not os.path.isdir(spec.raw_dir)
+                                                 or os.listdir(spec.raw_dir)):
+                raise ConfigError(f"raw directory {spec.raw_dir} exists and is not empty: "
+                                  "give a new or empty one")
+        self.pcap = PcapWriter(spec.output, spec.fmt)
+        self.manifest = self.raw_partial = None
+        try:
+            if spec.manifest:
+                self.manifest = open(f"{spec.manifest}.partial", "w")
+            if spec.raw_dir:
+                self.raw_partial = f"{spec.raw_dir.rstrip('/')}.partial"
+                shutil.rmtree(self.raw_partial, ignore_errors=True)  # a previous failed run's
+                os.mkdir(self.raw_partial)
+        except OSError as exc:
+            self.abort()
+            raise ConfigError(f"cannot create corpus outputs: {exc}") from None
+
+    def commit(self) -> None:
+        self.pcap.close()
+        if self.manifest is not None:
+            self.manifest.close()
+            os.replace(self.manifest.name, self.spec.manifest)
+        if self.raw_partial is not None:
+            if os.path.isdir(self.spec.raw_dir):
+                os.rmdir(self.spec.raw_dir)  # checked empty at the start
+            os.rename(self.raw_partial, self.spec.raw_dir)
+
+    def abort(self) -> None:
+        self.pcap.abort()
+        if self.manifest is not None:
+            self.manifest.close()
+            if os.path.exists(self.manifest.name):
+                os.unlink(self.manifest.name)
+        if self.raw_partial is not None:
+            shutil.rmtree(self.raw_partial, ignore_errors=True)
+
+
+def plan_malformed(spec: CorpusSpec) -> dict[int, str]:
+    """Which packet indexes are malformed, and by which kind (seeded, exact count)."""
+    rng = random.Random(spec.seed)
+    chosen = sorted(rng.sample(range(spec.count), round(spec.count * spec.malformed)))
+    kinds = rng.choices(spec.kinds, k=len(chosen))
+    return dict(zip(chosen, kinds, strict=True))
+
+
+def write_corpus(spec: CorpusSpec, on_progress: Callable[[int], None] | None = None
+                 ) -> CorpusSummary:
+    """Write the corpus ``spec`` describes; the same spec always gives the same bytes.
+
+    Args:
+        spec: what to write.
+        on_progress: called with the packets done so far, now and then.
+
+    Returns:
+        Counts by label.
+
+    Raises:
+        ConfigError: an output cannot be written; nothing is left behind.
+    """
+    outputs = _Outputs(spec)
+    try:
+        summary = _write(spec, outputs, on_progress)
+    except BaseException:
+        outputs.abort()
+        raise
+    outputs.commit()
+    return summary
+
+
+def _write(spec: CorpusSpec, out: _Outputs, on_progress) -> CorpusSummary:
+    plan = plan_malformed(spec)
+    rng = random.Random(spec.seed ^ 0x5EED_C0DE)  # the transformations' own choices
+    record = pcap_record if spec.fmt == "pcap" else pcapng_record
+    ts0, summary = spec.first_timestamp_ns, CorpusSummary(spec)
+    counts: dict[str, int] = {}
+    manifest, raw_dir = out.manifest, out.raw_partial
+    raw_payload = spec.raw_unit == "payload"
+    width = max(8, len(str(spec.count - 1)))
+    records: list[bytes] = []
+    lines: list[str] = []
+    valid_line = '","kind":"valid","expected":"valid"}\n'
+    for index, (seq, frame) in enumerate(SOURCES[spec.proto](spec.count, spec.seed)):
+        name = plan.get(index)
+        if name is None:
+            label = malformed.VALID
+            if manifest is not None:
+                lines.append(f'{{"index":{index},"seq":{seq},"proto":"{spec.proto}{valid_line}')
+        else:
+            kind = malformed.CATALOG[name]
+            frame = kind.transform(frame, rng)
+            label = name
+            if manifest is not None:
+                lines.append(f'{{"index":{index},"seq":{seq},"proto":"{spec.proto}","kind":'
+                             f'"{name}","expected":"{kind.expected}","parser":"{kind.parser}"}}\n')
+        counts[label] = counts.get(label, 0) + 1
+        records.append(record(frame, ts0 + index * PACKET_GAP_NS))
+        if raw_dir is not None:
+            with open(os.path.join(raw_dir, f"{index:0{width}d}-{label}"), "wb") as f:
+                f.write(malformed.udp_payload(frame) if raw_payload else frame)
+        if len(records) == FLUSH_EVERY:
+            _flush(out, records, lines)
+            if on_progress is not None:
+                on_progress(index + 1)
+    _flush(out, records, lines)
+    summary.packets = sum(counts.values())
+    summary.by_kind = counts
+    if summary.packets != spec.count:
+        raise ConfigError(f"the {spec.proto} stream ended after {summary.packets} packets")
+    return summary
+
+
+def _flush(out: _Outputs, records: list[bytes], lines: list[str]) -> None:
+    out.pcap.write_records(b"".join(records), len(records))
+    if out.manifest is not None:
+        out.manifest.write("".join(lines))
+    records.clear()
+    lines.clear()
