@@ -95,8 +95,26 @@ static void test_wraparound_of_bitmap(void)
     sk_seq_free(t);
 }
 
+/* A sequence of UINT64_MAX (any value can arrive off the wire) must not
+ * wrap the tracker: found by native/fuzz (regressions/seq). */
+static void test_max_sequence_does_not_wrap(void)
+{
+    struct sk_seq *t = sk_seq_new(9);
+    struct sk_seq_stats st;
+
+    sk_seq_feed(t, UINT64_MAX);
+    sk_seq_feed(t, UINT64_MAX);
+    sk_seq_feed(t, UINT64_MAX - 1);
+    sk_seq_get_stats(t, &st);
+    CHECK_EQ_U(st.unique, 2);
+    CHECK_EQ_U(st.duplicated, 1);
+    CHECK_EQ_U(st.reordered, 1);
+    sk_seq_free(t);
+}
+
 int main(void)
 {
+    test_max_sequence_does_not_wrap();
     test_in_order_and_loss();
     test_dup_reorder_late();
     test_wraparound_of_bitmap();

@@ -85,19 +85,24 @@ static void clear_range(struct sk_seq *t, uint64_t lo, uint64_t hi)
 
 void sk_seq_feed(struct sk_seq *t, uint64_t s)
 {
-    uint64_t next = t->st.next_expected;
+    /* Compare with the highest seq seen, not next_expected: that wraps to 0
+     * once UINT64_MAX has been seen (any value can arrive off the wire).
+     * unique is 0 only before the first feed, when the bitmap is clear. */
+    uint64_t highest = t->st.next_expected - 1;
 
-    if (s >= next) {
-        if (s - next >= t->window)
-            memset(t->bits, 0, t->window / WORD_BITS * sizeof(uint64_t));
-        else
-            clear_range(t, next, s);
+    if (t->st.unique == 0 || s > highest) {
+        if (t->st.unique != 0) {
+            if (s - highest > t->window)
+                memset(t->bits, 0, t->window / WORD_BITS * sizeof(uint64_t));
+            else
+                clear_range(t, highest + 1, s);
+        }
         *word_of(t, s) |= bit_of(s);
         t->st.next_expected = s + 1;
         t->st.unique++;
         return;
     }
-    if (next - s <= t->window) {
+    if (highest - s < t->window) {
         uint64_t *w = word_of(t, s);
 
         if (*w & bit_of(s)) {
