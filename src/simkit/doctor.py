@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 
 from simkit.engine import probe
 from simkit.engine.run import IMPLEMENTED_BACKENDS
 from simkit.errors import SimkitError
 from simkit.links import IMPLEMENTED as IMPLEMENTED_LINKS
-from simkit.links import NOT_YET
+from simkit.links import LINK_CLASSES, NOT_YET
 from simkit.validators import BACKENDS, LINKS
+
+CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
+NAMESPACE_LINKS = ("veth", "tap")
 
 LINK_PMDS = {"ring": "net_ring", "pcap": "net_pcap", "null": "net_null", "tap": "net_tap",
              "veth": "net_af_packet", "memif": "net_memif"}
@@ -48,14 +52,58 @@ def _backend(name: str, facts: dict) -> dict:
     return _entry(True)
 
 
-def _link(name: str, facts: dict, backends: dict) -> dict:
+def _capabilities() -> int:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("CapEff:"):
+                    return int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _namespaces() -> dict:
+    """Can simkit make network namespaces and interfaces here?"""
+    caps = _capabilities()
+    missing = [name for bit, name in ((CAP_NET_ADMIN, "CAP_NET_ADMIN"),
+                                      (CAP_SYS_ADMIN, "CAP_SYS_ADMIN")) if not caps >> bit & 1]
+    if missing:
+        return _entry(False, f"needs {' and '.join(missing)} (run as root) to create "
+                             "network namespaces")
+    if shutil.which("ip") is None:
+        return _entry(False, "the `ip` command is missing: install iproute2")
+    return _entry(True)
+
+
+def _link(name: str, facts: dict, backends: dict, namespaces: dict) -> dict:
     if name not in IMPLEMENTED_LINKS:
         return _entry(False, f"link {name!r} is {NOT_YET}")
+    if name in NAMESPACE_LINKS and not namespaces["available"]:
+        return namespaces
     if not backends["dpdk"]["available"]:
+        kernel = [b for b in ("io_uring", "socket") if backends[b]["available"]]
+        if name == "veth" and kernel:  # the kernel backends need no DPDK on veth
+            return _entry(True)
         return _entry(False, f"needs the dpdk backend: {backends['dpdk']['reason']}")
     pmd = facts.get("pmds", {}).get(LINK_PMDS[name], {})
     return _entry(pmd.get("available", False),
                   pmd.get("reason") or f"DPDK driver {LINK_PMDS[name]} not found")
+
+
+def _pairs(backends: dict, links: dict) -> dict:
+    """For each link: which generator->receiver backend pairs run here, and why not others."""
+    out = {}
+    for name, link_class in LINK_CLASSES.items():
+        pairs = {}
+        for tx, rx in link_class.pairs:
+            reasons = [f"{b}: {backends[b]['reason']}" for b in dict.fromkeys((tx, rx))
+                       if not backends[b]["available"]]
+            if not links[name]["available"]:
+                reasons.insert(0, links[name]["reason"])
+            pairs[f"{tx}->{rx}"] = _entry(not reasons, "; ".join(reasons))
+        out[name] = pairs
+    return out
 
 
 def doctor() -> dict:
@@ -66,10 +114,14 @@ def doctor() -> dict:
         facts = {"dpdk": {"available": False, "reason": str(exc)},
                  "io_uring": {"available": False, "reason": str(exc)}}
     backends = {name: _backend(name, facts) for name in BACKENDS}
-    links = {name: _link(name, facts, backends) for name in LINKS}
+    namespaces = _namespaces()
+    links = {name: _link(name, facts, backends, namespaces) for name in LINKS}
     return {
         "backends": backends,
         "links": links,
+        "pairs": _pairs(backends, links),
+        "namespaces": namespaces,
+        "io_uring": facts.get("io_uring_features", {}),
         "tsc": {"hz": facts.get("tsc_hz"), "invariant": facts.get("tsc_invariant")},
         "cores": os.cpu_count(),
         "hugepages": _hugepages(),
@@ -87,6 +139,12 @@ def doctor_text(facts: dict) -> str:
         for name, entry in group.items():
             mark = "yes" if entry["available"] else "no "
             lines.append(f"  {name:<9} {mark}  {entry['reason']}".rstrip())
+    lines.append("pairs (generator->receiver per link):")
+    for name, pairs in facts.get("pairs", {}).items():
+        ok = [pair for pair, entry in pairs.items() if entry["available"]]
+        lines.append(f"  {name:<9} {', '.join(ok) if ok else 'none'}")
+    if facts.get("io_uring", {}).get("rx_mode"):
+        lines.append(f"io_uring:  receives with {facts['io_uring']['rx_mode']}")
     tsc = facts["tsc"]
     hz = f"{tsc['hz'] / 1e9:.3f} GHz" if tsc.get("hz") else "unknown"
     invariant = {True: "invariant", False: "NOT invariant"}.get(tsc.get("invariant"), "unknown")

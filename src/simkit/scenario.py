@@ -24,7 +24,11 @@ class Scenario:
     """One run: what to send, over which backend and link, through which DUT.
 
     Attributes:
-        backend: ``dpdk``, ``io_uring`` or ``socket``.
+        backend: ``dpdk``, ``io_uring`` or ``socket`` (the generator's, and the
+            receiver's unless ``rx_backend`` is given).
+        rx_backend: the receiver's backend when it differs from the
+            generator's (e.g. a DPDK generator into an io_uring receiver
+            across ``tap`` or ``veth``); ``None``: the link's default.
         link: ``ring``, ``pcap``, ... (see ``simkit doctor``).
         proto: market-data format, ``seed`` or ``itch``.
         count: packets the generator offers.
@@ -54,10 +58,12 @@ class Scenario:
     udp_checksum: bool = False
     pcap_path: str | None = None
     timeout_s: float = 60.0
+    rx_backend: str | None = None
 
     def __post_init__(self) -> None:
         checked = {
             "backend": v.parse_backend(self.backend),
+            "rx_backend": None if self.rx_backend is None else v.parse_backend(self.rx_backend),
             "link": v.parse_link(self.link),
             "proto": v.parse_proto(self.proto),
             "count": v.parse_count(self.count),

@@ -55,6 +55,11 @@ def parse_link(value: str) -> str:
     return _choice("link", value, LINKS)
 
 
+def parse_link_selection(value: str) -> str:
+    """A link name, or ``auto`` (the best link for each backend)."""
+    return "auto" if str(value).strip().lower() == "auto" else parse_link(value)
+
+
 def parse_proto(value: str) -> str:
     """A market-data format name (seed, itch)."""
     return _choice("proto", value, PROTOS)

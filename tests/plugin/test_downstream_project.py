@@ -16,5 +16,5 @@ def test_downstream_tests_pass_against_the_installed_package(tmp_path, needs_dpd
                            "--bypass-backend=dpdk", "-v", "tests"], cwd=project,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "simkit: backend=dpdk link=ring" in proc.stdout
+    assert "simkit: dpdk over ring; dpdk=DPDK" in proc.stdout
     assert "4 passed" in proc.stdout

@@ -15,7 +15,7 @@ def test_loopback(bypass):
 
 def test_help_shows_every_option_with_its_default(pytester):
     out = " ".join(pytester.runpytest("--help").stdout.str().split())  # unwrap help lines
-    for flag, default in (("--bypass-backend", "auto"), ("--bypass-link", "ring"),
+    for flag, default in (("--bypass-backend", "auto"), ("--bypass-link", "auto"),
                           ("--bypass-eal-args", "none"), ("--bypass-strict", "off"),
                           ("--bypass-report", "none"), ("--bypass-budget-scale", "1.0")):
         assert flag in out
@@ -45,14 +45,30 @@ def test_backend_list_parametrizes_with_the_backend_in_the_id(pytester):
     result.stdout.fnmatch_lines(["*test_x?dpdk? PASSED*", "*test_x?socket? PASSED*"])
 
 
-def test_unavailable_backend_skips_with_reason_and_strict_fails(pytester):
+def test_a_link_that_cannot_carry_the_backend_skips_with_reason_and_strict_fails(pytester):
     pytester.makepyfile(LOOPBACK_TEST)
-    skipped = pytester.runpytest("--bypass-backend=io_uring", "-rs")
+    args = ("--bypass-backend=io_uring", "--bypass-link=ring")
+    skipped = pytester.runpytest(*args, "-rs")
     skipped.assert_outcomes(skipped=1)
-    skipped.stdout.fnmatch_lines(["*backend 'io_uring' unavailable*"])
-    strict = pytester.runpytest("--bypass-backend=io_uring", "--bypass-strict")
+    skipped.stdout.fnmatch_lines(["*link 'ring' cannot carry io_uring*"])
+    strict = pytester.runpytest(*args, "--bypass-strict")
     strict.assert_outcomes(errors=1)
-    strict.stdout.fnmatch_lines(["*--bypass-strict*"])
+    strict.stdout.fnmatch_lines(["*cannot carry io_uring*--bypass-strict*"])
+
+
+@pytest.mark.needs_root
+@pytest.mark.parametrize("backend", ["io_uring", "socket"])
+def test_auto_link_picks_one_that_carries_the_backend(pytester, needs_dpdk_link, backend):
+    needs_dpdk_link("veth")
+    pytester.makepyfile("""
+        def test_kernel_path(bypass):
+            assert bypass.link_name == "veth"
+            report = bypass.run(count=2000, rate_pps=100_000)
+            assert report.rx_packets == 2000 and report.lost == 0
+    """)
+    result = pytester.runpytest(f"--bypass-backend={backend}", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"simkit: {backend} over veth*"])
 
 
 def test_marker_kwargs_are_checked_against_a_whitelist(pytester):

@@ -29,10 +29,14 @@ def test_usage_errors_exit_2_with_one_line(args, words):
     assert proc.stdout == ""
 
 
-def test_a_backend_this_build_lacks_exits_77():
-    proc = simkit_cli("run", "--backend", "io_uring", "--count", "10")
+@pytest.mark.parametrize("args,words", [
+    (["--backend", "io_uring", "--link", "ring"], "backend 'io_uring' unavailable on link 'ring'"),
+    (["--link", "memif"], "link 'memif' is not implemented"),
+])
+def test_what_this_build_or_link_cannot_do_exits_77(args, words):
+    proc = simkit_cli("run", *args, "--count", "10")
     assert proc.returncode == 77
-    assert proc.stderr.startswith("simkit: error: backend 'io_uring' is not implemented")
+    assert proc.stderr.startswith(f"simkit: error: {words}")
     assert len(proc.stderr.strip().splitlines()) == 1
 
 

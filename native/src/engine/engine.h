@@ -30,10 +30,18 @@
 #define SK_EXIT_UNAVAILABLE 77
 #define SK_EXIT_INTERRUPTED 130
 
+#define SK_NO_RECEIVER "none" /* --rx-dev none: a generator-only run */
+
 struct sk_run_opts {
     const char *file_prefix;
     const char *tx_dev;
     const char *rx_dev;
+    const struct sk_io_ops *tx_ops;  /* --tx-backend (default dpdk) */
+    const struct sk_io_ops *rx_ops;
+    const char *tx_netns;            /* open that side inside this netns */
+    const char *rx_netns;
+    uint8_t dst_mac[6];              /* --dst-mac (frames only) */
+    int have_dst_mac;
     const char *eal_args;
     uint64_t count;
     uint64_t rate_pps;     /* 0: as fast as possible */
@@ -81,6 +89,7 @@ struct sk_gen_ctx {
     const struct sk_io_ops *ops;
     struct sk_port *port;
     struct sk_shared *sh;
+    struct sk_seed_fields fields;  /* frame template (FRAMES backends) */
     uint64_t count;
     uint64_t rate_pps;
     unsigned burst;
@@ -96,6 +105,7 @@ struct sk_rx_ctx {
     unsigned burst;
     uint64_t drain_ticks;
     int progress;
+    int datagrams;         /* ops->layer == SK_IO_DATAGRAMS: payload parse */
     struct sk_hist *hist;
     struct sk_seq *seq;
     uint64_t malformed[SK_MALFORMED_REASON_COUNT + 1];
@@ -106,6 +116,18 @@ int sk_generator_run(struct sk_gen_ctx *c);
 int sk_receiver_run(struct sk_rx_ctx *c);
 /* receiver.c: entry point for io launch(). */
 int sk_receiver_main(void *arg);
+
+/* payload.c: the 32-byte seed payload for datagram backends. parse returns
+ * SK_PARSE_OK (timestamp, seq, fields and payload_len set) or
+ * SK_MALFORMED_PAYLOAD_SHORT. */
+void sk_payload_write(uint8_t *p, const struct sk_md_msg *m, uint64_t seq);
+int sk_payload_parse(const uint8_t *p, size_t len, struct sk_seed_view *out);
+
+/* netns.c: enter /var/run/netns/NAME (saved: the thread's namespace, to
+ * leave back to). 0 or -EINVAL (no such namespace) / -ENODEV (no
+ * privilege), with the reason in err. */
+int sk_netns_enter(const char *name, int *saved, char *err, size_t errlen);
+int sk_netns_leave(int saved, char *err, size_t errlen);
 
 /* run.c: shared helpers for the loops. */
 int sk_should_stop(struct sk_shared *sh, uint64_t now);

@@ -3,7 +3,8 @@
  *
  * The seed template is built once; per burst we allocate buffers, copy the
  * template, write the message fields (one TSC read stamps the whole burst)
- * and send, retrying the unsent tail so a loopback never loses packets.
+ * and send (a datagram backend gets the 32-byte payload only: its kernel
+ * adds the headers; bytes are counted as the 74-byte frame either way), retrying the unsent tail so a loopback never loses packets.
  * With a rate, the number of packets due is elapsed_tsc * pps / hz (token
  * style): a late loop catches up in bursts, never beyond the burst size.
  */
@@ -31,13 +32,16 @@ int sk_generator_run(struct sk_gen_ctx *c)
     double cpu0, cpu1;
     uint64_t cs0, cs1;
     unsigned n, done, i;
-    int ret;
+    uint32_t buf_len;
+    int ret, datagrams;
 
-    sk_seed_fields_default(&fields);
+    fields = c->fields;
     fields.udp_checksum = (uint8_t)(c->udp_checksum != 0);
     ret = sk_seed_build(&fields, tmpl, sizeof(tmpl));
     if (ret < 0)
         goto out;
+    datagrams = c->ops->layer == SK_IO_DATAGRAMS;
+    buf_len = datagrams ? SK_SEED_PAYLOAD_LEN : SK_SEED_FRAME_LEN;
     sk_rng_seed(&rng, c->seed);
 
     sk_thread_usage(&cpu0, &cs0);
@@ -58,13 +62,17 @@ int sk_generator_run(struct sk_gen_ctx *c)
             if (due - sent < n)
                 n = (unsigned)(due - sent);
         }
-        if (sk_unlikely(c->ops->alloc(c->port, pkts, n, SK_SEED_FRAME_LEN) != 0))
+        if (sk_unlikely(c->ops->alloc(c->port, pkts, n, buf_len) != 0))
             continue; /* pool empty: buffers are in flight, they come back */
 
         for (i = 0; i < n; i++) {
-            memcpy(pkts[i].data, tmpl, SK_SEED_FRAME_LEN);
             sk_md_random(&rng, &msg);
             msg.timestamp = now;
+            if (datagrams) { /* the kernel adds the headers */
+                sk_payload_write(pkts[i].data, &msg, sent + i);
+                continue;
+            }
+            memcpy(pkts[i].data, tmpl, SK_SEED_FRAME_LEN);
             sk_seed_write_msg(pkts[i].data, &msg, sent + i, c->udp_checksum);
         }
         done = c->ops->tx_burst(c->port, pkts, n);

@@ -2,10 +2,11 @@
  * main.c - simkit-engine: command line, signals, exit codes.
  *
  *   simkit-engine probe --file-prefix P [--verbose]
- *   simkit-engine run --file-prefix P --tx-dev SPEC --rx-dev SPEC --count N
- *                 [--rate PPS] [--burst B] [--seed S] [--udp-checksum]
- *                 [--phased] [--eal "ARGS"] [--drain-ms MS] [--timeout-s S]
- *                 [--progress] [--verbose]
+ *   simkit-engine run --file-prefix P --tx-dev SPEC --rx-dev SPEC|none --count N
+ *                 [--tx-backend B] [--rx-backend B] [--tx-netns NS] [--rx-netns NS]
+ *                 [--dst-mac MAC] [--rate PPS] [--burst B] [--seed S]
+ *                 [--udp-checksum] [--phased] [--eal "ARGS"] [--drain-ms MS]
+ *                 [--timeout-s S] [--progress] [--verbose]
  *
  * stdout carries exactly one JSON object (the real stdout is kept for it and
  * fd 1 is pointed at stderr, so no library printf can spoil it); humans read
@@ -82,12 +83,16 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "usage: %s probe --file-prefix P [--verbose]\n"
-"       %s run --file-prefix P --tx-dev SPEC --rx-dev SPEC --count N\n"
+"       %s run --file-prefix P --tx-dev SPEC --rx-dev SPEC|none --count N\n"
+"              [--tx-backend dpdk|io_uring|socket] [--rx-backend ...]\n"
+"              [--tx-netns NAME] [--rx-netns NAME] [--dst-mac MAC]\n"
 "              [--rate PPS] [--burst B] [--seed S] [--udp-checksum] [--phased]\n"
 "              [--eal \"ARGS\"] [--drain-ms MS] [--timeout-s S] [--progress]\n"
 "              [--verbose]\n"
-"SPEC is a DPDK vdev devargs string (net_pcap_tx0,tx_pcap=/tmp/x.pcap) or\n"
-"@ring on both sides for an in-process crossed ring pair.\n",
+"SPEC for dpdk is a vdev devargs string (net_pcap_tx0,tx_pcap=/tmp/x.pcap) or\n"
+"@ring on both sides for an in-process crossed ring pair; for io_uring and\n"
+"socket udp:A.B.C.D:PORT (tx: destination, rx: bound address; io_uring rx\n"
+"takes ,mode=auto|multishot|single). --rx-dev none: generator only.\n",
             SK_ENGINE_NAME, SK_ENGINE_NAME);
 }
 
@@ -166,7 +171,8 @@ static int check_file_prefix(const char *p)
 enum {
     OPT_FILE_PREFIX = 256, OPT_TX_DEV, OPT_RX_DEV, OPT_PHASED, OPT_EAL,
     OPT_COUNT, OPT_RATE, OPT_BURST, OPT_SEED, OPT_UDP_CSUM, OPT_DRAIN_MS,
-    OPT_TIMEOUT_S, OPT_PROGRESS, OPT_VERBOSE, OPT_HELP,
+    OPT_TIMEOUT_S, OPT_PROGRESS, OPT_VERBOSE, OPT_HELP, OPT_TX_BACKEND,
+    OPT_RX_BACKEND, OPT_TX_NETNS, OPT_RX_NETNS, OPT_DST_MAC,
 };
 
 static const struct option long_opts[] = {
@@ -185,6 +191,11 @@ static const struct option long_opts[] = {
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, OPT_HELP},
+    {"tx-backend", required_argument, NULL, OPT_TX_BACKEND},
+    {"rx-backend", required_argument, NULL, OPT_RX_BACKEND},
+    {"tx-netns", required_argument, NULL, OPT_TX_NETNS},
+    {"rx-netns", required_argument, NULL, OPT_RX_NETNS},
+    {"dst-mac", required_argument, NULL, OPT_DST_MAC},
     {NULL, 0, NULL, 0},
 };
 
@@ -192,6 +203,51 @@ static const struct option long_opts[] = {
 static int probe_option(int c)
 {
     return c == OPT_FILE_PREFIX || c == OPT_VERBOSE || c == OPT_HELP;
+}
+
+static int parse_backend(const char *opt, const char *name,
+                         const struct sk_io_ops **out)
+{
+    *out = sk_io_by_name(name);
+    if (*out != NULL)
+        return 0;
+    sk_error("bad %s '%s': use dpdk, io_uring or socket", opt, name);
+    return -EINVAL;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+    unsigned v[6];
+    char tail;
+    int i;
+
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &tail) != 6) {
+        sk_error("bad --dst-mac '%s': expected six hex bytes like 02:00:00:00:00:02", s);
+        return -EINVAL;
+    }
+    for (i = 0; i < 6; i++)
+        mac[i] = (uint8_t)v[i];
+    return 0;
+}
+
+/* A device spec that fits its backend, checked before anything starts. */
+static int check_dev(const char *opt, const char *dev, const struct sk_io_ops *ops)
+{
+    int is_udp = strncmp(dev, SK_IO_UDP_PREFIX, strlen(SK_IO_UDP_PREFIX)) == 0;
+
+    if (ops->layer == SK_IO_DATAGRAMS && !is_udp) {
+        sk_error("bad --%s '%s' for the %s backend: give udp:A.B.C.D:PORT, "
+                 "e.g. udp:198.18.0.2:20000", opt, dev, ops->name);
+        return -EINVAL;
+    }
+    if (ops->layer == SK_IO_FRAMES && is_udp) {
+        sk_error("bad --%s '%s' for the %s backend: udp: specs are for "
+                 "--%s-backend io_uring or socket", opt, dev, ops->name,
+                 opt[0] == 't' ? "tx" : "rx");
+        return -EINVAL;
+    }
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
@@ -227,6 +283,18 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
         case OPT_UDP_CSUM: o->udp_checksum = 1; break;
         case OPT_PROGRESS: o->progress = 1; break;
         case OPT_VERBOSE: o->verbose = 1; break;
+        case OPT_TX_NETNS: o->tx_netns = optarg; break;
+        case OPT_RX_NETNS: o->rx_netns = optarg; break;
+        case OPT_TX_BACKEND:
+            ret = parse_backend("--tx-backend", optarg, &o->tx_ops);
+            break;
+        case OPT_RX_BACKEND:
+            ret = parse_backend("--rx-backend", optarg, &o->rx_ops);
+            break;
+        case OPT_DST_MAC:
+            ret = parse_mac(optarg, o->dst_mac);
+            o->have_dst_mac = 1;
+            break;
         case OPT_HELP:
             usage(stderr);
             return 1;
@@ -269,8 +337,23 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
     }
     if (o->tx_dev == NULL || o->rx_dev == NULL || o->tx_dev[0] == '\0' ||
         o->rx_dev[0] == '\0') {
-        sk_error("missing --%s: give a DPDK vdev string or @ring",
+        sk_error("missing --%s: give a DPDK vdev string, @ring, or udp:IP:PORT",
                  o->tx_dev == NULL || o->tx_dev[0] == '\0' ? "tx-dev" : "rx-dev");
+        return -EINVAL;
+    }
+    ret = check_dev("tx-dev", o->tx_dev, o->tx_ops);
+    if (ret == 0 && strcmp(o->rx_dev, SK_NO_RECEIVER) != 0)
+        ret = check_dev("rx-dev", o->rx_dev, o->rx_ops);
+    if (ret < 0)
+        return ret;
+    if (strcmp(o->rx_dev, SK_NO_RECEIVER) == 0 && o->phased) {
+        sk_error("--phased with --rx-dev none: there is no receive phase; "
+                 "drop --phased");
+        return -EINVAL;
+    }
+    if (o->phased && (o->tx_ops != &sk_io_dpdk || o->rx_ops != &sk_io_dpdk)) {
+        sk_error("--phased needs dpdk on both sides: a kernel socket opened "
+                 "after the generator finished would receive nothing");
         return -EINVAL;
     }
     if ((strcmp(o->tx_dev, SK_IO_RING_SPEC) == 0) !=
@@ -294,6 +377,8 @@ int main(int argc, char **argv)
         .seed = SK_DEFAULT_SEED,
         .drain_ms = SK_DEFAULT_DRAIN_MS,
         .timeout_s = SK_DEFAULT_TIMEOUT_S,
+        .tx_ops = &sk_io_dpdk,
+        .rx_ops = &sk_io_dpdk,
     };
     FILE *json = NULL;
     int fd, quiet, ret, is_run;

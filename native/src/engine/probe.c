@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "engine.h"
 
@@ -20,7 +21,8 @@
 
 #define IO_URING_PROBE_ENTRIES 8
 
-static const char *const probed_links[] = {"net_ring", "net_pcap", "net_null"};
+static const char *const probed_links[] = {"net_ring", "net_pcap", "net_null",
+                                           "net_tap", "net_af_packet", "net_memif"};
 
 static void emit_capability(struct sk_json *j, const char *key, int ok,
                             const char *reason)
@@ -31,16 +33,33 @@ static void emit_capability(struct sk_json *j, const char *key, int ok,
     sk_json_end_object(j);
 }
 
-static int probe_io_uring(char *err, size_t errlen)
+/* Which receive mode the io_uring backend will use here (see io/uring.c). */
+static void emit_uring_features(struct sk_json *j, int ok)
+{
+    struct utsname u;
+    int major = 0;
+
+    if (ok && uname(&u) == 0)
+        sscanf(u.release, "%d", &major);
+    sk_json_begin_object(j, "io_uring_features");
+    sk_json_bool(j, "multishot_recv", ok && major >= 6);
+    sk_json_string(j, "rx_mode", !ok ? NULL : major >= 6 ? "multishot+bufring" :
+                   "single (kernel < 6.0: no multishot recv)");
+    sk_json_end_object(j);
+}
+
+static int probe_io_uring(char *err, size_t errlen, int *features_ok)
 {
 #if SK_HAVE_LIBURING
     struct io_uring ring;
     int ret = io_uring_queue_init(IO_URING_PROBE_ENTRIES, &ring, 0);
 
+    *features_ok = 1;
     if (ret == 0) {
         io_uring_queue_exit(&ring);
         return 0;
     }
+    *features_ok = 0;
     switch (-ret) {
     case ENOSYS:
         snprintf(err, errlen, "io_uring_queue_init failed: %s: needs Linux >= 5.1 "
@@ -62,6 +81,7 @@ static int probe_io_uring(char *err, size_t errlen)
     }
     return ret;
 #else
+    *features_ok = 0;
     snprintf(err, errlen, "simkit was built without liburing: install "
              "liburing-dev (Debian) and reinstall simkit");
     return -ENODEV;
@@ -81,7 +101,7 @@ int sk_cmd_probe(const char *file_prefix, int verbose, FILE *json)
     size_t i;
 
     dpdk_ok = ops->env_init(&env, dpdk_err, sizeof(dpdk_err)) == 0;
-    uring_ok = probe_io_uring(uring_err, sizeof(uring_err)) == 0;
+    uring_ok = probe_io_uring(uring_err, sizeof(uring_err), &ok) == 0;
 
     sk_json_init(&j, json);
     sk_json_begin_object(&j, NULL);
@@ -91,6 +111,7 @@ int sk_cmd_probe(const char *file_prefix, int verbose, FILE *json)
     sk_json_bool(&j, "tsc_invariant", sk_tsc_invariant());
     emit_capability(&j, "dpdk", dpdk_ok, dpdk_err);
     emit_capability(&j, "io_uring", uring_ok, uring_err);
+    emit_uring_features(&j, uring_ok);
     sk_json_begin_object(&j, "pmds");
     for (i = 0; i < sizeof(probed_links) / sizeof(probed_links[0]); i++) {
         if (dpdk_ok) {

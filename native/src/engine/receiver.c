@@ -2,7 +2,8 @@
  * receiver.c - the receiving poll loop.
  *
  * Per burst: one TSC read; per packet: bounds-checked parse on the bytes the
- * backend says are there, latency = burst TSC - stamp into the histogram,
+ * backend says are there (a whole frame, or a UDP payload from a datagram
+ * backend: the same accounting follows either way), latency = burst TSC - stamp into the histogram,
  * sequence accounting; malformed frames are counted by reason. The loop ends
  * at once when every packet sent has arrived, after drain_ticks of silence
  * once the generator is done, or on stop (signal, timeout).
@@ -50,7 +51,8 @@ static inline void process_burst(struct sk_rx_ctx *c, struct sk_pkt *pkts,
 
     for (i = 0; i < n; i++) {
         *bytes += pkts[i].wire_len;
-        r = sk_seed_parse(pkts[i].data, pkts[i].len, &v);
+        r = c->datagrams ? sk_payload_parse(pkts[i].data, pkts[i].len, &v)
+                         : sk_seed_parse(pkts[i].data, pkts[i].len, &v);
         if (sk_likely(r == SK_PARSE_OK)) {
             sk_hist_record(c->hist, now > v.timestamp ?
                            ticks_to_ns(now - v.timestamp, ns_mult) : 0);

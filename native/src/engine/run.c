@@ -1,7 +1,9 @@
 /*
- * run.c - the `run` subcommand: bring the backend up, open the two ports,
- * run generator and receiver (concurrently on two lcores, or one after the
- * other with --phased), then print the report as one JSON object.
+ * run.c - the `run` subcommand: bring the backends up, open the two ports
+ * (each with its own backend, each inside its own network namespace if
+ * asked), run generator and receiver (concurrently on two cores, or one
+ * after the other with --phased; or the generator alone with --rx-dev none),
+ * then print the report as one JSON object.
  *
  * Every exit path goes through `out`, which closes the ports and cleans the
  * backend up (for DPDK that removes /var/run/dpdk/<prefix>).
@@ -105,31 +107,70 @@ static void emit_latency(struct sk_json *j, const struct sk_hist *h)
     sk_json_end_object(j);
 }
 
-static void emit_report(FILE *f, const struct sk_io_ops *ops,
-                        const struct sk_shared *sh, const struct sk_rx_ctx *rx,
-                        int interrupted)
+/* The ports of one run: each side has its backend, device and namespace. */
+struct sk_side {
+    const struct sk_io_ops *ops;
+    const char *dev;
+    const char *netns;
+    enum sk_io_dir dir;
+    struct sk_port *port;
+};
+
+static void emit_io(struct sk_json *j, const struct sk_side *tx,
+                    const struct sk_side *rx)
+{
+    const struct sk_side *sides[2] = {tx, rx};
+    static const char *const mode_key[2] = {"tx_mode", "rx_mode"};
+    int i, uring = 0;
+
+    sk_json_string(j, "tx_backend", tx->ops->name);
+    sk_json_string(j, "rx_backend", rx->ops != NULL ? rx->ops->name : NULL);
+    sk_json_bool(j, "receiver", rx->ops != NULL);
+    for (i = 0; i < 2; i++)
+        uring |= sides[i]->ops == &sk_io_uring;
+    if (!uring)
+        return;
+    sk_json_begin_object(j, "io_uring");
+    for (i = 0; i < 2; i++) {
+        const struct sk_side *s = sides[i];
+
+        if (s->ops != &sk_io_uring || s->port == NULL)
+            continue;
+        sk_json_string(j, mode_key[i], s->ops->mode(s->port));
+        if (s->dir == SK_IO_TX)
+            sk_json_uint(j, "send_errors", s->ops->errors(s->port));
+    }
+    sk_json_end_object(j);
+}
+
+static void emit_report(FILE *f, const struct sk_shared *sh,
+                        const struct sk_rx_ctx *rx, const struct sk_side *txs,
+                        const struct sk_side *rxs, int interrupted)
 {
     struct sk_seq_stats ss;
     struct sk_json j;
-    uint64_t total = 0;
+    uint64_t total = 0, lost;
     int r;
 
     sk_seq_get_stats(rx->seq, &ss);
     for (r = 1; r <= SK_MALFORMED_REASON_COUNT; r++)
         total += rx->malformed[r];
+    /* without a receiver nothing can be counted lost */
+    lost = rxs->ops != NULL ? sk_seq_lost(rx->seq, atomic_load(&sh->tx.packets)) : 0;
 
     sk_json_init(&j, f);
     sk_json_begin_object(&j, NULL);
     sk_json_string(&j, "engine_version", sk_version());
-    sk_json_string(&j, "dpdk_version", ops->version());
+    sk_json_string(&j, "dpdk_version", sk_io_dpdk.version());
     sk_json_uint(&j, "tsc_hz", sh->hz);
     sk_json_string(&j, "keying", "tsc");
+    emit_io(&j, txs, rxs);
     sk_json_bool(&j, "interrupted", interrupted);
     sk_json_bool(&j, "timed_out", atomic_load(&sh->timed_out));
     emit_side(&j, "tx", sh, &sh->tx);
     emit_side(&j, "rx", sh, &sh->rx);
     sk_json_begin_object(&j, "seq");
-    sk_json_uint(&j, "lost", sk_seq_lost(rx->seq, atomic_load(&sh->tx.packets)));
+    sk_json_uint(&j, "lost", lost);
     sk_json_uint(&j, "duplicated", ss.duplicated);
     sk_json_uint(&j, "reordered", ss.reordered);
     sk_json_uint(&j, "late", ss.late);
@@ -145,6 +186,42 @@ static void emit_report(FILE *f, const struct sk_io_ops *ops,
     emit_latency(&j, rx->hist);
     sk_json_end_object(&j);
     sk_json_finish(&j);
+}
+
+/* Open (or close) one side, inside its network namespace if it has one. */
+static int side_open(struct sk_side *s, unsigned burst, char *err, size_t errlen)
+{
+    char leave_err[SK_ERR_LEN];
+    int saved = -1, ret, r;
+
+    if (s->netns != NULL) {
+        ret = sk_netns_enter(s->netns, &saved, err, errlen);
+        if (ret < 0)
+            return ret;
+    }
+    ret = s->ops->open(s->dev, s->dir, burst, &s->port, err, errlen);
+    r = sk_netns_leave(saved, leave_err, sizeof(leave_err));
+    if (r < 0 && ret == 0) {
+        snprintf(err, errlen, "%s", leave_err);
+        ret = r;
+    }
+    return ret;
+}
+
+static void side_close(struct sk_side *s)
+{
+    char err[SK_ERR_LEN];
+    int saved = -1;
+
+    if (s->ops == NULL || s->port == NULL)
+        return;
+    /* a driver may look its interface up by name while closing */
+    if (s->netns != NULL && sk_netns_enter(s->netns, &saved, err, sizeof(err)) < 0)
+        saved = -1;
+    s->ops->close(s->port);
+    s->port = NULL;
+    if (sk_netns_leave(saved, err, sizeof(err)) < 0)
+        sk_error("%s", err);
 }
 
 /* main lcore, concurrent mode: wait for the receiver, keep the clock. */
@@ -164,19 +241,30 @@ static void wait_receiver(struct sk_shared *sh, int progress)
 
 int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
 {
-    const struct sk_io_ops *ops = &sk_io_dpdk;
+    struct sk_side txs = {
+        .ops = o->tx_ops, .dev = o->tx_dev, .netns = o->tx_netns, .dir = SK_IO_TX,
+    };
+    struct sk_side rxs = {
+        .ops = strcmp(o->rx_dev, SK_NO_RECEIVER) == 0 ? NULL : o->rx_ops,
+        .dev = o->rx_dev, .netns = o->rx_netns, .dir = SK_IO_RX,
+    };
+    int use_dpdk = txs.ops == &sk_io_dpdk || rxs.ops == &sk_io_dpdk;
     struct sk_env_cfg env = {
         .file_prefix = o->file_prefix,
         .extra_args = o->eal_args,
-        .n_lcores = o->phased ? 1 : 2,
+        .n_lcores = o->phased || rxs.ops == NULL ? 1 : 2,
         .verbose = o->verbose,
     };
+    /* the receiver's thread: DPDK's worker lcore when EAL runs, else ours */
+    int (*launch)(int (*)(void *), void *) = use_dpdk ? sk_io_dpdk.launch
+                                                      : sk_io_thread_launch;
+    int (*join)(void) = use_dpdk ? sk_io_dpdk.join : sk_io_thread_join;
+    const struct sk_io_ops *envs[2] = {txs.ops, rxs.ops != txs.ops ? rxs.ops : NULL};
     struct sk_shared *sh = NULL;
     struct sk_gen_ctx gen;
     struct sk_rx_ctx rx;
-    struct sk_port *txp = NULL, *rxp = NULL;
     char err[SK_ERR_LEN];
-    int ret, code = SK_EXIT_INTERNAL, launched = 0;
+    int ret, code = SK_EXIT_INTERNAL, launched = 0, i;
 
     memset(&gen, 0, sizeof(gen));
     memset(&rx, 0, sizeof(rx));
@@ -194,15 +282,20 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     sh->next_progress_tsc = o->progress ? sk_rdtsc() + sh->progress_ticks
                                         : UINT64_MAX;
 
-    ret = ops->env_init(&env, err, sizeof(err));
-    if (ret < 0) {
-        sk_error("%s", err);
-        code = sk_exit_code_of(ret);
-        goto out;
+    for (i = 0; i < 2; i++) {
+        if (envs[i] == NULL)
+            continue;
+        ret = envs[i]->env_init(&env, err, sizeof(err));
+        if (ret < 0) {
+            sk_error("%s", err);
+            code = sk_exit_code_of(ret);
+            goto out;
+        }
     }
-    ret = ops->open(o->tx_dev, &txp, err, sizeof(err));
-    if (ret == 0 && !o->phased)
-        ret = ops->open(o->rx_dev, &rxp, err, sizeof(err));
+    /* rx first: a kernel receiver must be bound before the first datagram */
+    ret = rxs.ops != NULL && !o->phased ? side_open(&rxs, o->burst, err, sizeof(err)) : 0;
+    if (ret == 0)
+        ret = side_open(&txs, o->burst, err, sizeof(err));
     if (ret < 0) {
         sk_error("%s", err);
         code = sk_exit_code_of(ret);
@@ -210,21 +303,25 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     }
 
     gen = (struct sk_gen_ctx){
-        .ops = ops, .port = txp, .sh = sh, .count = o->count,
+        .ops = txs.ops, .port = txs.port, .sh = sh, .count = o->count,
         .rate_pps = o->rate_pps, .burst = o->burst, .seed = o->seed,
         .udp_checksum = o->udp_checksum, .progress = o->progress,
     };
-    rx.ops = ops;
+    sk_seed_fields_default(&gen.fields);
+    if (o->have_dst_mac)
+        memcpy(gen.fields.dst_mac, o->dst_mac, sizeof(gen.fields.dst_mac));
+    rx.ops = rxs.ops;
     rx.sh = sh;
     rx.burst = o->burst;
     rx.drain_ticks = o->drain_ms * (sh->hz / SK_MS_PER_S);
     rx.progress = o->phased ? o->progress : 0;
+    rx.datagrams = rxs.ops != NULL && rxs.ops->layer == SK_IO_DATAGRAMS;
 
-    if (!o->phased) {
-        rx.port = rxp;
-        ret = ops->launch(sk_receiver_main, &rx);
+    if (!o->phased && rxs.ops != NULL) {
+        rx.port = rxs.port;
+        ret = launch(sk_receiver_main, &rx);
         if (ret < 0) {
-            sk_error("cannot start the receiver on the worker lcore: %s: "
+            sk_error("cannot start the receiver on the worker core: %s: "
                      "the machine needs 2 cores", strerror(-ret));
             goto out;
         }
@@ -238,37 +335,40 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
         goto out;
     }
 
-    if (!o->phased) {
+    if (rxs.ops == NULL) {
+        atomic_store(&sh->rx_done, 1);
+    } else if (!o->phased) {
         wait_receiver(sh, o->progress);
-        ops->join();
+        join();
         launched = 0;
     } else {
         /* close tx first: flushes e.g. a tx_pcap file that rx then reads */
-        ops->close(txp);
-        txp = NULL;
+        side_close(&txs);
         if (atomic_load(&sh->stop))
             goto report; /* interrupted or timed out: no receive phase */
-        ret = ops->open(o->rx_dev, &rxp, err, sizeof(err));
+        ret = side_open(&rxs, o->burst, err, sizeof(err));
         if (ret < 0) {
             sk_error("%s", err);
             code = sk_exit_code_of(ret);
             goto out;
         }
-        rx.port = rxp;
+        rx.port = rxs.port;
         sk_receiver_run(&rx);
     }
 
 report:
-    emit_report(json, ops, sh, &rx, atomic_load(&sk_interrupted) != 0);
+    emit_report(json, sh, &rx, &txs, &rxs, atomic_load(&sk_interrupted) != 0);
     code = atomic_load(&sk_interrupted) ? SK_EXIT_INTERRUPTED : SK_EXIT_OK;
 out:
     if (launched) {
         atomic_store(&sh->stop, 1);
-        ops->join();
+        join();
     }
-    ops->close(txp);
-    ops->close(rxp);
-    ops->env_cleanup();
+    side_close(&txs);
+    side_close(&rxs);
+    for (i = 1; i >= 0; i--) /* always safe, also after a failed init */
+        if (envs[i] != NULL)
+            envs[i]->env_cleanup();
     sk_seq_free(rx.seq);
     sk_hist_free(rx.hist);
     free(sh);

@@ -572,10 +572,12 @@ out:
     return ret;
 }
 
-static int dpdk_open(const char *spec, struct sk_port **out, char *err,
-                     size_t errlen)
+static int dpdk_open(const char *spec, enum sk_io_dir dir, unsigned burst,
+                     struct sk_port **out, char *err, size_t errlen)
 {
     int ret;
+
+    (void)dir, (void)burst;
 
     if (!env.eal_ready) {
         snprintf(err, errlen, "cannot open '%s': EAL is not initialised", spec);
@@ -681,6 +683,26 @@ static int dpdk_join(void)
     return rte_eal_wait_lcore(env.worker_lcore);
 }
 
+/* Drivers whose ports would create or bind kernel interfaces are not
+ * opened here (probe runs in the host's namespace, which simkit never
+ * touches): their plugin being installed is what probe can say. */
+static int driver_installed(const char *driver, char *err, size_t errlen)
+{
+#ifdef RTE_EAL_PMD_PATH
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof(path), "%s/librte_%s.so", RTE_EAL_PMD_PATH, driver);
+    if (access(path, R_OK) == 0)
+        return 0;
+    snprintf(err, errlen, "DPDK driver %s not installed (%s missing): install "
+             "DPDK's drivers (Debian: librte-%s23)", driver, path, driver + 4);
+    return -ENODEV;
+#else
+    (void)driver, (void)err, (void)errlen;
+    return 0; /* drivers linked in statically: the EAL has them */
+#endif
+}
+
 static int dpdk_probe_link(const char *link, char *err, size_t errlen)
 {
     struct sk_port *a = NULL, *b = NULL;
@@ -688,23 +710,26 @@ static int dpdk_probe_link(const char *link, char *err, size_t errlen)
     int ret;
 
     if (strcmp(link, "net_ring") == 0) {
-        ret = dpdk_open(SK_IO_RING_SPEC, &a, err, errlen);
+        ret = dpdk_open(SK_IO_RING_SPEC, SK_IO_TX, 0, &a, err, errlen);
         if (ret == 0)
-            ret = dpdk_open(SK_IO_RING_SPEC, &b, err, errlen);
+            ret = dpdk_open(SK_IO_RING_SPEC, SK_IO_RX, 0, &b, err, errlen);
         dpdk_close(a);
         dpdk_close(b);
         return ret;
     }
+    if (strcmp(link, "net_tap") == 0 || strcmp(link, "net_af_packet") == 0 ||
+        strcmp(link, "net_memif") == 0)
+        return driver_installed(link, err, errlen);
     if (strcmp(link, "net_null") == 0)
         spec = "net_null_probe0";
     else if (strcmp(link, "net_pcap") == 0)
         spec = "net_pcap_probe0,tx_pcap=/dev/null";
     else {
         snprintf(err, errlen, "unknown link '%s': probe knows net_ring, "
-                 "net_null, net_pcap", link);
+                 "net_null, net_pcap, net_tap, net_af_packet, net_memif", link);
         return -EINVAL;
     }
-    ret = dpdk_open(spec, &a, err, errlen);
+    ret = dpdk_open(spec, SK_IO_TX, 0, &a, err, errlen);
     if (ret < 0) {
         char quote[LOG_LINE_LEN + 16];
 
@@ -757,10 +782,10 @@ static void dpdk_env_cleanup(void)
 {
 }
 
-static int dpdk_open(const char *spec, struct sk_port **out, char *err,
-                     size_t errlen)
+static int dpdk_open(const char *spec, enum sk_io_dir dir, unsigned burst,
+                     struct sk_port **out, char *err, size_t errlen)
 {
-    (void)spec;
+    (void)spec, (void)dir, (void)burst;
     (void)out;
     snprintf(err, errlen, "%s", NO_DPDK_REASON);
     return -ENODEV;
@@ -817,6 +842,7 @@ static int dpdk_probe_link(const char *link, char *err, size_t errlen)
 
 const struct sk_io_ops sk_io_dpdk = {
     .name = "dpdk",
+    .layer = SK_IO_FRAMES,
     .version = dpdk_version,
     .env_init = dpdk_env_init,
     .env_cleanup = dpdk_env_cleanup,
@@ -829,4 +855,6 @@ const struct sk_io_ops sk_io_dpdk = {
     .launch = dpdk_launch,
     .join = dpdk_join,
     .probe_link = dpdk_probe_link,
+    .mode = NULL,
+    .errors = NULL,
 };

@@ -18,6 +18,20 @@
 
 #define SK_IO_MAX_BURST 512
 #define SK_IO_RING_SPEC "@ring"
+#define SK_IO_UDP_PREFIX "udp:"
+
+/* Which way a port is used: a socket is connected (tx) or bound (rx). */
+enum sk_io_dir {
+    SK_IO_TX = 0,
+    SK_IO_RX = 1,
+};
+
+/* What a backend's buffers hold: whole Ethernet frames (DPDK), or UDP
+ * payloads whose headers the kernel adds and strips (io_uring, socket). */
+enum sk_io_layer {
+    SK_IO_FRAMES = 0,
+    SK_IO_DATAGRAMS = 1,
+};
 
 /* One packet buffer as the backend lends it to the engine. */
 struct sk_pkt {
@@ -38,15 +52,18 @@ struct sk_port;
 
 struct sk_io_ops {
     const char *name;
+    enum sk_io_layer layer;
     /* Backend version string, or NULL when the backend is not built in. */
     const char *(*version)(void);
     int (*env_init)(const struct sk_env_cfg *cfg, char *err, size_t errlen);
     /* Always safe to call, also after a failed or no env_init. */
     void (*env_cleanup)(void);
     /* spec: backend device string, or SK_IO_RING_SPEC for one end of a
-     * crossed in-process pair (first open = end A, second = end B). */
-    int (*open)(const char *spec, struct sk_port **out, char *err,
-                size_t errlen);
+     * crossed in-process pair (first open = end A, second = end B); for the
+     * datagram backends "udp:IP:PORT" (tx: destination, rx: bound address).
+     * The caller may have entered a network namespace around open/close. */
+    int (*open)(const char *spec, enum sk_io_dir dir, unsigned burst,
+                struct sk_port **out, char *err, size_t errlen);
     void (*close)(struct sk_port *p);
     /* n buffers of len bytes each; 0 or -ENOBUFS (nothing allocated). */
     int (*alloc)(struct sk_port *p, struct sk_pkt *pkts, unsigned n,
@@ -63,8 +80,29 @@ struct sk_io_ops {
     /* Can a link of this kind ("net_ring", "net_pcap", ...) be created here?
      * 0, or a negative errno with the reason in err. */
     int (*probe_link)(const char *link, char *err, size_t errlen);
+    /* How this port does its I/O ("multishot+bufring", "recvmmsg", ...),
+     * for the report; NULL when there is nothing to say. */
+    const char *(*mode)(const struct sk_port *p);
+    /* Sends the backend took but the kernel refused (counted as sent: the
+     * receiver counts them lost); NULL when it cannot happen. */
+    uint64_t (*errors)(const struct sk_port *p);
 };
 
 extern const struct sk_io_ops sk_io_dpdk;
+extern const struct sk_io_ops sk_io_uring;
+extern const struct sk_io_ops sk_io_socket;
+
+/* By name ("dpdk", "io_uring", "socket"), or NULL. */
+const struct sk_io_ops *sk_io_by_name(const char *name);
+
+/* Worker threads for runs without EAL (thread.c): pinned to the second
+ * core when there is one. launch returns 0 or -errno. */
+int sk_io_thread_launch(int (*fn)(void *), void *arg);
+int sk_io_thread_join(void);
+
+/* "udp:A.B.C.D:PORT" -> address (udp.c); 0 or -EINVAL with the reason. */
+struct sockaddr_in;
+int sk_io_parse_udp(const char *spec, struct sockaddr_in *out, char *err,
+                    size_t errlen);
 
 #endif /* SK_IO_H */

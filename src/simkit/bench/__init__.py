@@ -2,12 +2,14 @@
 
 Each row runs simkit and its reference on the same kind of DPDK vdev, one right
 after the other on the same machine, and gives the ratio (simkit / reference).
-Figures are meant for docs/PERFORMANCE.md, never for timing asserts in tests.
+A second table puts the kernel receivers side by side (io_uring vs socket) on
+the same veth link at the same offered load. Figures are meant for
+docs/PERFORMANCE.md, never for timing asserts in tests.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from simkit.bench.testpmd import testpmd_mpps
 from simkit.engine import run
@@ -41,9 +43,67 @@ def ring_loopback(count: int, seconds: float) -> BenchRow:
                     "testpmd io fwd, 2x net_ring (per port)", reference)
 
 
-def run_bench(count: int = 10_000_000, seconds: float = 4.0) -> list[BenchRow]:
+def null_generator(count: int, seconds: float) -> BenchRow:
+    """The generator alone on net_null (every packet built, stamped, sent in bursts) against
+    testpmd txonly on net_null; one polling core each."""
+    report = run(Scenario(backend="dpdk", link="null", count=count,
+                          timeout_s=max(60, count / 1e6)))
+    reference = testpmd_mpps(["net_null0"], "txonly", seconds=seconds, direction="Tx")
+    return BenchRow("generator on net_null, stamped", report.tx.mpps,
+                    "testpmd txonly, net_null", reference)
+
+
+@dataclass(frozen=True)
+class ReceiverRow:
+    """One receiver backend on the veth link at a given offered load."""
+
+    backend: str
+    mode: str
+    offered_pps: float
+    rx_mpps: float
+    lost: int
+    cpu_percent: float
+    ctx_switches_per_s: float
+    p50_ns: int
+    p99_ns: int
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def kernel_receivers(count: int, rate_pps: float,
+                     backends: tuple[str, ...] = ("io_uring", "socket")) -> list[ReceiverRow]:
+    """Each kernel receiver behind the same veth link, fed by the same DPDK generator
+    (net_af_packet) at the same paced rate: throughput, CPU and context switches."""
+    rows = []
+    for backend in backends:
+        report = run(Scenario(backend="dpdk", rx_backend=backend, link="veth", count=count,
+                              rate_pps=rate_pps, timeout_s=max(60, 3 * count / rate_pps)))
+        mode = (report.engine.get("io_uring") or {}).get("rx_mode", "recvmmsg")
+        rows.append(ReceiverRow(backend, mode, rate_pps, report.rx.mpps, report.lost,
+                                report.rx.cpu_percent, report.rx.ctx_switches_per_s,
+                                report.latency.p50, report.latency.p99))
+    return rows
+
+
+@dataclass
+class BenchResult:
+    """Everything one `simkit bench` measured."""
+
+    rows: list[BenchRow]
+    receivers: list[ReceiverRow]
+
+    def to_dict(self) -> dict:
+        return {"rows": [row.to_dict() for row in self.rows],
+                "receivers": [row.to_dict() for row in self.receivers]}
+
+
+def run_bench(count: int = 10_000_000, seconds: float = 4.0, rx_count: int = 1_000_000,
+              rx_rate_pps: float = 200_000) -> BenchResult:
     """Run every comparison this version has."""
-    return [ring_loopback(count, seconds)]
+    rows = [null_generator(count, seconds), ring_loopback(count, seconds)]
+    return BenchResult(rows, kernel_receivers(rx_count, rx_rate_pps))
 
 
 def bench_table(rows: list[BenchRow]) -> str:
@@ -53,4 +113,17 @@ def bench_table(rows: list[BenchRow]) -> str:
     for row in rows:
         lines.append(f"{row.name:<40} {row.simkit_mpps:>12.2f}   {row.reference:<40} "
                      f"{row.reference_mpps:>9.2f} {row.ratio:>7.3f}")
+    return "\n".join(lines)
+
+
+def receivers_table(rows: list[ReceiverRow]) -> str:
+    """The kernel receivers side by side as an aligned text table."""
+    header = (f"{'receiver (veth, dpdk generator)':<34} {'offered pps':>11} {'rx Mpps':>8} "
+              f"{'lost':>7} {'cpu %':>6} {'ctxsw/s':>9} {'p50 us':>8} {'p99 us':>8}")
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        lines.append(f"{row.backend + ' (' + row.mode + ')':<34} {row.offered_pps:>11,.0f} "
+                     f"{row.rx_mpps:>8.3f} {row.lost:>7,} {row.cpu_percent:>6.1f} "
+                     f"{row.ctx_switches_per_s:>9,.0f} {row.p50_ns / 1e3:>8.1f} "
+                     f"{row.p99_ns / 1e3:>8.1f}")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ removed afterwards, so that no run leaves ``/var/run/dpdk/<prefix>`` behind.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import json
 import os
@@ -28,7 +29,17 @@ EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 77
 EXIT_INTERRUPTED = 130
 KILL_GRACE_S = 10
+PR_SET_PDEATHSIG = 1
 _serial = itertools.count()
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM the engine if simkit dies, so it stops cleanly
+    (removing its DPDK runtime directory) instead of running on alone."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def unique_prefix() -> str:
@@ -67,7 +78,7 @@ def call_engine(args: list[str], prefix: str, timeout_s: float,
     tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
     try:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                stdin=subprocess.DEVNULL)
+                                stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     except OSError as exc:
         raise NativeError(f"cannot start {argv[0]}: {exc.strerror}") from None
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from simkit.engine.process import call_engine, unique_prefix
-from simkit.errors import BackendUnavailable, ConfigError
-from simkit.links import make_link
+from simkit.errors import ConfigError
+from simkit.links import default_rx_backend, make_link
 from simkit.report import Report
 from simkit.scenario import Scenario
 
-IMPLEMENTED_BACKENDS = ("dpdk",)
+IMPLEMENTED_BACKENDS = ("dpdk", "io_uring", "socket")
 NOT_YET = "is not implemented in this version of simkit"
+# engine facts about the data path, kept in Report.engine (and its to_dict)
+ENGINE_IO_KEYS = ("tx_backend", "rx_backend", "receiver", "io_uring")
 
 
 def _refuse_unimplemented(scenario: Scenario) -> None:
-    if scenario.backend not in IMPLEMENTED_BACKENDS:
-        raise BackendUnavailable(f"backend {scenario.backend!r} {NOT_YET} "
-                                 "(planned: data-plane issue)")
     unsupported = [name for name, wanted in (
         ("--proto itch", scenario.proto != "seed"),
         ("impairments", bool(scenario.impairments)),
@@ -31,8 +30,15 @@ def _refuse_unimplemented(scenario: Scenario) -> None:
 def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
     """The ``simkit-engine run`` options for ``scenario`` over ``wiring``."""
     args = ["run", "--tx-dev", wiring.tx_dev, "--rx-dev", wiring.rx_dev,
+            "--tx-backend", wiring.tx_backend, "--rx-backend", wiring.rx_backend,
             "--count", str(scenario.count), "--burst", str(scenario.burst),
             "--seed", str(scenario.seed), "--timeout-s", f"{scenario.timeout_s:g}"]
+    if wiring.tx_netns:
+        args += ["--tx-netns", wiring.tx_netns]
+    if wiring.rx_netns:
+        args += ["--rx-netns", wiring.rx_netns]
+    if wiring.dst_mac:
+        args += ["--dst-mac", wiring.dst_mac]
     if wiring.phased:
         args.append("--phased")
     if scenario.rate_pps:
@@ -50,6 +56,10 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
         on_progress: Callable[[int, int], None] | None = None) -> Report:
     """Run one scenario and return its report.
 
+    The link (namespaces, interfaces, files) exists only for the duration of
+    the engine's run and is removed whatever happens: the engine failing or
+    being killed, a timeout, Ctrl-C.
+
     Args:
         scenario: what to run.
         budget_ns: latency limits (ns) recorded in the report and its verdict.
@@ -62,7 +72,14 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
     """
     _refuse_unimplemented(scenario)
     prefix = unique_prefix()
-    with make_link(scenario.link, prefix, pcap_path=scenario.pcap_path) as wiring:
+    rx_backend = scenario.rx_backend or default_rx_backend(scenario.link, scenario.backend)
+    link = make_link(scenario.link, prefix, pcap_path=scenario.pcap_path,
+                     tx_backend=scenario.backend, rx_backend=rx_backend)
+    with link as wiring:
         raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
                           prefix, scenario.timeout_s, on_progress)
-    return Report.from_engine(scenario, raw, budget_ns=budget_ns)
+    report = Report.from_engine(scenario, raw, budget_ns=budget_ns)
+    # which backends ran, whether anything received, io_uring's modes
+    report.engine.update({key: raw[key] for key in ENGINE_IO_KEYS if key in raw})
+    report.engine["link_receiver"] = wiring.receiver
+    return report

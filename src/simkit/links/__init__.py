@@ -3,29 +3,55 @@
 from __future__ import annotations
 
 from simkit.errors import BackendUnavailable, ConfigError
-from simkit.links.base import Link, Wiring
+from simkit.links.base import KERNEL_BACKENDS, Link, Wiring
+from simkit.links.null import NullLink
 from simkit.links.pcap import PcapLink
 from simkit.links.ring import RingLink
+from simkit.links.tap import TapLink
+from simkit.links.veth import VethLink
 from simkit.validators import LINKS
 
-IMPLEMENTED = ("ring", "pcap")
+IMPLEMENTED = ("ring", "pcap", "null", "veth", "tap")
 NOT_YET = "not implemented in this version of simkit (planned: data-plane issue)"
+LINK_CLASSES: dict[str, type[Link]] = {
+    "ring": RingLink, "pcap": PcapLink, "null": NullLink, "veth": VethLink, "tap": TapLink}
 
-__all__ = ["IMPLEMENTED", "Link", "Wiring", "make_link"]
+__all__ = ["IMPLEMENTED", "KERNEL_BACKENDS", "LINK_CLASSES", "Link", "Wiring", "default_rx_backend",
+           "make_link"]
 
 
-def make_link(name: str, run_id: str, pcap_path: str | None = None) -> Link:
+def default_rx_backend(link: str, tx_backend: str) -> str:
+    """The receiver's backend when only the generator's is given.
+
+    The same backend, except across ``tap`` (DPDK on one side, the kernel on
+    the other), where a DPDK generator's receiver is io_uring.
+    """
+    if link == "tap" and tx_backend == "dpdk":
+        return "io_uring"
+    return tx_backend
+
+
+def make_link(name: str, run_id: str, pcap_path: str | None = None, tx_backend: str = "dpdk",
+              rx_backend: str | None = None) -> Link:
     """Make the link called ``name`` for one run.
 
     Raises:
-        ConfigError: ``name`` is no link simkit knows.
+        ConfigError: ``name`` is no link simkit knows, or it cannot carry
+            this generator/receiver backend pair.
         BackendUnavailable: a known link that this build cannot set up.
     """
+    rx_backend = rx_backend or default_rx_backend(name, tx_backend)
     match name:
         case "ring":
-            return RingLink(run_id)
+            return RingLink(run_id, tx_backend, rx_backend)
         case "pcap":
-            return PcapLink(run_id, path=pcap_path)
+            return PcapLink(run_id, path=pcap_path, tx_backend=tx_backend, rx_backend=rx_backend)
+        case "null":
+            return NullLink(run_id, tx_backend, rx_backend)
+        case "veth":
+            return VethLink(run_id, tx_backend, rx_backend)
+        case "tap":
+            return TapLink(run_id, tx_backend, rx_backend)
         case _ if name in LINKS:
             raise BackendUnavailable(f"link {name!r} is {NOT_YET}")
         case _:

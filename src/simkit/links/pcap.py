@@ -20,8 +20,9 @@ class PcapLink(Link):
     name = "pcap"
     pmd = "net_pcap"
 
-    def __init__(self, run_id: str, path: str | None = None) -> None:
-        super().__init__(run_id)
+    def __init__(self, run_id: str, path: str | None = None, tx_backend: str = "dpdk",
+                 rx_backend: str = "dpdk") -> None:
+        super().__init__(run_id, tx_backend, rx_backend)
         self.keep_path = path
         self._tmpdir: str | None = None
 

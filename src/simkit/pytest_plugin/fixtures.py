@@ -20,7 +20,7 @@ def bypass(request: pytest.FixtureRequest, bypass_backend: str) -> Bypass:
     """The selected kernel-bypass backend and link, ready to run traffic."""
     session = request.config.stash[SESSION_KEY]
     marker = request.node.get_closest_marker("bypass")
-    link = session.link
+    link = session.link_for(bypass_backend)
     if marker:
         backends = marker.kwargs.get("backends")
         if backends and bypass_backend not in backends:
@@ -31,6 +31,7 @@ def bypass(request: pytest.FixtureRequest, bypass_backend: str) -> Bypass:
     handle = Bypass(session, request, bypass_backend, link)
     handle.require("backends", bypass_backend)
     handle.require("links", link)
+    handle.require_pair(link)
     return handle
 
 

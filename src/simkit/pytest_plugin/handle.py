@@ -40,6 +40,7 @@ class Bypass:
         """The same handle on another link (checked against this machine)."""
         name = validators.parse_link(name)
         self.require("links", name)
+        self.require_pair(name)
         other = Bypass(self._session, self._request, self.backend, name)
         other._duts = self._duts
         return other
@@ -102,6 +103,12 @@ class Bypass:
         available, reason = self._session.availability(kind, name)
         if not available:
             self._unavailable(f"{kind[:-1]} {name!r} unavailable: {reason}")
+
+    def require_pair(self, link: str) -> None:
+        """Skip (or fail, strict) unless ``link`` carries this backend end to end."""
+        available, reason = self._session.pair(link, self.backend)
+        if not available:
+            self._unavailable(reason)
 
     def _unavailable(self, reason: str) -> None:
         __tracebackhide__ = True

@@ -20,7 +20,8 @@ from simkit.pytest_plugin.session import (
 _HELP = {
     "backend": ("NAMES", "backend(s): dpdk, io_uring, socket, a comma list, auto (best "
                          "available) or all (every available one)"),
-    "link": ("NAME", "link between generator and receiver (see `simkit doctor`)"),
+    "link": ("NAME", "link between generator and receiver (see `simkit doctor`); auto picks "
+                     "the fastest one that carries the backend"),
     "eal_args": ("ARGS", "extra DPDK EAL arguments, e.g. real ports for pre-deployment runs"),
     "strict": (None, "an unavailable backend or link fails the test instead of skipping it"),
     "report": ("PATH", "write every bypass test's report to PATH as JSON"),
@@ -83,8 +84,9 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     if config.getoption("bypass_backend") is None and not config.getini("bypass_backend"):
         return None  # not a bypass run: do not probe the machine
     facts = session.facts
-    return [f"simkit: backend={','.join(session.backends())} link={session.link} "
-            f"dpdk={facts['dpdk_version'] or 'none'} kernel={platform.release()}"]
+    paths = ", ".join(f"{b} over {session.link_for(b)}" for b in session.backends())
+    return [f"simkit: {paths}; dpdk={facts['dpdk_version'] or 'none'} "
+            f"kernel={platform.release()}"]
 
 
 @pytest.hookimpl(wrapper=True)

@@ -14,12 +14,14 @@ from simkit.errors import ConfigError
 # pytest_addoption, the ini twins and their validation.
 OPTIONS = {
     "backend": ("bypass_backend", "auto", validators.parse_backend_selection),
-    "link": ("bypass_link", "ring", validators.parse_link),
+    "link": ("bypass_link", "auto", validators.parse_link_selection),
     "eal_args": ("bypass_eal_args", "", str),
     "strict": ("bypass_strict", False, bool),
     "report": ("bypass_report", None, str),
     "budget_scale": ("bypass_budget_scale", 1.0, validators.parse_scale),
 }
+# with --bypass-link=auto: the fastest link that carries the backend end to end
+LINK_PREFERENCE = ("ring", "veth", "tap", "pcap")
 MARKER_KWARGS = {
     "bypass": ("backends", "links"),
     "latency_budget": validators.BUDGET_KEYS,
@@ -73,6 +75,24 @@ class BypassSession:
         """(available, reason) of a backend or link, from ``simkit doctor``."""
         entry = self.facts[kind][name]
         return entry["available"], entry["reason"]
+
+    def pair(self, link: str, backend: str) -> tuple[bool, str]:
+        """(available, reason) of a loopback of ``backend`` over ``link``."""
+        pairs = self.facts.get("pairs", {}).get(link, {})
+        entry = pairs.get(f"{backend}->{backend}")
+        if entry is None:
+            carried = ", ".join(pairs) or "nothing here"
+            return False, f"link {link!r} cannot carry {backend} (it carries {carried})"
+        return entry["available"], entry["reason"]
+
+    def link_for(self, backend: str) -> str:
+        """The link a test on ``backend`` uses: the one asked for, or the best that carries it."""
+        if self.link != "auto":
+            return self.link
+        for link in LINK_PREFERENCE:
+            if self.availability("links", link)[0] and self.pair(link, backend)[0]:
+                return link
+        return LINK_PREFERENCE[0]  # none carries it: the test skips with that link's reason
 
     def backends(self) -> tuple[str, ...]:
         """The backends to parametrize over: ``auto`` and ``all`` resolved here."""

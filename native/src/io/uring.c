@@ -1,0 +1,559 @@
+/*
+ * uring.c - the io_uring backend (liburing) on a UDP socket.
+ *
+ * Receive: one multishot recv (kernel >= 6.0) that picks its buffers from a
+ * provided-buffer ring (io_uring_register_buf_ring, kernel >= 5.19): one SQE
+ * for the whole run, one CQE per datagram, buffers handed back to the ring
+ * when the receiver frees them. Where that is missing (or the device spec
+ * says mode=single), a fixed set of single recv SQEs, each re-posted on
+ * free. Which mode ran is in the report (rx_mode).
+ *
+ * Send: one sendmsg SQE per packet, the whole burst submitted with one
+ * io_uring_enter that also waits for its completions, so the buffers (the
+ * port's own) are free again when tx_burst returns. A failed send is taken
+ * (the packet is lost on the link, as the receiver will count) and counted
+ * in send_errors.
+ *
+ * An empty receive waits in the kernel for at most SK_UDP_WAIT_US, so the
+ * receiver's CPU % and context switches say what io_uring costs.
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "udp.h"
+
+#ifndef SK_HAVE_LIBURING
+#define SK_HAVE_LIBURING 0
+#endif
+
+#define NO_URING_REASON \
+    "simkit was built without liburing: install liburing-dev (Debian) and reinstall simkit"
+
+#if SK_HAVE_LIBURING
+
+#include <liburing.h>
+
+#define sk_unlikely(x) __builtin_expect(!!(x), 0)
+
+#define SQ_ENTRIES 1024
+#define CQ_ENTRIES 16384
+#define RX_BUFS 4096            /* provided buffers: a power of two */
+#define RX_SINGLE_RECVS 512     /* single-recv mode: recvs in flight */
+#define BUF_GROUP 7
+#define MULTISHOT_TAG UINT64_MAX
+#define MULTISHOT_KERNEL_MAJOR 6 /* IORING_RECV_MULTISHOT: Linux 6.0 */
+#define MODE_LEN 128
+
+enum rx_kind {
+    RX_MULTISHOT = 0,
+    RX_SINGLE = 1,
+};
+
+struct sk_port {
+    struct io_uring ring;
+    int ring_ready;
+    int fd;
+    enum sk_io_dir dir;
+    enum rx_kind kind;
+    int started;                    /* receives posted (by the rx thread) */
+    int armed;                      /* multishot recv in flight */
+    uint8_t *bufs;
+    unsigned nbufs;
+    struct io_uring_buf_ring *br;
+    size_t br_bytes;
+    int br_registered;
+    uint64_t send_errors;
+    struct msghdr msg[SK_IO_MAX_BURST];
+    struct iovec iov[SK_IO_MAX_BURST];
+    struct io_uring_cqe *cqes[SK_IO_MAX_BURST];
+    char mode[MODE_LEN];
+};
+
+static const char *uring_version(void)
+{
+    return "liburing";
+}
+
+static int uring_env_init(const struct sk_env_cfg *cfg, char *err, size_t errlen)
+{
+    (void)cfg, (void)err, (void)errlen;
+    return 0;
+}
+
+static void uring_env_cleanup(void)
+{
+}
+
+static int kernel_has_multishot_recv(void)
+{
+    struct utsname u;
+    int major = 0;
+
+    if (uname(&u) != 0 || sscanf(u.release, "%d", &major) != 1)
+        return 0;
+    return major >= MULTISHOT_KERNEL_MAJOR;
+}
+
+static void uring_close(struct sk_port *p)
+{
+    if (p == NULL)
+        return;
+    /* wake and end pending recvs before their buffers go */
+    if (p->fd >= 0)
+        shutdown(p->fd, SHUT_RDWR);
+    if (p->ring_ready) {
+        if (p->br_registered)
+            io_uring_unregister_buf_ring(&p->ring, BUF_GROUP);
+        io_uring_queue_exit(&p->ring);
+    }
+    if (p->fd >= 0)
+        close(p->fd);
+    if (p->br != NULL)
+        munmap(p->br, p->br_bytes);
+    free(p->bufs);
+    free(p);
+}
+
+static uint8_t *buf_at(struct sk_port *p, unsigned i)
+{
+    return p->bufs + (size_t)i * SK_UDP_BUF_SIZE;
+}
+
+static struct io_uring_sqe *get_sqe(struct sk_port *p)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+
+    if (sqe == NULL) { /* SQ full: flush it */
+        io_uring_submit(&p->ring);
+        sqe = io_uring_get_sqe(&p->ring);
+    }
+    return sqe;
+}
+
+static int arm_multishot(struct sk_port *p)
+{
+    struct io_uring_sqe *sqe = get_sqe(p);
+
+    if (sqe == NULL)
+        return -EBUSY;
+    io_uring_prep_recv_multishot(sqe, p->fd, NULL, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = BUF_GROUP;
+    io_uring_sqe_set_data64(sqe, MULTISHOT_TAG);
+    p->armed = 1;
+    return io_uring_submit(&p->ring) < 0 ? -EIO : 0;
+}
+
+static int post_single_recv(struct sk_port *p, unsigned idx)
+{
+    struct io_uring_sqe *sqe = get_sqe(p);
+
+    if (sqe == NULL)
+        return -EBUSY;
+    io_uring_prep_recv(sqe, p->fd, buf_at(p, idx), SK_UDP_BUF_SIZE, 0);
+    io_uring_sqe_set_data64(sqe, idx);
+    return 0;
+}
+
+/* Register the provided-buffer ring; 0 or -errno (the kernel's answer). */
+static int setup_buf_ring(struct sk_port *p)
+{
+    struct io_uring_buf_reg reg;
+    unsigned i;
+    int ret;
+
+    p->br_bytes = (size_t)RX_BUFS * sizeof(struct io_uring_buf);
+    p->br = mmap(NULL, p->br_bytes, PROT_READ | PROT_WRITE,
+                 MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (p->br == MAP_FAILED) {
+        p->br = NULL;
+        return -ENOMEM;
+    }
+    memset(&reg, 0, sizeof(reg));
+    reg.ring_addr = (unsigned long)p->br;
+    reg.ring_entries = RX_BUFS;
+    reg.bgid = BUF_GROUP;
+    ret = io_uring_register_buf_ring(&p->ring, &reg, 0);
+    if (ret < 0)
+        return ret;
+    p->br_registered = 1;
+    io_uring_buf_ring_init(p->br);
+    for (i = 0; i < RX_BUFS; i++)
+        io_uring_buf_ring_add(p->br, buf_at(p, i), SK_UDP_BUF_SIZE, (unsigned short)i,
+                              io_uring_buf_ring_mask(RX_BUFS), (int)i);
+    io_uring_buf_ring_advance(p->br, RX_BUFS);
+    return 0;
+}
+
+static int rx_setup(struct sk_port *p, const char *spec, char *err, size_t errlen)
+{
+    char want[16] = "auto";
+    int ret;
+
+    sk_udp_option(spec, "mode", want, sizeof(want));
+    if (strcmp(want, "auto") != 0 && strcmp(want, "multishot") != 0 &&
+        strcmp(want, "single") != 0) {
+        snprintf(err, errlen, "bad io_uring mode '%s' in '%s': use mode=auto, "
+                 "multishot or single", want, spec);
+        return -EINVAL;
+    }
+    p->kind = RX_SINGLE;
+    snprintf(p->mode, sizeof(p->mode), "single");
+    if (strcmp(want, "single") != 0) {
+        if (!kernel_has_multishot_recv()) {
+            snprintf(err, errlen, "kernel lacks multishot recv: needs Linux >= 6.0");
+        } else if ((ret = setup_buf_ring(p)) < 0) {
+            snprintf(err, errlen, "io_uring_register_buf_ring failed: %s: needs "
+                     "Linux >= 5.19", strerror(-ret));
+        } else {
+            p->kind = RX_MULTISHOT;
+            snprintf(p->mode, sizeof(p->mode), "multishot+bufring");
+        }
+        if (p->kind == RX_SINGLE && strcmp(want, "multishot") == 0)
+            return -ENODEV; /* asked for explicitly: unavailable, err says why */
+        if (p->kind == RX_SINGLE)
+            snprintf(p->mode, sizeof(p->mode), "single (fallback: %.90s)", err);
+    }
+    return 0;
+}
+
+/* Post the receives from the thread that will reap them: completion work
+ * runs in the submitting task, and the main thread is busy generating. */
+static int rx_start(struct sk_port *p)
+{
+    unsigned i;
+    int ret;
+
+    p->started = 1;
+    if (p->kind == RX_MULTISHOT)
+        return arm_multishot(p);
+    for (i = 0; i < RX_SINGLE_RECVS; i++) {
+        ret = post_single_recv(p, i);
+        if (ret < 0)
+            return ret;
+    }
+    return io_uring_submit(&p->ring) < 0 ? -EIO : 0;
+}
+
+static int uring_open(const char *spec, enum sk_io_dir dir, unsigned burst,
+                      struct sk_port **out, char *err, size_t errlen)
+{
+    struct io_uring_params params;
+    struct sk_port *p;
+    int ret;
+
+    (void)burst;
+    p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        ret = -ENOMEM;
+        snprintf(err, errlen, "cannot allocate an io_uring port: out of memory");
+        goto out;
+    }
+    p->fd = -1;
+    p->dir = dir;
+    p->nbufs = dir == SK_IO_RX ? RX_BUFS : SK_IO_MAX_BURST;
+    p->bufs = malloc((size_t)p->nbufs * SK_UDP_BUF_SIZE);
+    if (p->bufs == NULL) {
+        ret = -ENOMEM;
+        snprintf(err, errlen, "cannot allocate io_uring buffers: out of memory");
+        goto out;
+    }
+    ret = sk_udp_socket_open(spec, dir, &p->fd, err, errlen);
+    if (ret < 0)
+        goto out;
+    memset(&params, 0, sizeof(params));
+    params.flags = IORING_SETUP_CQSIZE;
+    params.cq_entries = CQ_ENTRIES;
+    ret = io_uring_queue_init_params(SQ_ENTRIES, &p->ring, &params);
+    if (ret < 0) {
+        snprintf(err, errlen, "io_uring_queue_init failed: %s: io_uring disabled "
+                 "(sysctl kernel.io_uring_disabled, seccomp) or ulimit -l too low",
+                 strerror(-ret));
+        ret = -ENODEV;
+        goto out;
+    }
+    p->ring_ready = 1;
+    if (dir == SK_IO_RX) {
+        ret = rx_setup(p, spec, err, errlen);
+        if (ret < 0)
+            goto out;
+    } else {
+        snprintf(p->mode, sizeof(p->mode), "sendmsg");
+    }
+    *out = p;
+    p = NULL;
+    ret = 0;
+out:
+    uring_close(p);
+    return ret;
+}
+
+static int uring_alloc(struct sk_port *p, struct sk_pkt *pkts, unsigned n,
+                       uint32_t len)
+{
+    unsigned i;
+
+    if (n > p->nbufs || len > SK_UDP_BUF_SIZE)
+        return -ENOBUFS;
+    for (i = 0; i < n; i++) {
+        pkts[i].handle = NULL;
+        pkts[i].data = buf_at(p, i);
+        pkts[i].len = len;
+        pkts[i].wire_len = len + SK_UDP_FRAME_OVERHEAD;
+    }
+    return 0;
+}
+
+static unsigned uring_tx_burst(struct sk_port *p, struct sk_pkt *pkts,
+                               unsigned n)
+{
+    struct io_uring_sqe *sqe;
+    unsigned i, k, got;
+
+    for (k = 0; k < n; k++) {
+        sqe = io_uring_get_sqe(&p->ring);
+        if (sqe == NULL)
+            break;
+        p->iov[k].iov_base = pkts[k].data;
+        p->iov[k].iov_len = pkts[k].len;
+        memset(&p->msg[k], 0, sizeof(p->msg[k]));
+        p->msg[k].msg_iov = &p->iov[k];
+        p->msg[k].msg_iovlen = 1;
+        io_uring_prep_sendmsg(sqe, p->fd, &p->msg[k], 0);
+        io_uring_sqe_set_data64(sqe, k);
+    }
+    if (k == 0)
+        return 0;
+    if (io_uring_submit_and_wait(&p->ring, k) < 0)
+        return 0; /* nothing was submitted: the caller retries */
+    for (got = 0; got < k;) {
+        unsigned c = io_uring_peek_batch_cqe(&p->ring, p->cqes, k - got);
+        struct io_uring_cqe *cqe;
+
+        if (c == 0) {
+            if (io_uring_wait_cqe(&p->ring, &cqe) < 0)
+                break;
+            continue;
+        }
+        for (i = 0; i < c; i++)
+            if (p->cqes[i]->res < 0)
+                p->send_errors++;
+        io_uring_cq_advance(&p->ring, c);
+        got += c;
+    }
+    return k;
+}
+
+/* A multishot CQE: a datagram in a provided buffer, or the end of the
+ * multishot (no F_MORE: out of buffers, error), re-armed by the caller. */
+static unsigned take_multishot(struct sk_port *p, struct io_uring_cqe *cqe,
+                               struct sk_pkt *pkt)
+{
+    unsigned bid;
+
+    if (!(cqe->flags & IORING_CQE_F_MORE))
+        p->armed = 0;
+    if (!(cqe->flags & IORING_CQE_F_BUFFER))
+        return 0;
+    bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+    if (cqe->res <= 0) { /* a buffer came back empty: return it at once */
+        io_uring_buf_ring_add(p->br, buf_at(p, bid), SK_UDP_BUF_SIZE,
+                              (unsigned short)bid, io_uring_buf_ring_mask(RX_BUFS), 0);
+        io_uring_buf_ring_advance(p->br, 1);
+        return 0;
+    }
+    pkt->handle = (void *)(uintptr_t)bid;
+    pkt->data = buf_at(p, bid);
+    pkt->len = (uint32_t)cqe->res;
+    pkt->wire_len = (uint32_t)cqe->res + SK_UDP_FRAME_OVERHEAD;
+    return 1;
+}
+
+static unsigned take_single(struct sk_port *p, struct io_uring_cqe *cqe,
+                            struct sk_pkt *pkt)
+{
+    unsigned idx = (unsigned)io_uring_cqe_get_data64(cqe);
+
+    if (idx >= RX_SINGLE_RECVS)
+        return 0;
+    if (cqe->res <= 0) { /* an error ended this recv: post it again */
+        post_single_recv(p, idx);
+        return 0;
+    }
+    pkt->handle = (void *)(uintptr_t)idx;
+    pkt->data = buf_at(p, idx);
+    pkt->len = (uint32_t)cqe->res;
+    pkt->wire_len = (uint32_t)cqe->res + SK_UDP_FRAME_OVERHEAD;
+    return 1;
+}
+
+static unsigned uring_rx_burst(struct sk_port *p, struct sk_pkt *pkts,
+                               unsigned n)
+{
+    struct __kernel_timespec wait = {.tv_sec = 0, .tv_nsec = SK_UDP_WAIT_US * 1000L};
+    struct io_uring_cqe *cqe;
+    unsigned i, c, got = 0;
+
+    if (sk_unlikely(!p->started))
+        rx_start(p);
+    else if (p->kind == RX_MULTISHOT && !p->armed)
+        arm_multishot(p);
+    c = io_uring_peek_batch_cqe(&p->ring, p->cqes, n);
+    if (c == 0) {
+        if (io_uring_wait_cqe_timeout(&p->ring, &cqe, &wait) < 0)
+            return 0;
+        c = io_uring_peek_batch_cqe(&p->ring, p->cqes, n);
+    }
+    for (i = 0; i < c; i++)
+        got += p->kind == RX_MULTISHOT ? take_multishot(p, p->cqes[i], &pkts[got])
+                                       : take_single(p, p->cqes[i], &pkts[got]);
+    io_uring_cq_advance(&p->ring, c);
+    if (p->kind == RX_SINGLE && got < c)
+        io_uring_submit(&p->ring); /* recvs re-posted after errors */
+    return got;
+}
+
+static void uring_free(struct sk_port *p, struct sk_pkt *pkts, unsigned n)
+{
+    unsigned i, idx;
+
+    if (p->dir != SK_IO_RX || n == 0)
+        return;
+    for (i = 0; i < n; i++) {
+        idx = (unsigned)(uintptr_t)pkts[i].handle;
+        if (p->kind == RX_MULTISHOT)
+            io_uring_buf_ring_add(p->br, buf_at(p, idx), SK_UDP_BUF_SIZE,
+                                  (unsigned short)idx,
+                                  io_uring_buf_ring_mask(RX_BUFS), (int)i);
+        else
+            post_single_recv(p, idx);
+    }
+    if (p->kind == RX_MULTISHOT)
+        io_uring_buf_ring_advance(p->br, (int)n);
+    else
+        io_uring_submit(&p->ring);
+}
+
+static int uring_probe_link(const char *link, char *err, size_t errlen)
+{
+    (void)link, (void)err, (void)errlen;
+    return 0;
+}
+
+static const char *uring_mode(const struct sk_port *p)
+{
+    return p->mode;
+}
+
+static uint64_t uring_errors(const struct sk_port *p)
+{
+    return p->send_errors;
+}
+
+#else /* !SK_HAVE_LIBURING */
+
+struct sk_port {
+    int unused;
+};
+
+static const char *uring_version(void)
+{
+    return NULL;
+}
+
+static int uring_env_init(const struct sk_env_cfg *cfg, char *err, size_t errlen)
+{
+    (void)cfg;
+    snprintf(err, errlen, "%s", NO_URING_REASON);
+    return -ENODEV;
+}
+
+static void uring_env_cleanup(void)
+{
+}
+
+static int uring_open(const char *spec, enum sk_io_dir dir, unsigned burst,
+                      struct sk_port **out, char *err, size_t errlen)
+{
+    (void)spec, (void)dir, (void)burst, (void)out;
+    snprintf(err, errlen, "%s", NO_URING_REASON);
+    return -ENODEV;
+}
+
+static void uring_close(struct sk_port *p)
+{
+    (void)p;
+}
+
+static int uring_alloc(struct sk_port *p, struct sk_pkt *pkts, unsigned n,
+                       uint32_t len)
+{
+    (void)p, (void)pkts, (void)n, (void)len;
+    return -ENODEV;
+}
+
+static unsigned uring_tx_burst(struct sk_port *p, struct sk_pkt *pkts, unsigned n)
+{
+    (void)p, (void)pkts, (void)n;
+    return 0;
+}
+
+static unsigned uring_rx_burst(struct sk_port *p, struct sk_pkt *pkts, unsigned n)
+{
+    (void)p, (void)pkts, (void)n;
+    return 0;
+}
+
+static void uring_free(struct sk_port *p, struct sk_pkt *pkts, unsigned n)
+{
+    (void)p, (void)pkts, (void)n;
+}
+
+static int uring_probe_link(const char *link, char *err, size_t errlen)
+{
+    (void)link;
+    snprintf(err, errlen, "%s", NO_URING_REASON);
+    return -ENODEV;
+}
+
+static const char *uring_mode(const struct sk_port *p)
+{
+    (void)p;
+    return NULL;
+}
+
+static uint64_t uring_errors(const struct sk_port *p)
+{
+    (void)p;
+    return 0;
+}
+
+#endif /* SK_HAVE_LIBURING */
+
+const struct sk_io_ops sk_io_uring = {
+    .name = "io_uring",
+    .layer = SK_IO_DATAGRAMS,
+    .version = uring_version,
+    .env_init = uring_env_init,
+    .env_cleanup = uring_env_cleanup,
+    .open = uring_open,
+    .close = uring_close,
+    .alloc = uring_alloc,
+    .tx_burst = uring_tx_burst,
+    .rx_burst = uring_rx_burst,
+    .free = uring_free,
+    .launch = sk_io_thread_launch,
+    .join = sk_io_thread_join,
+    .probe_link = uring_probe_link,
+    .mode = uring_mode,
+    .errors = uring_errors,
+};
