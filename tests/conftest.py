@@ -1,9 +1,11 @@
-"""Shared test helpers: capability gates that skip with the reason `simkit doctor` gives."""
+"""Shared test helpers: capability gates that skip with the reason `simkit doctor` gives,
+and the leftover checks (namespaces, host interfaces, engines, DPDK runtime directories)."""
 
 from __future__ import annotations
 
 import functools
 import os
+import subprocess
 
 import pytest
 
@@ -37,10 +39,69 @@ def needs_dpdk_link():
     return check
 
 
+def simkit_namespaces() -> set[str]:
+    """simkit's network namespaces present now."""
+    from simkit import netns
+
+    return set(netns.ours())
+
+
+def host_sk_interfaces() -> set[str]:
+    """Interfaces named like simkit's in the host's own namespace (there must be none)."""
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    return {line.split(":")[1].strip().split("@")[0] for line in out.splitlines()
+            if line.split(":")[1].strip().startswith("sk-")}
+
+
+def engine_processes() -> set[int]:
+    """Running simkit-engine processes that are children of this test process tree."""
+    pids = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/comm") as comm:
+                if comm.read().strip() != "simkit-engine":
+                    continue
+            with open(f"/proc/{pid}/stat") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid():
+            pids.add(int(pid))
+    return pids
+
+
+def _ours_or_orphaned(name: str) -> bool:
+    parts = name.split("-")
+    if len(parts) < 3 or not parts[1].isdigit():
+        return True
+    pid = int(parts[1])
+    return pid == os.getpid() or not os.path.exists(f"/proc/{pid}")
+
+
 @pytest.fixture
-def no_leftovers():
-    """Fail the test if it leaves a simkit DPDK runtime directory behind."""
-    before = dpdk_runtime_prefixes()
+def needs_pair():
+    """Skip unless this machine runs generator ``tx`` -> receiver ``rx`` over ``link``."""
+    def check(link: str, tx: str, rx: str) -> None:
+        facts = _doctor()
+        entry = facts.get("pairs", {}).get(link, {}).get(f"{tx}->{rx}")
+        if entry is None:
+            pytest.skip(f"{tx}->{rx} over {link} is not a pair simkit runs")
+        if not entry["available"]:
+            pytest.skip(f"{tx}->{rx} over {link} unavailable here: {entry['reason']}")
+    return check
+
+
+@pytest.fixture
+def nothing_left():
+    """Fail if the test leaves a simkit namespace, host interface, engine or DPDK prefix."""
+    before = (simkit_namespaces(), host_sk_interfaces(), dpdk_runtime_prefixes())
     yield
-    left = dpdk_runtime_prefixes() - before
-    assert not left, f"left behind in /var/run/dpdk: {sorted(left)}"
+    after = (simkit_namespaces(), host_sk_interfaces(), dpdk_runtime_prefixes())
+    kinds = ("namespaces", "host interfaces", "/var/run/dpdk")
+    # names carry their creator's pid: a live creator other than us is a concurrent
+    # run (another xdist worker, another shell), not something this test left
+    left = {kind: sorted(new) for kind, then, now in zip(kinds, before, after, strict=True)
+            if (new := {n for n in now - then if _ours_or_orphaned(n)})}
+    if engine_processes():
+        left["engine processes"] = sorted(engine_processes())
+    assert not left, f"left behind: {left}"

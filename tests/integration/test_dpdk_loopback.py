@@ -13,7 +13,7 @@ import simkit
 from simkit.errors import ConfigError
 
 
-def test_ring_loopback_carries_a_million_packets_exactly(needs_dpdk_link, no_leftovers):
+def test_ring_loopback_carries_a_million_packets_exactly(needs_dpdk_link, nothing_left):
     needs_dpdk_link("ring")
     report = simkit.run(simkit.Scenario(backend="dpdk", link="ring", count=1_000_000))
     assert report.tx_packets == 1_000_000
@@ -24,7 +24,7 @@ def test_ring_loopback_carries_a_million_packets_exactly(needs_dpdk_link, no_lef
     assert report.rx.bytes == 74 * 1_000_000
 
 
-def test_pcap_link_writes_and_reads_back_every_packet(needs_dpdk_link, no_leftovers, tmp_path):
+def test_pcap_link_writes_and_reads_back_every_packet(needs_dpdk_link, nothing_left, tmp_path):
     needs_dpdk_link("pcap")
     capture = tmp_path / "link.pcap"
     report = simkit.run(simkit.Scenario(link="pcap", count=20_000, burst=64,
@@ -35,7 +35,7 @@ def test_pcap_link_writes_and_reads_back_every_packet(needs_dpdk_link, no_leftov
     assert capture.stat().st_size == 24 + 20_000 * (16 + 74)
 
 
-def test_paced_run_holds_its_rate_roughly(needs_dpdk_link, no_leftovers):
+def test_paced_run_holds_its_rate_roughly(needs_dpdk_link, nothing_left):
     needs_dpdk_link("ring")
     report = simkit.run(simkit.Scenario(count=20_000, rate_pps=100_000))
     assert report.rx_packets == 20_000 and report.lost == 0
@@ -43,7 +43,7 @@ def test_paced_run_holds_its_rate_roughly(needs_dpdk_link, no_leftovers):
     assert report.tx.duration_s > 0.15
 
 
-def test_dpdk_rejects_an_unknown_device_cleanly(needs_dpdk_link, no_leftovers):
+def test_dpdk_rejects_an_unknown_device_cleanly(needs_dpdk_link, nothing_left):
     needs_dpdk_link("ring")
     from simkit.engine.process import call_engine, unique_prefix
 
@@ -52,7 +52,7 @@ def test_dpdk_rejects_an_unknown_device_cleanly(needs_dpdk_link, no_leftovers):
                     unique_prefix(), timeout_s=20)
 
 
-def test_cli_run_writes_the_json_report(needs_dpdk_link, no_leftovers, tmp_path):
+def test_cli_run_writes_the_json_report(needs_dpdk_link, nothing_left, tmp_path):
     needs_dpdk_link("ring")
     out = tmp_path / "r.json"
     proc = subprocess.run([sys.executable, "-m", "simkit.cli", "run", "--backend", "dpdk",
@@ -65,7 +65,7 @@ def test_cli_run_writes_the_json_report(needs_dpdk_link, no_leftovers, tmp_path)
     assert report["seq"]["lost"] == 0 and report["latency_ns"]["count"] == 100_000
 
 
-def test_cli_budget_failure_exits_1_after_printing_the_table(needs_dpdk_link, no_leftovers):
+def test_cli_budget_failure_exits_1_after_printing_the_table(needs_dpdk_link, nothing_left):
     needs_dpdk_link("ring")
     proc = subprocess.run([sys.executable, "-m", "simkit.cli", "run", "--count", "10000",
                            "--budget", "p50=1ns"], capture_output=True, text=True, timeout=120)

@@ -56,7 +56,7 @@ def run_receiver(binary, capture, prefix):
 
 
 def test_simkit_catches_the_reference_receivers_ip_options_misparse(
-        reference_receiver, tmp_path, no_leftovers):
+        reference_receiver, tmp_path, nothing_left):
     spec = CorpusSpec(output=str(tmp_path / "corpus.pcap"), manifest=str(tmp_path / "m.jsonl"),
                       proto="seed", count=2000, malformed=0.1, kinds=("ip_options",), seed=42)
     write_corpus(spec)
