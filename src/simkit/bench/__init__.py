@@ -3,7 +3,8 @@
 Each row runs simkit and its reference on the same kind of DPDK vdev, one right
 after the other on the same machine, and gives the ratio (simkit / reference).
 A second table puts the kernel receivers side by side (io_uring vs socket) on
-the same veth link at the same offered load. Figures are meant for
+the same veth link at the same offered load; a third compares pacing accuracy
+with tcpreplay's (bench/rate.py). Figures are meant for
 docs/PERFORMANCE.md, never for timing asserts in tests.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from simkit.bench.rate import RateRow, rate_accuracy
 from simkit.bench.testpmd import testpmd_mpps
 from simkit.engine import run
 from simkit.scenario import Scenario
@@ -93,17 +95,19 @@ class BenchResult:
 
     rows: list[BenchRow]
     receivers: list[ReceiverRow]
+    rates: list[RateRow]
 
     def to_dict(self) -> dict:
         return {"rows": [row.to_dict() for row in self.rows],
-                "receivers": [row.to_dict() for row in self.receivers]}
+                "receivers": [row.to_dict() for row in self.receivers],
+                "rates": [row.to_dict() for row in self.rates]}
 
 
 def run_bench(count: int = 10_000_000, seconds: float = 4.0, rx_count: int = 1_000_000,
               rx_rate_pps: float = 200_000) -> BenchResult:
     """Run every comparison this version has."""
     rows = [null_generator(count, seconds), ring_loopback(count, seconds)]
-    return BenchResult(rows, kernel_receivers(rx_count, rx_rate_pps))
+    return BenchResult(rows, kernel_receivers(rx_count, rx_rate_pps), rate_accuracy())
 
 
 def bench_table(rows: list[BenchRow]) -> str:

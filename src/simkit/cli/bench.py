@@ -24,6 +24,7 @@ def register(sub):
 
 def command(args) -> int:
     from simkit.bench import bench_table, receivers_table, run_bench
+    from simkit.bench.rate import rate_table
 
     if args.json:
         check_writable(args.json)
@@ -32,6 +33,8 @@ def command(args) -> int:
     print(bench_table(result.rows))
     print()
     print(receivers_table(result.receivers))
+    print()
+    print(rate_table(result.rates))
     if args.json:
         write_json(args.json, result.to_dict())
     return 0
