@@ -14,6 +14,7 @@ crash is reported as :class:`~simkit.errors.CheckFailed` with that tail.
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import re
 import shlex
@@ -100,6 +101,7 @@ class DUT:
         self._matched = threading.Event()
         self._reader: threading.Thread | None = None
         self._pattern = re.compile(ready) if isinstance(ready, str) else None
+        self._stopped = False
 
     # -- life cycle ---------------------------------------------------------
 
@@ -172,6 +174,8 @@ class DUT:
         """
         if self.proc is None:
             return None
+        if self._stopped:
+            return self.proc.returncode
         if self.proc.poll() is None:
             _signal_group(self.proc, signal.SIGTERM)
             try:
@@ -185,6 +189,7 @@ class DUT:
         if self.dpdk_prefix:
             remove_runtime_dir(self.dpdk_prefix)
         _live.discard(self)
+        self._stopped = True
         return self.proc.returncode
 
     def __enter__(self) -> DUT:
@@ -202,6 +207,18 @@ class DUT:
     def output(self) -> list[str]:
         """The last lines of its merged stdout/stderr."""
         return list(self._lines)
+
+    def summary(self) -> dict | None:
+        """Its last output line that is a JSON object (a DUT's closing counters), if any."""
+        for line in reversed(self.output()):
+            if line.startswith("{"):
+                try:
+                    value = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(value, dict):
+                    return value
+        return None
 
     def exit_reason(self) -> str:
         code = self.returncode

@@ -13,18 +13,24 @@ creating process died without cleaning up (SIGKILL) is removed by
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
+import threading
 
 from simkit.errors import BackendUnavailable, ConfigError, NativeError
 
 NETNS_DIR = "/var/run/netns"
 PREFIX = "sk-"
 IP_TIMEOUT_S = 10
+CLONE_NEWNET = 0x40000000  # setns(2): a network namespace
+ETH_P_ALL = 0x0003
+PACKET_RCVBUF = 4 << 20  # a functional test's frames wait here until it reads them
 # sk-<pid>-<n><role>: at most 15 characters, so it is also a valid interface name
 _OURS = re.compile(r"^sk-(\d+)-\d+[a-z]?$")
 _serial = itertools.count()
@@ -121,3 +127,80 @@ def sweep_stale() -> list[str]:
     for name in stale:
         delete(name)
     return stale
+
+
+def neighbour(netns: str, ifname: str, ip: str, mac: str) -> None:
+    """A permanent neighbour entry (no ARP on the path, so no first packets lost to it)."""
+    run_ip("neigh", "replace", ip, "lladdr", mac, "dev", ifname, "nud", "permanent", netns=netns)
+
+
+def in_netns(name: str, fn, *args):
+    """Call ``fn(*args)`` on a thread that has entered namespace ``name``; return its result.
+
+    A network namespace belongs to a thread, so the caller's own thread (and the
+    rest of the process) stays where it is. What ``fn`` makes there keeps its
+    namespace afterwards: a socket opened inside ``name`` sends and receives
+    inside it for its whole life.
+
+    Raises:
+        ConfigError: ``name`` is not a namespace that exists.
+        BackendUnavailable: the caller may not enter namespaces (needs CAP_SYS_ADMIN).
+    """
+    path = os.path.join(NETNS_DIR, name)
+    if not os.path.exists(path):
+        raise ConfigError(f"no such network namespace {name!r}")
+    outcome: dict = {}
+
+    def enter_and_call() -> None:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                libc = ctypes.CDLL(None, use_errno=True)
+                if libc.setns(fd, CLONE_NEWNET) != 0:
+                    err = ctypes.get_errno()
+                    raise BackendUnavailable(f"cannot enter namespace {name}: "
+                                             f"{os.strerror(err)}: needs root (CAP_SYS_ADMIN)")
+            finally:
+                os.close(fd)
+            outcome["value"] = fn(*args)
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+
+    # the thread ends inside the namespace; a fresh one per call, so no thread is reused
+    worker = threading.Thread(target=enter_and_call, name=f"netns-{name}", daemon=True)
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+
+def packet_socket(name: str, ifname: str, rcvbuf: int = PACKET_RCVBUF) -> socket.socket:
+    """A raw AF_PACKET socket bound to ``ifname`` inside namespace ``name``.
+
+    It sends whole Ethernet frames out of ``ifname`` and receives every frame
+    that arrives on it (incoming ones only: see :func:`incoming`). Needs root
+    (CAP_NET_RAW and CAP_SYS_ADMIN).
+    """
+    def open_bound() -> socket.socket:
+        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            sock.bind((ifname, 0))
+        except OSError as exc:
+            sock.close()
+            raise ConfigError(f"cannot bind a packet socket to {ifname} in {name}: "
+                              f"{exc.strerror}") from None
+        return sock
+
+    try:
+        return in_netns(name, open_bound)
+    except PermissionError as exc:
+        raise BackendUnavailable(f"cannot open a packet socket in {name}: {exc.strerror}: "
+                                 "needs root (CAP_NET_RAW)") from None
+
+
+def incoming(address) -> bool:
+    """Whether a frame ``recvfrom`` got on a packet socket came in (not one sent out)."""
+    return address[2] != socket.PACKET_OUTGOING

@@ -72,7 +72,7 @@ def test_simkit_catches_the_reference_receivers_ip_options_misparse(
         assert seen.seq == index
         truth[index] = (seen.symbol_id, seen.price, seen.size)
 
-    prefix = f"simkit-refrx-{os.getpid()}"
+    prefix = f"simkit-{os.getpid()}-refrx"
     summary, messages = run_receiver(reference_receiver, spec.output, prefix)
     assert summary == {"packets": 2000, "messages": 2000, "short": 0}
     assert not os.path.exists(f"/var/run/dpdk/{prefix}")

@@ -19,7 +19,6 @@ def simkit_cli(*args):
     (["run", "--proto", "fix"], "unknown proto 'fix'"),
     (["run", "--budget", "p99=fast"], "budget p99 must be a duration"),
     (["run", "--json", "/nonexistent-dir/r.json"], "not a writable directory"),
-    (["run", "--impair", "drop:p=0.1"], "impairments is not implemented"),
 ])
 def test_usage_errors_exit_2_with_one_line(args, words):
     proc = simkit_cli(*args)

@@ -32,6 +32,45 @@
 
 #define SK_NO_RECEIVER "none" /* --rx-dev none: a generator-only run */
 
+/* MoldUDP64 (mold.c, stream.c) */
+#define SK_MOLD_HEADER_LEN 20
+#define SK_MOLD_SESSION_LEN 10
+#define SK_MOLD_END_OF_SESSION 0xFFFF
+/* The receiver's reasons after the seed parser's 1..SK_MALFORMED_REASON_COUNT,
+ * named as simkit.packets.moldudp64.parse names them. */
+#define SK_MOLD_SHORT_HEADER (SK_MALFORMED_REASON_COUNT + 1)
+#define SK_MOLD_BAD_SESSION (SK_MALFORMED_REASON_COUNT + 2)
+#define SK_MOLD_BLOCK_OVERRUN (SK_MALFORMED_REASON_COUNT + 3)
+#define SK_MOLD_COUNT_MISMATCH (SK_MALFORMED_REASON_COUNT + 4)
+#define SK_MOLD_END_OF_SESSION_WITH_DATA (SK_MALFORMED_REASON_COUNT + 5)
+#define SK_MOLD_REASON_COUNT 5
+#define SK_RX_REASON_COUNT (SK_MALFORMED_REASON_COUNT + SK_MOLD_REASON_COUNT)
+#define SK_STREAM_MAX_FRAME 2048 /* a backend buffer (mbuf data room, UDP buffer) */
+
+struct sk_mold_view {
+    uint64_t seq;    /* of the first message; the next one for count 0 / 0xFFFF */
+    uint16_t count;  /* 0 heartbeat, 0xFFFF end of session */
+};
+
+/* A prepared stream (stream.c): frames mapped from --stream PATH, each
+ * datagram's first message index (MoldUDP64 seq - first_seq) and count, and
+ * the generator's send TSC per message (written before the frame is sent,
+ * read by the receiver after it arrived: the link orders the two). */
+struct sk_stream {
+    uint8_t *map;
+    size_t map_len;
+    uint64_t count;          /* datagrams */
+    const uint8_t **frames;
+    uint32_t *lens;
+    uint64_t *msg_index;
+    uint32_t *msg_count;     /* 0 for heartbeats and the end of session */
+    uint64_t first_seq;
+    uint64_t messages;
+    uint32_t max_len;
+    uint32_t payload_off;
+    uint64_t *send_tsc;      /* [messages] */
+};
+
 struct sk_run_opts {
     const char *file_prefix;
     const char *tx_dev;
@@ -53,6 +92,13 @@ struct sk_run_opts {
     int verbose;
     uint64_t drain_ms;
     double timeout_s;
+    struct sk_impair_model impair[SK_IMPAIR_MAX_MODELS]; /* --impair, validated */
+    uint32_t n_impair;
+    uint64_t impair_seed;  /* --impair-seed (default: --seed) */
+    int have_impair_seed;
+    const char *truth_path; /* --truth: ground truth as JSONL */
+    const char *stream_path; /* --stream: send these frames (MoldUDP64) */
+    int unlink_stream;       /* --unlink-stream: remove it once mapped */
 };
 
 /* Per-core counters: one cache line (or more) each, written by one core;
@@ -66,12 +112,34 @@ struct sk_core_stats {
     uint64_t ctx_switches;
 } __attribute__((aligned(64)));
 
+/* What the impairments did (generator side), for the report. malformed:
+ * packets the impairments made malformed as the receiver's parser sees them
+ * (each duplicate copy of such a packet is one more malformed frame). */
+struct sk_inject_stats {
+    uint64_t dropped;
+    uint64_t duplicated;
+    uint64_t reordered;
+    uint64_t corrupted;
+    uint64_t truncated;
+    uint64_t delayed;
+    uint64_t malformed;
+    uint64_t malformed_frames;
+    uint64_t wire_packets;  /* frames put on the link: offered - dropped + duplicated */
+    /* in sequence numbers (messages for a stream, packets for seed) */
+    uint64_t offered_seqs;
+    uint64_t dropped_seqs;
+    uint64_t malformed_seqs;
+    uint64_t duplicated_seqs; /* in duplicates that arrive intact */
+};
+
 /* State shared by the generator, the receiver and main. */
 struct sk_shared {
     atomic_int stop;          /* signal, timeout or error: finish now */
     atomic_int timed_out;
     atomic_int tx_done;       /* generator finished; tx_final is valid */
-    _Atomic uint64_t tx_final;
+    _Atomic uint64_t tx_final;    /* packets offered */
+    _Atomic uint64_t rx_expect;   /* intact unique seqs the receiver can get */
+    _Atomic uint64_t tx_wire;     /* frames put on the link */
     _Atomic uint64_t tx_done_tsc;
     atomic_int rx_done;
     uint64_t hz;
@@ -85,6 +153,8 @@ struct sk_shared {
 /* Set by SIGINT/SIGTERM (main.c). */
 extern atomic_int sk_interrupted;
 
+struct sk_truth;
+
 struct sk_gen_ctx {
     const struct sk_io_ops *ops;
     struct sk_port *port;
@@ -96,6 +166,13 @@ struct sk_gen_ctx {
     uint64_t seed;
     int udp_checksum;
     int progress;          /* this core prints progress lines */
+    const struct sk_impair_model *impair; /* n_impair > 0: the impaired path */
+    uint32_t n_impair;
+    uint64_t impair_seed;
+    struct sk_truth *truth;   /* record the ground truth (NULL: no) */
+    struct sk_stream *stream; /* send this stream (NULL: seed frames) */
+    struct sk_inject_stats inj; /* out: what the impairments did */
+    struct sk_impair_stats imp_stats; /* out: the impairer's own counters */
 };
 
 struct sk_rx_ctx {
@@ -108,11 +185,22 @@ struct sk_rx_ctx {
     int datagrams;         /* ops->layer == SK_IO_DATAGRAMS: payload parse */
     struct sk_hist *hist;
     struct sk_seq *seq;
-    uint64_t malformed[SK_MALFORMED_REASON_COUNT + 1];
+    struct sk_stream *stream; /* MoldUDP64 accounting by message sequence */
+    uint64_t heartbeats;
+    uint64_t end_of_session;
+    uint64_t malformed[SK_RX_REASON_COUNT + 1];
 };
 
 /* generator.c / receiver.c: the two poll loops (0 or -errno). */
 int sk_generator_run(struct sk_gen_ctx *c);
+/* impaired.c: the generator's loop when impairments are configured. */
+int sk_generator_run_impaired(struct sk_gen_ctx *c);
+/* Sequence numbers in the first `datagrams` packets: messages of a stream,
+ * or the packets themselves for seed (s NULL). */
+uint64_t sk_stream_seqs(const struct sk_stream *s, uint64_t datagrams);
+/* Mark the generator finished: offered, expected intact uniques, frames. */
+void sk_generator_done(struct sk_shared *sh, uint64_t offered, uint64_t expect,
+                       uint64_t wire);
 int sk_receiver_run(struct sk_rx_ctx *c);
 /* receiver.c: entry point for io launch(). */
 int sk_receiver_main(void *arg);
@@ -122,6 +210,33 @@ int sk_receiver_main(void *arg);
  * SK_MALFORMED_PAYLOAD_SHORT. */
 void sk_payload_write(uint8_t *p, const struct sk_md_msg *m, uint64_t seq);
 int sk_payload_parse(const uint8_t *p, size_t len, struct sk_seed_view *out);
+
+/* stream.c / mold.c */
+int sk_stream_open(const char *path, int unlink_after, const uint8_t *dst_mac,
+                   struct sk_stream **out, char *err, size_t errlen);
+void sk_stream_close(struct sk_stream *s);
+/* A frame (is_payload 0) or UDP payload as MoldUDP64: SK_PARSE_OK with *out,
+ * or a reason 1..SK_RX_REASON_COUNT. */
+int sk_mold_classify(const uint8_t *data, size_t len, int is_payload,
+                     struct sk_mold_view *out);
+int sk_mold_parse(const uint8_t *p, size_t len, struct sk_mold_view *out);
+const char *sk_rx_reason_name(int reason);
+uint64_t sk_get_be64(const uint8_t *p);
+
+/* truth.c: the ground truth JSONL (the format simkit.impair writes). */
+struct sk_truth;
+/* 0 or -EINVAL (cannot write path) with the reason in err. */
+int sk_truth_open(struct sk_truth **out, const char *path,
+                  const struct sk_impair_model *models, uint32_t n,
+                  uint64_t seed, char *err, size_t errlen);
+/* Record what happened to one packet (dropped, or the first copy sent). */
+int sk_truth_add(struct sk_truth *t, const struct sk_impair_out *o);
+/* Sort, write summary + packets, rename into place; frees t. */
+int sk_truth_finish(struct sk_truth *t, const struct sk_impair_stats *st,
+                    const struct sk_inject_stats *inj, char *err, size_t errlen);
+void sk_truth_free(struct sk_truth *t);
+/* "drop:p=0.01" as simkit.impair's Model.spec() writes it. */
+int sk_impair_spec(const struct sk_impair_model *m, char *buf, size_t cap);
 
 /* netns.c: enter /var/run/netns/NAME (saved: the thread's namespace, to
  * leave back to). 0 or -EINVAL (no such namespace) / -ENODEV (no

@@ -2,7 +2,9 @@
  * generator.c - the sending poll loop.
  *
  * The seed template is built once; per burst we allocate buffers, copy the
- * template, write the message fields (one TSC read stamps the whole burst)
+ * template, write the message fields (one TSC read stamps the whole burst);
+ * or, with a prepared stream (--stream), copy its next frames and record the
+ * burst's TSC as the send time of each MoldUDP64 message they carry
  * and send (a datagram backend gets the 32-byte payload only: its kernel
  * adds the headers; bytes are counted as the 74-byte frame either way), retrying the unsent tail so a loopback never loses packets.
  * With a rate, the number of packets due is elapsed_tsc * pps / hz (token
@@ -19,6 +21,23 @@ static uint64_t due_packets(uint64_t elapsed, uint64_t pps, uint64_t hz)
     return (uint64_t)((unsigned __int128)elapsed * pps / hz);
 }
 
+void sk_generator_done(struct sk_shared *sh, uint64_t offered, uint64_t expect,
+                       uint64_t wire)
+{
+    atomic_store_explicit(&sh->tx_final, offered, memory_order_relaxed);
+    atomic_store_explicit(&sh->rx_expect, expect, memory_order_relaxed);
+    atomic_store_explicit(&sh->tx_wire, wire, memory_order_relaxed);
+    atomic_store_explicit(&sh->tx_done_tsc, sk_rdtsc(), memory_order_relaxed);
+    atomic_store_explicit(&sh->tx_done, 1, memory_order_release);
+}
+
+uint64_t sk_stream_seqs(const struct sk_stream *s, uint64_t datagrams)
+{
+    if (s == NULL)
+        return datagrams; /* seed: one sequence number per packet */
+    return datagrams >= s->count ? s->messages : s->msg_index[datagrams];
+}
+
 int sk_generator_run(struct sk_gen_ctx *c)
 {
     struct sk_shared *sh = c->sh;
@@ -28,13 +47,16 @@ int sk_generator_run(struct sk_gen_ctx *c)
     struct sk_seed_fields fields;
     struct sk_md_msg msg;
     struct sk_rng rng;
-    uint64_t sent = 0, start, now = 0, due, bytes = 0;
+    struct sk_stream *stream = c->stream;
+    uint64_t sent = 0, start, now = 0, due, bytes = 0, idx;
     double cpu0, cpu1;
     uint64_t cs0, cs1;
     unsigned n, done, i;
-    uint32_t buf_len;
+    uint32_t buf_len, off = 0, j;
     int ret, datagrams;
 
+    if (c->n_impair > 0)
+        return sk_generator_run_impaired(c);
     fields = c->fields;
     fields.udp_checksum = (uint8_t)(c->udp_checksum != 0);
     ret = sk_seed_build(&fields, tmpl, sizeof(tmpl));
@@ -42,6 +64,10 @@ int sk_generator_run(struct sk_gen_ctx *c)
         goto out;
     datagrams = c->ops->layer == SK_IO_DATAGRAMS;
     buf_len = datagrams ? SK_SEED_PAYLOAD_LEN : SK_SEED_FRAME_LEN;
+    if (stream != NULL) { /* a datagram backend sends the UDP payload only */
+        off = datagrams ? stream->payload_off : 0;
+        buf_len = stream->max_len - off;
+    }
     sk_rng_seed(&rng, c->seed);
 
     sk_thread_usage(&cpu0, &cs0);
@@ -65,7 +91,15 @@ int sk_generator_run(struct sk_gen_ctx *c)
         if (sk_unlikely(c->ops->alloc(c->port, pkts, n, buf_len) != 0))
             continue; /* pool empty: buffers are in flight, they come back */
 
-        for (i = 0; i < n; i++) {
+        for (i = 0; i < n && stream != NULL; i++) {
+            idx = sent + i;
+            memcpy(pkts[i].data, stream->frames[idx] + off, stream->lens[idx] - off);
+            pkts[i].len = stream->lens[idx] - off;
+            /* the send time of each of its messages, for the receiver */
+            for (j = 0; j < stream->msg_count[idx]; j++)
+                stream->send_tsc[stream->msg_index[idx] + j] = now;
+        }
+        for (i = 0; i < n && stream == NULL; i++) {
             sk_md_random(&rng, &msg);
             msg.timestamp = now;
             if (datagrams) { /* the kernel adds the headers */
@@ -81,8 +115,12 @@ int sk_generator_run(struct sk_gen_ctx *c)
         if (sk_unlikely(done < n))
             c->ops->free(c->port, pkts + done, n - done);
 
+        if (stream != NULL)
+            for (i = 0; i < done; i++)
+                bytes += stream->lens[sent + i];
+        else
+            bytes += (uint64_t)done * SK_SEED_FRAME_LEN;
         sent += done;
-        bytes += (uint64_t)done * SK_SEED_FRAME_LEN;
         atomic_store_explicit(&st->packets, sent, memory_order_relaxed);
     }
     st->last_tsc = sk_rdtsc();
@@ -92,8 +130,8 @@ int sk_generator_run(struct sk_gen_ctx *c)
     st->ctx_switches = cs1 - cs0;
     ret = 0;
 out:
-    atomic_store_explicit(&sh->tx_final, sent, memory_order_relaxed);
-    atomic_store_explicit(&sh->tx_done_tsc, sk_rdtsc(), memory_order_relaxed);
-    atomic_store_explicit(&sh->tx_done, 1, memory_order_release);
+    c->inj.wire_packets = sent;
+    c->inj.offered_seqs = sk_stream_seqs(stream, sent);
+    sk_generator_done(sh, sent, c->inj.offered_seqs, sent);
     return ret;
 }

@@ -7,6 +7,8 @@
  *                 [--dst-mac MAC] [--rate PPS] [--burst B] [--seed S]
  *                 [--udp-checksum] [--phased] [--eal "ARGS"] [--drain-ms MS]
  *                 [--timeout-s S] [--progress] [--verbose]
+ *                 [--impair kind=NAME,key=value,...]... [--impair-seed S]
+ *                 [--truth PATH] [--stream PATH [--unlink-stream]]
  *
  * stdout carries exactly one JSON object (the real stdout is kept for it and
  * fd 1 is pointed at stderr, so no library printf can spoil it); humans read
@@ -88,7 +90,8 @@ static void usage(FILE *f)
 "              [--tx-netns NAME] [--rx-netns NAME] [--dst-mac MAC]\n"
 "              [--rate PPS] [--burst B] [--seed S] [--udp-checksum] [--phased]\n"
 "              [--eal \"ARGS\"] [--drain-ms MS] [--timeout-s S] [--progress]\n"
-"              [--verbose]\n"
+"              [--verbose] [--impair kind=NAME,key=value,...]...\n"
+"              [--impair-seed S] [--truth PATH] [--stream PATH [--unlink-stream]]\n"
 "SPEC for dpdk is a vdev devargs string (net_pcap_tx0,tx_pcap=/tmp/x.pcap) or\n"
 "@ring on both sides for an in-process crossed ring pair; for io_uring and\n"
 "socket udp:A.B.C.D:PORT (tx: destination, rx: bound address; io_uring rx\n"
@@ -168,11 +171,96 @@ static int check_file_prefix(const char *p)
     return 0;
 }
 
+/* One --impair: "kind=NAME|CODE,key=value,..." with the fields of struct
+ * sk_impair_model (p, r, h, k, gap, layer, len, mean_ns, jitter_ns);
+ * simkit.impair fills it from validated models. Checked together with the
+ * others by sk_impair_validate. */
+static int parse_impair(const char *spec, struct sk_run_opts *o)
+{
+    struct sk_impair_model *m;
+    char buf[256], *save = NULL, *tok, *eq, *end;
+    uint32_t code;
+    int have_kind = 0;
+
+    if (o->n_impair >= SK_IMPAIR_MAX_MODELS) {
+        sk_error("too many --impair: at most %d models", SK_IMPAIR_MAX_MODELS);
+        return -EINVAL;
+    }
+    if (strlen(spec) >= sizeof(buf)) {
+        sk_error("bad --impair '%.40s...': too long", spec);
+        return -EINVAL;
+    }
+    m = &o->impair[o->n_impair];
+    memset(m, 0, sizeof(*m));
+    strcpy(buf, spec);
+    for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        eq = strchr(tok, '=');
+        if (eq == NULL || eq[1] == '\0')
+            goto bad;
+        *eq++ = '\0';
+        errno = 0;
+        if (strcmp(tok, "kind") == 0 || strcmp(tok, "layer") == 0) {
+            int is_kind = tok[0] == 'k';
+            uint32_t limit = is_kind ? SK_IMPAIR_KIND_COUNT : SK_IMPAIR_LAYER_COUNT - 1;
+
+            for (code = is_kind; code <= limit; code++)
+                if (strcmp(eq, is_kind ? sk_impair_kind_name(code)
+                                       : sk_impair_layer_name(code)) == 0)
+                    break;
+            if (code > limit) {
+                code = (uint32_t)strtoul(eq, &end, 10);
+                if (errno || *end || eq[0] < '0' || eq[0] > '9')
+                    goto bad;
+            }
+            if (is_kind) {
+                m->kind = code;
+                have_kind = 1;
+            } else {
+                m->layer = code;
+            }
+        } else if (strcmp(tok, "gap") == 0 || strcmp(tok, "len") == 0) {
+            unsigned long long v = strtoull(eq, &end, 10);
+
+            if (errno || *end || eq[0] < '0' || eq[0] > '9' || v > UINT32_MAX)
+                goto bad;
+            *(tok[0] == 'g' ? &m->gap : &m->len) = (uint32_t)v;
+        } else if (strcmp(tok, "mean_ns") == 0 || strcmp(tok, "jitter_ns") == 0) {
+            unsigned long long v = strtoull(eq, &end, 10);
+
+            if (errno || *end || eq[0] < '0' || eq[0] > '9')
+                goto bad;
+            *(tok[0] == 'm' ? &m->mean_ns : &m->jitter_ns) = v;
+        } else if (strlen(tok) == 1 && strchr("prhk", tok[0]) != NULL) {
+            double v = strtod(eq, &end);
+
+            if (errno || *end)
+                goto bad;
+            *(tok[0] == 'p' ? &m->p : tok[0] == 'r' ? &m->r : tok[0] == 'h' ? &m->h : &m->k) = v;
+        } else {
+            sk_error("bad --impair '%s': unknown key '%s' (kind, p, r, h, k, gap, "
+                     "layer, len, mean_ns, jitter_ns)", spec, tok);
+            return -EINVAL;
+        }
+    }
+    if (!have_kind) {
+        sk_error("bad --impair '%s': no kind= (drop, gilbert, dup, reorder, "
+                 "corrupt, truncate, delay)", spec);
+        return -EINVAL;
+    }
+    o->n_impair++;
+    return 0;
+bad:
+    sk_error("bad --impair '%s': expected kind=NAME,key=value,... e.g. kind=drop,p=0.01",
+             spec);
+    return -EINVAL;
+}
+
 enum {
     OPT_FILE_PREFIX = 256, OPT_TX_DEV, OPT_RX_DEV, OPT_PHASED, OPT_EAL,
     OPT_COUNT, OPT_RATE, OPT_BURST, OPT_SEED, OPT_UDP_CSUM, OPT_DRAIN_MS,
     OPT_TIMEOUT_S, OPT_PROGRESS, OPT_VERBOSE, OPT_HELP, OPT_TX_BACKEND,
-    OPT_RX_BACKEND, OPT_TX_NETNS, OPT_RX_NETNS, OPT_DST_MAC,
+    OPT_RX_BACKEND, OPT_TX_NETNS, OPT_RX_NETNS, OPT_DST_MAC, OPT_IMPAIR,
+    OPT_IMPAIR_SEED, OPT_TRUTH, OPT_STREAM, OPT_UNLINK_STREAM,
 };
 
 static const struct option long_opts[] = {
@@ -196,6 +284,11 @@ static const struct option long_opts[] = {
     {"tx-netns", required_argument, NULL, OPT_TX_NETNS},
     {"rx-netns", required_argument, NULL, OPT_RX_NETNS},
     {"dst-mac", required_argument, NULL, OPT_DST_MAC},
+    {"impair", required_argument, NULL, OPT_IMPAIR},
+    {"impair-seed", required_argument, NULL, OPT_IMPAIR_SEED},
+    {"truth", required_argument, NULL, OPT_TRUTH},
+    {"stream", required_argument, NULL, OPT_STREAM},
+    {"unlink-stream", no_argument, NULL, OPT_UNLINK_STREAM},
     {NULL, 0, NULL, 0},
 };
 
@@ -295,6 +388,22 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
             ret = parse_mac(optarg, o->dst_mac);
             o->have_dst_mac = 1;
             break;
+        case OPT_IMPAIR:
+            ret = parse_impair(optarg, o);
+            break;
+        case OPT_IMPAIR_SEED:
+            ret = parse_u64("--impair-seed", optarg, 0, UINT64_MAX, &o->impair_seed);
+            o->have_impair_seed = 1;
+            break;
+        case OPT_TRUTH:
+            o->truth_path = optarg;
+            break;
+        case OPT_STREAM:
+            o->stream_path = optarg;
+            break;
+        case OPT_UNLINK_STREAM:
+            o->unlink_stream = 1;
+            break;
         case OPT_HELP:
             usage(stderr);
             return 1;
@@ -331,6 +440,21 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
     if (ret < 0 || !is_run)
         return ret;
 
+    if (o->n_impair > 0) {
+        char msg[256];
+
+        if (sk_impair_validate(o->impair, o->n_impair, msg, sizeof(msg)) != 0) {
+            sk_error("bad --impair: %s", msg);
+            return -EINVAL;
+        }
+    }
+    if (!o->have_impair_seed)
+        o->impair_seed = o->seed;
+    if (o->truth_path != NULL && (o->n_impair == 0 || o->truth_path[0] == '\0')) {
+        sk_error("--truth needs --impair (and a path): the ground truth is "
+                 "what the impairments did");
+        return -EINVAL;
+    }
     if (!have_count) {
         sk_error("missing --count: give the number of packets to send (1..2^48)");
         return -EINVAL;

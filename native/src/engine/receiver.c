@@ -4,7 +4,9 @@
  * Per burst: one TSC read; per packet: bounds-checked parse on the bytes the
  * backend says are there (a whole frame, or a UDP payload from a datagram
  * backend: the same accounting follows either way), latency = burst TSC - stamp into the histogram,
- * sequence accounting; malformed frames are counted by reason. The loop ends
+ * sequence accounting; malformed frames are counted by reason. With a
+ * stream (proto itch) the same per MoldUDP64 message sequence, latency keyed
+ * by sequence against the generator's send times. The loop ends
  * at once when every packet sent has arrived, after drain_ticks of silence
  * once the generator is done, or on stop (signal, timeout).
  */
@@ -31,13 +33,53 @@ static int drained(struct sk_rx_ctx *c, uint64_t now, uint64_t last_rx)
 
     if (!atomic_load_explicit(&sh->tx_done, memory_order_acquire))
         return 0;
-    if (sk_seq_unique(c->seq) >= atomic_load_explicit(&sh->tx_final,
-                                                      memory_order_relaxed))
+    /* every intact packet and every frame on the link (duplicates and
+     * frames the impairments damaged included) is in */
+    if (sk_seq_unique(c->seq) >= atomic_load_explicit(&sh->rx_expect,
+                                                      memory_order_relaxed) &&
+        atomic_load_explicit(&sh->rx.packets, memory_order_relaxed) >=
+            atomic_load_explicit(&sh->tx_wire, memory_order_relaxed))
         return 1;
     quiet_since = atomic_load_explicit(&sh->tx_done_tsc, memory_order_relaxed);
     if (last_rx > quiet_since)
         quiet_since = last_rx;
     return now > quiet_since && now - quiet_since >= c->drain_ticks;
+}
+
+/* A MoldUDP64 datagram: each message's sequence number is accounted (from
+ * 0 at the stream's first); latency is keyed by the first message's
+ * sequence against the generator's record of its send time (the messages of
+ * one datagram share it). Heartbeats and the end of session carry no
+ * messages and are counted apart. */
+static inline void account_mold(struct sk_rx_ctx *c, const struct sk_pkt *pkt,
+                                uint64_t now, uint64_t ns_mult)
+{
+    const struct sk_stream *st = c->stream;
+    struct sk_mold_view mv;
+    uint64_t base, sent;
+    uint32_t j;
+    int r;
+
+    r = sk_mold_classify(pkt->data, pkt->len, c->datagrams, &mv);
+    if (sk_unlikely(r != SK_PARSE_OK)) {
+        if (r > 0 && r <= SK_RX_REASON_COUNT)
+            c->malformed[r]++;
+        return;
+    }
+    if (mv.count == 0 || mv.count == SK_MOLD_END_OF_SESSION) {
+        if (mv.count == 0)
+            c->heartbeats++;
+        else
+            c->end_of_session++;
+        return;
+    }
+    base = mv.seq - st->first_seq;
+    for (j = 0; j < mv.count; j++)
+        sk_seq_feed(c->seq, base + j);
+    if (base < st->messages) { /* else not a sequence this run sent */
+        sent = st->send_tsc[base];
+        sk_hist_record(c->hist, now > sent ? ticks_to_ns(now - sent, ns_mult) : 0);
+    }
 }
 
 /* Parse, time and account one burst, then give the buffers back. */
@@ -51,6 +93,10 @@ static inline void process_burst(struct sk_rx_ctx *c, struct sk_pkt *pkts,
 
     for (i = 0; i < n; i++) {
         *bytes += pkts[i].wire_len;
+        if (c->stream != NULL) {
+            account_mold(c, &pkts[i], now, ns_mult);
+            continue;
+        }
         r = c->datagrams ? sk_payload_parse(pkts[i].data, pkts[i].len, &v)
                          : sk_seed_parse(pkts[i].data, pkts[i].len, &v);
         if (sk_likely(r == SK_PARSE_OK)) {

@@ -62,11 +62,15 @@ static double seconds(const struct sk_shared *sh, uint64_t from, uint64_t to)
     return to > from ? (double)(to - from) / (double)sh->hz : 0.0;
 }
 
+/* wire: frames put on the link (tx only; UINT64_MAX: not emitted). */
 static void emit_side(struct sk_json *j, const char *key,
-                      const struct sk_shared *sh, const struct sk_core_stats *st)
+                      const struct sk_shared *sh, const struct sk_core_stats *st,
+                      uint64_t wire)
 {
     sk_json_begin_object(j, key);
     sk_json_uint(j, "packets", atomic_load(&st->packets));
+    if (wire != UINT64_MAX)
+        sk_json_uint(j, "wire_packets", wire);
     sk_json_uint(j, "bytes", st->bytes);
     sk_json_double(j, "duration_s", seconds(sh, st->first_tsc, st->last_tsc));
     sk_json_double(j, "cpu_s", st->cpu_s);
@@ -143,46 +147,83 @@ static void emit_io(struct sk_json *j, const struct sk_side *tx,
     sk_json_end_object(j);
 }
 
+static void emit_injected(struct sk_json *j, const struct sk_inject_stats *inj)
+{
+    sk_json_begin_object(j, "injected");
+    sk_json_uint(j, "dropped", inj->dropped);
+    sk_json_uint(j, "duplicated", inj->duplicated);
+    sk_json_uint(j, "reordered", inj->reordered);
+    sk_json_uint(j, "corrupted", inj->corrupted);
+    sk_json_uint(j, "truncated", inj->truncated);
+    sk_json_uint(j, "delayed", inj->delayed);
+    sk_json_uint(j, "malformed", inj->malformed);
+    sk_json_uint(j, "malformed_frames", inj->malformed_frames);
+    sk_json_uint(j, "dropped_seqs", inj->dropped_seqs);
+    sk_json_uint(j, "malformed_seqs", inj->malformed_seqs);
+    sk_json_uint(j, "duplicated_seqs", inj->duplicated_seqs);
+    sk_json_end_object(j);
+}
+
 static void emit_report(FILE *f, const struct sk_shared *sh,
                         const struct sk_rx_ctx *rx, const struct sk_side *txs,
-                        const struct sk_side *rxs, int interrupted)
+                        const struct sk_side *rxs, const struct sk_gen_ctx *gen,
+                        int interrupted)
 {
+    const struct sk_inject_stats *inj = &gen->inj;
     struct sk_seq_stats ss;
     struct sk_json j;
-    uint64_t total = 0, lost;
+    uint64_t total = 0, lost = 0, missing, explained;
     int r;
 
     sk_seq_get_stats(rx->seq, &ss);
-    for (r = 1; r <= SK_MALFORMED_REASON_COUNT; r++)
+    for (r = 1; r <= SK_RX_REASON_COUNT; r++)
         total += rx->malformed[r];
-    /* without a receiver nothing can be counted lost */
-    lost = rxs->ops != NULL ? sk_seq_lost(rx->seq, atomic_load(&sh->tx.packets)) : 0;
+    /* Link losses only: a sequence number never received intact that the
+     * impairments neither dropped nor made malformed. Without a receiver
+     * nothing can be counted lost. */
+    missing = sk_seq_lost(rx->seq, inj->offered_seqs);
+    explained = inj->dropped_seqs + inj->malformed_seqs;
+    if (rxs->ops != NULL)
+        lost = missing > explained ? missing - explained : 0;
 
     sk_json_init(&j, f);
     sk_json_begin_object(&j, NULL);
     sk_json_string(&j, "engine_version", sk_version());
     sk_json_string(&j, "dpdk_version", sk_io_dpdk.version());
     sk_json_uint(&j, "tsc_hz", sh->hz);
-    sk_json_string(&j, "keying", "tsc");
+    sk_json_string(&j, "keying", rx->stream != NULL ? "sequence" : "tsc");
     emit_io(&j, txs, rxs);
     sk_json_bool(&j, "interrupted", interrupted);
     sk_json_bool(&j, "timed_out", atomic_load(&sh->timed_out));
-    emit_side(&j, "tx", sh, &sh->tx);
-    emit_side(&j, "rx", sh, &sh->rx);
+    emit_side(&j, "tx", sh, &sh->tx, inj->wire_packets);
+    emit_side(&j, "rx", sh, &sh->rx, UINT64_MAX);
     sk_json_begin_object(&j, "seq");
     sk_json_uint(&j, "lost", lost);
+    sk_json_uint(&j, "unique", ss.unique);
     sk_json_uint(&j, "duplicated", ss.duplicated);
     sk_json_uint(&j, "reordered", ss.reordered);
     sk_json_uint(&j, "late", ss.late);
+    sk_json_string(&j, "unit", rx->stream != NULL ? "message" : "packet");
+    sk_json_uint(&j, "offered", inj->offered_seqs);
+    sk_json_uint(&j, "missing", rxs->ops != NULL ? missing : 0);
     sk_json_end_object(&j);
+    if (rx->stream != NULL) {
+        sk_json_begin_object(&j, "moldudp64");
+        sk_json_uint(&j, "first_seq", rx->stream->first_seq);
+        sk_json_uint(&j, "messages", rx->stream->messages);
+        sk_json_uint(&j, "heartbeats", rx->heartbeats);
+        sk_json_uint(&j, "end_of_session", rx->end_of_session);
+        sk_json_end_object(&j);
+    }
     sk_json_begin_object(&j, "malformed");
     sk_json_uint(&j, "total", total);
     sk_json_begin_object(&j, "by_reason");
-    for (r = 1; r <= SK_MALFORMED_REASON_COUNT; r++)
+    for (r = 1; r <= SK_RX_REASON_COUNT; r++)
         if (rx->malformed[r] != 0)
-            sk_json_uint(&j, sk_malformed_reason_name(r), rx->malformed[r]);
+            sk_json_uint(&j, sk_rx_reason_name(r), rx->malformed[r]);
     sk_json_end_object(&j);
     sk_json_end_object(&j);
+    emit_injected(&j, inj);
     emit_latency(&j, rx->hist);
     sk_json_end_object(&j);
     sk_json_finish(&j);
@@ -261,6 +302,8 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     int (*join)(void) = use_dpdk ? sk_io_dpdk.join : sk_io_thread_join;
     const struct sk_io_ops *envs[2] = {txs.ops, rxs.ops != txs.ops ? rxs.ops : NULL};
     struct sk_shared *sh = NULL;
+    struct sk_truth *truth = NULL;
+    struct sk_stream *stream = NULL;
     struct sk_gen_ctx gen;
     struct sk_rx_ctx rx;
     char err[SK_ERR_LEN];
@@ -282,6 +325,32 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     sh->next_progress_tsc = o->progress ? sk_rdtsc() + sh->progress_ticks
                                         : UINT64_MAX;
 
+    if (o->stream_path != NULL) {
+        ret = sk_stream_open(o->stream_path, o->unlink_stream,
+                             o->have_dst_mac ? o->dst_mac : NULL, &stream, err,
+                             sizeof(err));
+        if (ret < 0) {
+            sk_error("%s", err);
+            code = sk_exit_code_of(ret);
+            goto out;
+        }
+        if (o->count > stream->count) {
+            sk_error("--count %llu is more than the %llu frames of --stream %s",
+                     (unsigned long long)o->count, (unsigned long long)stream->count,
+                     o->stream_path);
+            code = SK_EXIT_USAGE;
+            goto out;
+        }
+    }
+    if (o->truth_path != NULL) {
+        ret = sk_truth_open(&truth, o->truth_path, o->impair, o->n_impair,
+                            o->impair_seed, err, sizeof(err));
+        if (ret < 0) {
+            sk_error("%s", err);
+            code = sk_exit_code_of(ret);
+            goto out;
+        }
+    }
     for (i = 0; i < 2; i++) {
         if (envs[i] == NULL)
             continue;
@@ -306,6 +375,8 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
         .ops = txs.ops, .port = txs.port, .sh = sh, .count = o->count,
         .rate_pps = o->rate_pps, .burst = o->burst, .seed = o->seed,
         .udp_checksum = o->udp_checksum, .progress = o->progress,
+        .impair = o->impair, .n_impair = o->n_impair,
+        .impair_seed = o->impair_seed, .truth = truth, .stream = stream,
     };
     sk_seed_fields_default(&gen.fields);
     if (o->have_dst_mac)
@@ -316,6 +387,7 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     rx.drain_ticks = o->drain_ms * (sh->hz / SK_MS_PER_S);
     rx.progress = o->phased ? o->progress : 0;
     rx.datagrams = rxs.ops != NULL && rxs.ops->layer == SK_IO_DATAGRAMS;
+    rx.stream = stream;
 
     if (!o->phased && rxs.ops != NULL) {
         rx.port = rxs.port;
@@ -329,8 +401,13 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     }
     ret = sk_generator_run(&gen);
     if (ret < 0) {
-        sk_error("generator failed: %s: this is a bug, please report it",
-                 strerror(-ret));
+        if (ret == -ENOMEM)
+            sk_error("generator failed: out of memory for the impairments' "
+                     "staging slots or ground truth: use a smaller reorder gap "
+                     "or --count");
+        else
+            sk_error("generator failed: %s: this is a bug, please report it",
+                     strerror(-ret));
         atomic_store(&sh->stop, 1);
         goto out;
     }
@@ -357,7 +434,15 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     }
 
 report:
-    emit_report(json, sh, &rx, &txs, &rxs, atomic_load(&sk_interrupted) != 0);
+    if (truth != NULL) {
+        ret = sk_truth_finish(truth, &gen.imp_stats, &gen.inj, err, sizeof(err));
+        truth = NULL;
+        if (ret < 0) {
+            sk_error("%s", err);
+            goto out;
+        }
+    }
+    emit_report(json, sh, &rx, &txs, &rxs, &gen, atomic_load(&sk_interrupted) != 0);
     code = atomic_load(&sk_interrupted) ? SK_EXIT_INTERRUPTED : SK_EXIT_OK;
 out:
     if (launched) {
@@ -369,6 +454,8 @@ out:
     for (i = 1; i >= 0; i--) /* always safe, also after a failed init */
         if (envs[i] != NULL)
             envs[i]->env_cleanup();
+    sk_truth_free(truth);
+    sk_stream_close(stream);
     sk_seq_free(rx.seq);
     sk_hist_free(rx.hist);
     free(sh);

@@ -639,8 +639,11 @@ static unsigned dpdk_tx_burst(struct sk_port *p, struct sk_pkt *pkts,
     struct rte_mbuf *m[SK_IO_MAX_BURST];
     unsigned i;
 
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) { /* the caller may have shortened a packet */
         m[i] = pkts[i].handle;
+        m[i]->data_len = (uint16_t)pkts[i].len;
+        m[i]->pkt_len = pkts[i].len;
+    }
     return rte_eth_tx_burst(p->port_id, 0, m, (uint16_t)n);
 }
 

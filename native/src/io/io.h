@@ -68,8 +68,9 @@ struct sk_io_ops {
     /* n buffers of len bytes each; 0 or -ENOBUFS (nothing allocated). */
     int (*alloc)(struct sk_port *p, struct sk_pkt *pkts, unsigned n,
                  uint32_t len);
-    /* Returns how many of pkts[0..n) the backend took; the rest stay the
-     * caller's (retry or free them). */
+    /* Sends pkts[i].len bytes of each (at most what alloc gave). Returns
+     * how many of pkts[0..n) the backend took; the rest stay the caller's
+     * (retry or free them). */
     unsigned (*tx_burst)(struct sk_port *p, struct sk_pkt *pkts, unsigned n);
     unsigned (*rx_burst)(struct sk_port *p, struct sk_pkt *pkts, unsigned n);
     void (*free)(struct sk_port *p, struct sk_pkt *pkts, unsigned n);

@@ -52,6 +52,7 @@
 #define MULTISHOT_TAG UINT64_MAX
 #define MULTISHOT_KERNEL_MAJOR 6 /* IORING_RECV_MULTISHOT: Linux 6.0 */
 #define MODE_LEN 128
+#define NO_BUFFER UINTPTR_MAX  /* sk_pkt.handle of an empty datagram */
 
 enum rx_kind {
     RX_MULTISHOT = 0,
@@ -72,6 +73,7 @@ struct sk_port {
     size_t br_bytes;
     int br_registered;
     uint64_t send_errors;
+    uint8_t empty[1];               /* data of an empty datagram */
     struct msghdr msg[SK_IO_MAX_BURST];
     struct iovec iov[SK_IO_MAX_BURST];
     struct io_uring_cqe *cqes[SK_IO_MAX_BURST];
@@ -362,10 +364,20 @@ static unsigned take_multishot(struct sk_port *p, struct io_uring_cqe *cqe,
 
     if (!(cqe->flags & IORING_CQE_F_MORE))
         p->armed = 0;
-    if (!(cqe->flags & IORING_CQE_F_BUFFER))
-        return 0;
+    if (!(cqe->flags & IORING_CQE_F_BUFFER)) {
+        if (cqe->res != 0)
+            return 0;
+        /* an empty datagram: the kernel ends the multishot on it and posts
+         * res 0 without a buffer; it is still a datagram to count */
+        pkt->handle = (void *)(uintptr_t)NO_BUFFER;
+        pkt->data = p->empty;
+        pkt->len = 0;
+        pkt->wire_len = SK_UDP_FRAME_OVERHEAD;
+        return 1;
+    }
     bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-    if (cqe->res <= 0) { /* a buffer came back empty: return it at once */
+    /* res 0 is an empty datagram (UDP has them): counted, not dropped */
+    if (cqe->res < 0) { /* a buffer came back unused: return it at once */
         io_uring_buf_ring_add(p->br, buf_at(p, bid), SK_UDP_BUF_SIZE,
                               (unsigned short)bid, io_uring_buf_ring_mask(RX_BUFS), 0);
         io_uring_buf_ring_advance(p->br, 1);
@@ -385,7 +397,7 @@ static unsigned take_single(struct sk_port *p, struct io_uring_cqe *cqe,
 
     if (idx >= RX_SINGLE_RECVS)
         return 0;
-    if (cqe->res <= 0) { /* an error ended this recv: post it again */
+    if (cqe->res < 0) { /* an error ended this recv: post it again */
         post_single_recv(p, idx);
         return 0;
     }
@@ -424,21 +436,23 @@ static unsigned uring_rx_burst(struct sk_port *p, struct sk_pkt *pkts,
 
 static void uring_free(struct sk_port *p, struct sk_pkt *pkts, unsigned n)
 {
-    unsigned i, idx;
+    unsigned i, idx, added;
 
     if (p->dir != SK_IO_RX || n == 0)
         return;
-    for (i = 0; i < n; i++) {
+    for (i = 0, added = 0; i < n; i++) {
+        if ((uintptr_t)pkts[i].handle == NO_BUFFER)
+            continue;
         idx = (unsigned)(uintptr_t)pkts[i].handle;
         if (p->kind == RX_MULTISHOT)
             io_uring_buf_ring_add(p->br, buf_at(p, idx), SK_UDP_BUF_SIZE,
                                   (unsigned short)idx,
-                                  io_uring_buf_ring_mask(RX_BUFS), (int)i);
+                                  io_uring_buf_ring_mask(RX_BUFS), (int)added++);
         else
             post_single_recv(p, idx);
     }
     if (p->kind == RX_MULTISHOT)
-        io_uring_buf_ring_advance(p->br, (int)n);
+        io_uring_buf_ring_advance(p->br, (int)added);
     else
         io_uring_submit(&p->ring);
 }

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from simkit import validators
 from simkit.cli.common import EXIT_INTERRUPTED, Progress, check_writable, typed, write_json
+from simkit.engine.run import DUT_READY
 from simkit.errors import CheckFailed
 from simkit.report.table import summary_table
 from simkit.scenario import Scenario
+
+# itch datagrams come from the (Python) market simulator: a smaller default
+DEFAULT_COUNT = {"seed": 1_000_000, "itch": 20_000}
 
 
 def register(sub):
@@ -21,8 +25,9 @@ def register(sub):
                      help="ring, pcap, ... see `simkit doctor` (default: ring)")
     run.add_argument("--proto", type=typed(validators.parse_proto), default="seed",
                      help="market-data format: seed or itch (default: seed)")
-    run.add_argument("--count", type=typed(validators.parse_count), default=1_000_000,
-                     help="packets to send (default: 1000000)")
+    run.add_argument("--count", type=typed(validators.parse_count), default=None,
+                     help=f"packets to send; for itch, MoldUDP64 datagrams (default: "
+                          f"{DEFAULT_COUNT['seed']} for seed, {DEFAULT_COUNT['itch']} for itch)")
     run.add_argument("--rate", type=typed(validators.parse_rate), default=None, metavar="PPS",
                      help="packets per second (default: as fast as possible)")
     run.add_argument("--burst", type=typed(validators.parse_burst), default=32,
@@ -32,7 +37,11 @@ def register(sub):
     run.add_argument("--impair", action="append", default=[], metavar="SPEC",
                      help="impairment such as drop:p=0.01 (repeatable)")
     run.add_argument("--dut", default=None, metavar="ARGV",
-                     help="application under test, as one quoted command line")
+                     help="application under test, as one quoted command line; traffic goes "
+                          "generator -> DUT -> receiver")
+    run.add_argument("--dut-ready", default=DUT_READY, metavar="REGEX",
+                     help=f"a line of the DUT's output that says it is ready "
+                          f"(default: {DUT_READY})")
     run.add_argument("--budget", type=typed(validators.parse_budget), default=None,
                      help="latency budget, e.g. p99=20us,p999=80us (default: none)")
     run.add_argument("--eal-args", default="", metavar="ARGS",
@@ -52,10 +61,11 @@ def _problems(report, scenario) -> list[str]:
     problems = []
     if not report.engine.get("receiver", True):
         pass  # a link without a receiver (null): nothing can be lost or damaged
-    elif report.lost or report.seq.duplicated or report.malformed_total:
+    elif report.lost or report.unexplained_duplicated or report.unexplained_malformed:
+        # what --impair injected (drops, duplicates, damaged frames) is explained
         problems.append(f"unexplained loss or damage on a clean loopback: lost {report.lost:,}, "
-                        f"duplicated {report.seq.duplicated:,}, malformed "
-                        f"{report.malformed_total:,}")
+                        f"duplicated {report.unexplained_duplicated:,}, malformed "
+                        f"{report.unexplained_malformed:,}")
     if report.timed_out:
         problems.append(f"the run hit its {scenario.timeout_s:g} s limit")
     if report.budget_failures():
@@ -68,7 +78,8 @@ def command(args) -> int:
 
     if args.json:
         check_writable(args.json)
-    scenario = Scenario(backend=args.backend, link=args.link, proto=args.proto, count=args.count,
+    count = args.count if args.count is not None else DEFAULT_COUNT[args.proto]
+    scenario = Scenario(backend=args.backend, link=args.link, proto=args.proto, count=count,
                         rate_pps=args.rate, burst=args.burst, seed=args.seed,
                         impairments=tuple(args.impair), dut=args.dut, eal_args=args.eal_args,
                         udp_checksum=args.udp_checksum, pcap_path=args.pcap,
@@ -76,7 +87,7 @@ def command(args) -> int:
     progress = Progress(scenario.count, quiet=args.quiet)
     try:
         report = run(scenario, budget_ns=args.budget,
-                     on_progress=progress if progress.enabled else None)
+                     on_progress=progress if progress.enabled else None, ready=args.dut_ready)
     finally:
         progress.done()
     print(summary_table(report))

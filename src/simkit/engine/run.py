@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
+from simkit._native import core
+from simkit.engine import streams
 from simkit.engine.process import call_engine, unique_prefix
 from simkit.errors import ConfigError
-from simkit.links import default_rx_backend, make_link
+from simkit.impair import Impairer
+from simkit.links import DutPath, default_rx_backend, dut_backend_of, make_link
 from simkit.report import Report
 from simkit.scenario import Scenario
 
@@ -14,12 +18,13 @@ IMPLEMENTED_BACKENDS = ("dpdk", "io_uring", "socket")
 NOT_YET = "is not implemented in this version of simkit"
 # engine facts about the data path, kept in Report.engine (and its to_dict)
 ENGINE_IO_KEYS = ("tx_backend", "rx_backend", "receiver", "io_uring")
+DUT_READY = r"^READY$"  # a DUT prints this line once its ports are up
+DUT_READY_TIMEOUT_S = 10.0
+DUT_LINKS = ("ring", "veth")  # ring: the default, i.e. no link asked for; a DUT path is veth
 
 
 def _refuse_unimplemented(scenario: Scenario) -> None:
     unsupported = [name for name, wanted in (
-        ("--proto itch", scenario.proto != "seed"),
-        ("impairments", bool(scenario.impairments)),
         ("malformed packets", scenario.malformed > 0),
         ("a DUT", scenario.dut is not None),
     ) if wanted]
@@ -49,27 +54,94 @@ def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args += ["--eal", " ".join(scenario.eal_args)]
     if progress:
         args.append("--progress")
-    return args
+    return args + impair_args(scenario) + stream_args(scenario)
+
+
+def stream_args(scenario: Scenario) -> list[str]:
+    """``--stream PATH`` for ``--proto itch`` (the simulated session, prepared by
+    :mod:`simkit.engine.streams`); none for seed, which the engine builds itself.
+
+    Raises:
+        ConfigError: more datagrams than a prepared stream may have.
+    """
+    if scenario.proto != "itch":
+        return []
+    return ["--stream", streams.itch_stream(scenario.count, scenario.seed, scenario.udp_checksum)]
+
+
+# struct sk_impair_model fields the engine's --impair takes, besides kind
+_NATIVE_IMPAIR_FIELDS = ("p", "r", "h", "k", "gap", "layer", "len", "mean_ns", "jitter_ns")
+
+
+def native_impair_spec(model) -> str:
+    """One model as the engine's ``--impair kind=CODE,key=value,...``.
+
+    Filled by the model's own ``fill_native`` (the struct the native core
+    validates), so Python and the generator read the same numbers; floats
+    are written with ``repr`` so they parse back exactly.
+    """
+    ffi, _ = core()
+    native = ffi.new("struct sk_impair_model *")
+    model.fill_native(native)
+    parts = [f"kind={native.kind}"]
+    for name in _NATIVE_IMPAIR_FIELDS:
+        value = getattr(native, name)
+        if value or (name == "p" and model.kind != "delay"):
+            parts.append(f"{name}={value!r}")
+    return ",".join(parts)
+
+
+def impair_args(scenario: Scenario) -> list[str]:
+    """``--impair``/``--impair-seed`` for ``scenario.impairments`` (none without them).
+
+    The models are parsed and checked by :mod:`simkit.impair` (one place for
+    validation); the impairment seed is the scenario's seed, so
+    ``Impairer(scenario.impairments, scenario.seed)`` gives the same ground
+    truth for the same frames.
+
+    Raises:
+        ConfigError: a bad SPEC, contradictory models, or a reorder gap not
+            shorter than the stream.
+    """
+    if not scenario.impairments:
+        return []
+    impairer = Impairer(scenario.impairments, seed=scenario.seed)
+    impairer.check_stream(scenario.count)
+    args = []
+    for model in impairer.models:
+        args += ["--impair", native_impair_spec(model)]
+    return [*args, "--impair-seed", str(scenario.seed)]
 
 
 def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
-        on_progress: Callable[[int, int], None] | None = None) -> Report:
+        on_progress: Callable[[int, int], None] | None = None, ready: str | None = DUT_READY,
+        ready_timeout_s: float = DUT_READY_TIMEOUT_S) -> Report:
     """Run one scenario and return its report.
 
     The link (namespaces, interfaces, files) exists only for the duration of
     the engine's run and is removed whatever happens: the engine failing or
-    being killed, a timeout, Ctrl-C.
+    being killed, a timeout, Ctrl-C. With ``scenario.dut`` the run goes
+    generator -> DUT -> receiver (:class:`simkit.links.DutPath`): the DUT is
+    started with its placeholders filled, traffic starts once it is ready, and
+    it is stopped (and reaped) before the path is removed.
 
     Args:
         scenario: what to run.
         budget_ns: latency limits (ns) recorded in the report and its verdict.
         on_progress: called with (tx, rx) packet counts while the run goes on.
+        ready: with a DUT: a regex one line of its output matches once it is
+            ready (default: the line ``READY``); ``None``: ready once started.
+        ready_timeout_s: with a DUT: how long it may take to become ready.
 
     Raises:
         ConfigError: the scenario asks for something invalid or not supported.
         BackendUnavailable: its backend or link cannot run on this machine.
         NativeError: the engine failed.
+        CheckFailed: the DUT exited before it was ready, was never ready, or
+            exited during the run (the message carries its output tail).
     """
+    if scenario.dut is not None:
+        return _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s)
     _refuse_unimplemented(scenario)
     prefix = unique_prefix()
     rx_backend = scenario.rx_backend or default_rx_backend(scenario.link, scenario.backend)
@@ -78,8 +150,72 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
     with link as wiring:
         raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
                           prefix, scenario.timeout_s, on_progress)
+    return _report(scenario, raw, wiring, budget_ns)
+
+
+def _report(scenario: Scenario, raw: dict, wiring, budget_ns) -> Report:
     report = Report.from_engine(scenario, raw, budget_ns=budget_ns)
     # which backends ran, whether anything received, io_uring's modes
     report.engine.update({key: raw[key] for key in ENGINE_IO_KEYS if key in raw})
     report.engine["link_receiver"] = wiring.receiver
+    return report
+
+
+def dut_scenario(scenario: Scenario) -> Scenario:
+    """``scenario`` as it runs over a DUT path (veth pairs; the DUT checked apart).
+
+    Raises:
+        ConfigError: its link cannot carry a DUT.
+    """
+    if scenario.link not in DUT_LINKS:
+        raise ConfigError(f"a DUT runs on its own path of veth pairs (generator -> DUT -> "
+                          f"receiver): --link {scenario.link} cannot carry one; use veth")
+    _refuse_unimplemented(replace(scenario, dut=None))
+    return replace(scenario, link="veth", rx_backend=scenario.rx_backend or scenario.backend)
+
+
+def run_on_path(scenario: Scenario, path, duts=(), budget_ns: dict[str, int] | None = None,
+                on_progress: Callable[[int, int], None] | None = None) -> Report:
+    """Drive the engine across a DUT path that is already set up and whose DUTs run.
+
+    Args:
+        scenario: what to send (see :func:`dut_scenario`).
+        path: an entered :class:`simkit.links.DutPath`.
+        duts: the DUTs on the path: each must be alive before and after the traffic.
+        budget_ns: latency limits (ns) recorded in the report.
+        on_progress: called with (tx, rx) packet counts.
+
+    Raises:
+        CheckFailed: a DUT exited before or during the run (with its output tail).
+    """
+    __tracebackhide__ = True
+    scenario = dut_scenario(scenario)
+    for dut in duts:
+        dut.check_alive()
+    raw = call_engine(engine_args(scenario, path.wiring, progress=on_progress is not None),
+                      unique_prefix(), scenario.timeout_s, on_progress)
+    for dut in duts:
+        dut.check_alive()  # a crash mid-run: the run's counts mean nothing, say why
+    report = _report(scenario, raw, path.wiring, budget_ns)
+    report.engine["dut"] = {"argv": [list(d.argv) for d in duts], "backend": path.dut_backend,
+                            "netns": path.dut_netns}
+    return report
+
+
+def _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s) -> Report:
+    __tracebackhide__ = True
+    from simkit.dut import DUT  # dut imports engine.process: keep the import one-way
+
+    scenario = dut_scenario(scenario)
+    path = DutPath(unique_prefix(), scenario.backend, scenario.rx_backend,
+                   dut_backend=dut_backend_of(scenario.dut), eal_args=" ".join(scenario.eal_args))
+    with path:
+        dut = DUT(scenario.dut, placeholders=path.placeholders, netns=path.dut_netns, ready=ready,
+                  ready_timeout_s=ready_timeout_s, dpdk_prefix=path.dut_prefix)
+        try:
+            dut.start()
+            report = run_on_path(scenario, path, (dut,), budget_ns, on_progress)
+        finally:
+            dut.stop()
+    report.engine["dut"].update(exit=dut.returncode, summary=dut.summary())
     return report

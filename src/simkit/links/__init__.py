@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from simkit.errors import BackendUnavailable, ConfigError
 from simkit.links.base import KERNEL_BACKENDS, Link, Wiring
+from simkit.links.dut import DutPath, dut_backend_of
 from simkit.links.null import NullLink
 from simkit.links.pcap import PcapLink
 from simkit.links.ring import RingLink
@@ -16,8 +17,8 @@ NOT_YET = "not implemented in this version of simkit (planned: data-plane issue)
 LINK_CLASSES: dict[str, type[Link]] = {
     "ring": RingLink, "pcap": PcapLink, "null": NullLink, "veth": VethLink, "tap": TapLink}
 
-__all__ = ["IMPLEMENTED", "KERNEL_BACKENDS", "LINK_CLASSES", "Link", "Wiring", "default_rx_backend",
-           "make_link"]
+__all__ = ["IMPLEMENTED", "KERNEL_BACKENDS", "LINK_CLASSES", "DutPath", "Link", "Wiring",
+           "default_rx_backend", "dut_backend_of", "make_link"]
 
 
 def default_rx_backend(link: str, tx_backend: str) -> str:

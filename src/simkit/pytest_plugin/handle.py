@@ -10,7 +10,12 @@ from simkit import validators
 from simkit.dut import DUT
 from simkit.engine import run as run_scenario
 from simkit.engine.process import unique_prefix
-from simkit.errors import BackendUnavailable
+from simkit.engine.run import DUT_READY, run_on_path
+from simkit.errors import BackendUnavailable, ConfigError
+from simkit.links import DutPath, dut_backend_of
+from simkit.links.veth import VethLink
+from simkit.pytest_plugin.expect import FunctionalPort
+from simkit.pytest_plugin.mask import Mask
 from simkit.pytest_plugin.session import ITEM_REPORTS_KEY
 from simkit.report import Report
 from simkit.scenario import Scenario
@@ -18,20 +23,32 @@ from simkit.scenario import Scenario
 REPORT_PROPERTIES = ("rx_packets", "lost")
 
 
+class _TestState:
+    """What every handle of one test shares: its DUTs, its DUT path, its functional port."""
+
+    def __init__(self) -> None:
+        self.duts: list[DUT] = []
+        self.path: DutPath | None = None
+        self.loopback = None  # the veth pair send/expect use when no DUT runs
+        self.port: FunctionalPort | None = None
+
+
 class Bypass:
     """The selected backend and link of one test, and the way to run traffic on them.
 
     Attributes:
         backend: the backend this test runs on (``dpdk``, ``io_uring``, ``socket``).
-        link_name: the link :meth:`run` uses unless told otherwise.
+        link_name: the link :meth:`run` uses unless told otherwise (once a DUT is
+            spawned, traffic takes the DUT path instead).
     """
 
-    def __init__(self, session, request: pytest.FixtureRequest, backend: str, link: str) -> None:
+    def __init__(self, session, request: pytest.FixtureRequest, backend: str, link: str,
+                 state: _TestState | None = None) -> None:
         self._session = session
         self._request = request
         self.backend = backend
         self.link_name = link
-        self._duts: list[DUT] = []
+        self._state = state or _TestState()
 
     def __repr__(self) -> str:
         return f"<Bypass backend={self.backend} link={self.link_name}>"
@@ -41,32 +58,44 @@ class Bypass:
         name = validators.parse_link(name)
         self.require("links", name)
         self.require_pair(name)
-        other = Bypass(self._session, self._request, self.backend, name)
-        other._duts = self._duts
-        return other
+        return Bypass(self._session, self._request, self.backend, name, self._state)
+
+    # -- traffic through the native engine ----------------------------------
 
     def run(self, **scenario) -> Report:
-        """Run a loopback scenario on this backend and link and return its report.
+        """Run a scenario on this backend and return its report.
+
+        Without a DUT it is a loopback over this handle's link; after
+        :meth:`spawn` it goes generator -> DUT -> receiver, and the DUT must
+        still be running at its end.
 
         Args:
             **scenario: any :class:`simkit.Scenario` field but backend and link
                 (count, rate_pps, burst, seed, ...).
 
         Raises:
-            CheckFailed: the test's ``latency_budget`` marker was exceeded.
+            CheckFailed: the test's ``latency_budget`` marker was exceeded, or
+                the DUT exited (the message has its output tail).
         """
         __tracebackhide__ = True
         eal = shlex.split(self._session.eal_args) + list(scenario.pop("eal_args", ()))
-        spec = Scenario(backend=self.backend, link=self.link_name, eal_args=eal, **scenario)
+        path = self._state.path
+        link = "veth" if path else self.link_name
+        spec = Scenario(backend=self.backend, link=link, eal_args=eal, **scenario)
         marker = self._request.node.get_closest_marker("latency_budget")
         budget = {k: int(v * self._session.budget_scale)
                   for k, v in validators.parse_budget(marker.kwargs).items()} if marker else None
+        if self._state.port:
+            self._state.port.close()  # the run's traffic is not for expect()
         try:
-            report = run_scenario(spec, budget_ns=budget)
+            if path:
+                report = run_on_path(spec, path, self._state.duts, budget_ns=budget)
+            else:
+                report = run_scenario(spec, budget_ns=budget)
         except BackendUnavailable as exc:
             self._unavailable(str(exc))
         self._request.node.stash.setdefault(ITEM_REPORTS_KEY, []).append(report.to_dict())
-        for dut in self._duts:
+        for dut in self._state.duts:
             dut.check_alive()
         for name in REPORT_PROPERTIES:
             self._request.node.user_properties.append((f"bypass_{name}", getattr(report, name)))
@@ -75,29 +104,154 @@ class Bypass:
             report.assert_budget(**budget)
         return report
 
-    def spawn(self, argv, ready=None, ready_timeout_s: float = 10.0, netns: str | None = None,
-              **placeholders) -> DUT:
-        """Start a DUT for this test; it is stopped and reaped when the test ends.
+    # -- the device under test ----------------------------------------------
+
+    def spawn(self, argv, ready: str | None = DUT_READY, ready_timeout_s: float = 10.0,
+              dut_backend: str | None = None, **placeholders) -> DUT:
+        """Start a DUT on this test's DUT path; it is stopped and reaped when the test ends.
+
+        The first spawn builds the path (generator -> DUT -> receiver over two
+        veth pairs, see :mod:`simkit.links.dut`); from then on :meth:`run`,
+        :meth:`send` and :meth:`expect` go through the DUT.
 
         Args:
-            argv: the program and its arguments (a list, never a shell string);
-                ``{eal}`` expands to DPDK EAL arguments with a unique file prefix,
-                ``{prefix}`` to that prefix; other ``{name}`` come from ``placeholders``.
-            ready: a regex a line of its output must match, or ``("udp", port)``.
+            argv: the program and its arguments (a list, never a shell string),
+                with placeholders: for DPDK ``{eal}`` (its lcore, file prefix and
+                two net_af_packet vdevs), ``{rx_port}``, ``{tx_port}``,
+                ``{dst_mac}``, ``{dst_ip}``, ``{dst_port}``, ``{src_mac}``,
+                ``{src_ip}``; for io_uring/socket ``{listen}`` and ``{publish}``
+                (ADDR:PORT); for both ``{netns}``, ``{iface_in}``,
+                ``{iface_out}``, ``{addr}``, ``{port}``, ``{prefix}``.
+            ready: a regex a line of its output matches once it is ready
+                (default: the line ``READY``), ``("udp", port)``, or ``None``.
             ready_timeout_s: how long it may take to become ready.
-            netns: run it inside this network namespace.
+            dut_backend: ``dpdk``, ``io_uring`` or ``socket``; default: ``dpdk``
+                if ``argv`` uses ``{eal}``, else a kernel (socket) DUT.
+            **placeholders: more ``{name}`` values, or overrides.
 
         Raises:
             CheckFailed: it exited or was not ready in time; the message has its output tail.
         """
         __tracebackhide__ = True
-        prefix = unique_prefix()
-        eal = f"--no-huge --no-pci --no-shconf -m 256 --file-prefix {prefix} " + self._session.eal_args
-        dut = DUT(argv, placeholders={"prefix": prefix, "eal": eal.strip(), **placeholders},
-                  netns=netns, ready=ready, ready_timeout_s=ready_timeout_s, dpdk_prefix=prefix)
+        path = self._dut_path(dut_backend or dut_backend_of(argv))
+        dut = DUT(argv, placeholders={**path.placeholders, **placeholders},
+                  netns=path.dut_netns, ready=ready, ready_timeout_s=ready_timeout_s,
+                  dpdk_prefix=path.dut_prefix)
         self._request.addfinalizer(dut.stop)
-        self._duts.append(dut)
+        self._state.duts.append(dut)
         return dut.start()
+
+    def _dut_path(self, dut_backend: str) -> DutPath:
+        state = self._state
+        if state.path is not None:
+            if state.path.dut_backend != dut_backend:
+                raise ConfigError(f"this test's DUT path is for a {state.path.dut_backend} DUT; "
+                                  f"a {dut_backend} DUT cannot share it")
+            return state.path
+        self.require("links", "veth")
+        self.require_pair("veth")
+        path = DutPath(unique_prefix(), self.backend, self.backend, dut_backend=dut_backend,
+                       eal_args=self._session.eal_args)
+        try:
+            path.__enter__()
+        except BackendUnavailable as exc:
+            self._unavailable(str(exc))
+        self._request.addfinalizer(self._close)  # runs after the DUTs' stops (LIFO)
+        if state.port:
+            state.port.close()
+            state.port = None
+        state.path = path
+        return path
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """The values the DUT path gives ``{name}`` placeholders (empty before :meth:`spawn`)."""
+        return dict(self._state.path.placeholders) if self._state.path else {}
+
+    @property
+    def addressing(self) -> dict[str, dict]:
+        """Frame fields of the DUT path, for ``md_packets.seed(**...)``.
+
+        ``["input"]``: what a frame needs to reach the DUT's input (MACs, IPs,
+        UDP port); ``["output"]``: what the DUT's output must carry to reach the
+        receiver. Empty before :meth:`spawn`.
+        """
+        return {k: dict(v) for k, v in self._state.path.addressing.items()} \
+            if self._state.path else {}
+
+    # -- functional checks (PTF-style) --------------------------------------
+
+    def send(self, frames) -> int:
+        """Send frames (bytes or scapy packets, one or a list) into the DUT's input.
+
+        Without a DUT they go across a veth pair to where :meth:`expect` reads.
+        Returns how many were sent.
+        """
+        return self._port().send(frames)
+
+    def expect(self, expected, mask=None, timeout: float = 2.0, strict: bool = True,
+               quiet_s: float = 0.1) -> list[bytes]:
+        """Wait until ``expected`` comes out, in order; return the frames that came.
+
+        Args:
+            expected: a frame (bytes, scapy packet), a :class:`Mask`, a callable
+                ``frame -> bool``, or a list of them.
+            mask: for expected frames given as bytes: field names (``"IP.id"``,
+                ``"UDP.chksum"``, ``"Ether"``) and byte ranges ``(start, stop)``
+                that do not matter, or a callable making a :class:`Mask`.
+            timeout: how long all expected frames may take to come.
+            strict: every frame that comes must be the next expected, and no
+                other may follow within ``quiet_s``; ``False`` ignores others.
+            quiet_s: the negative wait after the last expected frame (strict).
+
+        Raises:
+            CheckFailed: with the expected frame and mask beside what came.
+        """
+        __tracebackhide__ = True
+        return self._port().expect(expected, mask=mask, timeout=timeout, strict=strict,
+                                   quiet_s=quiet_s)
+
+    def expect_none(self, timeout: float = 0.5) -> None:
+        """Fail if any frame comes out within ``timeout`` seconds (one bounded wait)."""
+        __tracebackhide__ = True
+        self._port().expect_none(timeout=timeout)
+
+    @staticmethod
+    def mask(frame) -> Mask:
+        """A :class:`Mask` over ``frame``: relax fields with ``.dont_care("IP.id")``."""
+        return Mask(frame)
+
+    def _port(self) -> FunctionalPort:
+        state = self._state
+        if state.port is None:
+            if state.path is not None:
+                state.port = FunctionalPort(state.path.input_end, state.path.output_end)
+            else:
+                self.require("links", "veth")
+                loopback = VethLink(unique_prefix(), "dpdk", "dpdk")  # no addresses: quiet
+                try:
+                    loopback.__enter__()
+                except BackendUnavailable as exc:
+                    self._unavailable(str(exc))
+                state.loopback = loopback
+                self._request.addfinalizer(self._close)
+                # VethLink names each interface like its namespace
+                state.port = FunctionalPort((loopback.tx_ns, loopback.tx_ns),
+                                            (loopback.rx_ns, loopback.rx_ns))
+        return state.port
+
+    def _close(self) -> None:
+        state = self._state
+        if state.port:
+            state.port.close()
+            state.port = None
+        for dut in state.duts:
+            dut.stop()
+        for name in ("path", "loopback"):
+            link = getattr(state, name)
+            if link is not None:
+                setattr(state, name, None)
+                link.__exit__(None, None, None)
 
     def require(self, kind: str, name: str) -> None:
         available, reason = self._session.availability(kind, name)

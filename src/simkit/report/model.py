@@ -13,6 +13,9 @@ from simkit import validators
 from simkit.errors import CheckFailed
 from simkit.report.histogram import render_histogram
 
+# the report contract's injected keys; the engine adds truncated, delayed,
+# malformed_frames (each copy of a packet made malformed) and the *_seqs counts
+# (sequence numbers: messages for itch) that close the books
 INJECTED_KINDS = ("dropped", "duplicated", "reordered", "corrupted", "malformed")
 PERCENTILE_KEYS = ("p50", "p90", "p99", "p999")
 
@@ -61,7 +64,17 @@ class Side:
 
 @dataclass(frozen=True)
 class SeqStats:
-    """Sequence accounting at the receiver."""
+    """Sequence accounting at the receiver.
+
+    ``lost`` counts link losses only: sequence numbers never received intact
+    that the generator's impairments neither dropped nor made malformed (those
+    are in :attr:`Report.injected`). So ``tx.packets == unique intact +
+    injected["dropped"] + injected["malformed"] + lost``. With ``proto`` itch
+    the unit is the MoldUDP64 message, not the packet: gaps, duplicates and
+    regressions of message sequence numbers (see :attr:`Report.moldudp64`;
+    the engine's ``injected`` then has ``dropped_seqs``/``malformed_seqs``, the
+    messages in the datagrams it dropped or damaged).
+    """
 
     lost: int = 0
     duplicated: int = 0
@@ -117,6 +130,7 @@ class Report:
     injected: dict[str, int] = field(default_factory=lambda: dict.fromkeys(INJECTED_KINDS, 0))
     budget_ns: dict[str, int] = field(default_factory=dict)
     keying: str = "tsc"
+    moldudp64: dict[str, int] = field(default_factory=dict)
     engine: dict[str, Any] = field(default_factory=dict)
     interrupted: bool = False
     timed_out: bool = False
@@ -131,8 +145,10 @@ class Report:
                                                                       "reordered")}),
             latency=Latency.from_engine(raw.get("latency_ns", {})),
             malformed_by_reason=dict(raw.get("malformed", {}).get("by_reason", {})),
+            injected={**dict.fromkeys(INJECTED_KINDS, 0), **raw.get("injected", {})},
             budget_ns=dict(budget_ns or {}),
             keying=raw.get("keying", "tsc"),
+            moldudp64=dict(raw.get("moldudp64", {})),
             engine={k: raw.get(k) for k in ("engine_version", "dpdk_version", "tsc_hz")},
             interrupted=bool(raw.get("interrupted")), timed_out=bool(raw.get("timed_out")),
         )
@@ -152,6 +168,19 @@ class Report:
     @property
     def malformed_total(self) -> int:
         return sum(self.malformed_by_reason.values())
+
+    @property
+    def unexplained_duplicated(self) -> int:
+        """Duplicates the receiver saw beyond the intact ones the impairments made
+        (in sequence numbers: messages for itch)."""
+        return max(0, self.seq.duplicated - self.injected.get("duplicated_seqs",
+                                                               self.injected["duplicated"]))
+
+    @property
+    def unexplained_malformed(self) -> int:
+        """Malformed frames beyond those the impairments damaged (their copies included)."""
+        injected = self.injected.get("malformed_frames", self.injected["malformed"])
+        return max(0, self.malformed_total - injected)
 
     def budget_failures(self, budget_ns: dict[str, int] | None = None) -> dict[str, tuple[float, int]]:
         """Budget keys whose measured value exceeds the limit: key -> (measured, limit)."""
@@ -201,6 +230,7 @@ class Report:
             "injected": dict(self.injected),
             "latency_ns": self.latency.to_dict(),
             "latency_keying": self.keying,
+            **({"moldudp64": dict(self.moldudp64)} if self.moldudp64 else {}),
             "budget": {"limits_ns": dict(self.budget_ns), "passed": not self.budget_failures()},
             "engine": dict(self.engine),
             "interrupted": self.interrupted, "timed_out": self.timed_out,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from simkit.report.model import PERCENTILE_KEYS, Report
 
 _LATENCY_COLUMNS = ("min",) + PERCENTILE_KEYS + ("max",)
+INJECTED_SHOWN = ("dropped", "duplicated", "reordered", "corrupted", "truncated", "delayed",
+                  "malformed")
 _LATENCY_TITLES = {"p999": "p99.9"}
 
 
@@ -33,6 +35,10 @@ def summary_table(report: Report) -> str:
                       f"{report.seq.reordered:,}", f"{report.malformed_total:,}")])
     for reason, count in sorted(report.malformed_by_reason.items()):
         lines.append(f"  malformed {reason}: {count:,}")
+    injected = {kind: report.injected.get(kind, 0) for kind in INJECTED_SHOWN}
+    if any(injected.values()):
+        lines.append("injected (ground truth): " + ", ".join(
+            f"{kind} {count:,}" for kind, count in injected.items() if count))
     lines.append("")
     lat = report.latency
     lines += _table(

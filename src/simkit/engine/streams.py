@@ -1,0 +1,194 @@
+"""Streams the native generator sends as they are: ``simkit-engine run --stream PATH``.
+
+``--proto itch`` sends the market simulator's session
+(:class:`simkit.packets.market.MarketSimulator`): ITCH 5.0 messages packed into
+MoldUDP64 datagrams of at most 1472 bytes (as
+:func:`simkit.packets.moldudp64.pack_messages` packs them), ``count`` datagrams
+in all, the last one the end of session; each framed natively in Eth/IPv4/UDP
+(:meth:`simkit.packets.template.Template.wrap`) with the seed frames'
+addressing, so every link wires them like seed frames.
+
+The engine maps the file and sends it; a datagram backend sends each frame's
+UDP payload. The file format (little-endian)::
+
+    header   8s magic b"SKSTRM1\\0", u32 version 1, u32 payload offset (42),
+             u64 frame count, u64 0
+    records  per frame: u32 length, then the frame
+
+Python builds the session at about 2,000 datagrams a second (the simulator is
+pure Python), so a prepared stream is kept for the rest of the process (the
+last few, by their arguments) and removed when the process exits; streams of
+processes that died are removed by the next one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import struct
+import tempfile
+import threading
+from collections import OrderedDict
+from itertools import islice
+
+from simkit.errors import ConfigError
+from simkit.packets.market import MarketSimulator
+from simkit.packets.moldudp64 import (
+    BLOCK_HEADER_LEN,
+    DEFAULT_MAX_PAYLOAD,
+    HEADER_LEN,
+    MAX_MESSAGES_PER_PACKET,
+    encode_packet,
+    end_of_session,
+)
+from simkit.packets.seed import build_frame
+from simkit.packets.template import Template
+
+STREAM_MAGIC = b"SKSTRM1\0"
+STREAM_VERSION = 1
+PAYLOAD_OFFSET = 42  # Ethernet 14 + IPv4 20 + UDP 8
+ITCH_SESSION = "SIMKIT0001"
+FIRST_SEQ = 1
+# a stream is built in Python and written as it goes: bound what one run may ask
+MAX_ITCH_DATAGRAMS = 200_000
+WRAP_BATCH = 4096
+STREAMS_KEPT = 2
+SPOOL_PREFIX = "simkit-streams-"
+_HEADER = struct.Struct("<8sIIQQ")
+_RECORD = struct.Struct("<I")
+_OPEN_ENDED = 1 << 62
+
+_lock = threading.Lock()
+_kept: OrderedDict[tuple, str] = OrderedDict()
+_spool: str | None = None
+
+
+def itch_datagrams(count: int, seed: int, max_payload: int = DEFAULT_MAX_PAYLOAD):
+    """The simulated session's first ``count`` MoldUDP64 payloads, the last the end of
+    session (for ``count`` >= 2); yielded one by one, full datagrams only."""
+    messages = MarketSimulator(seed).iter_messages(_OPEN_ENDED)
+    seq, made = FIRST_SEQ, 0
+    data = count - 1 if count >= 2 else count
+    batch, size = [], HEADER_LEN
+    while made < data:
+        message = next(messages)
+        need = BLOCK_HEADER_LEN + len(message)
+        if size + need > max_payload or len(batch) == MAX_MESSAGES_PER_PACKET:
+            yield encode_packet(ITCH_SESSION, seq, batch)
+            made += 1
+            seq += len(batch)
+            batch, size = [], HEADER_LEN
+        batch.append(message)
+        size += need
+    if count >= 2:
+        yield end_of_session(ITCH_SESSION, seq)
+
+
+def _headers(udp_checksum: bool) -> Template:
+    """Eth/IPv4/UDP headers as the seed frames have them (addresses, ports, DF, TTL)."""
+    frame = bytearray(build_frame()[:PAYLOAD_OFFSET])
+    frame[16:18] = (PAYLOAD_OFFSET - 14).to_bytes(2, "big")  # headers-only lengths;
+    frame[38:40] = (8).to_bytes(2, "big")                      # wrap sets them per frame
+    return Template.from_bytes(bytes(frame), {}, udp_checksum=bool(udp_checksum))
+
+
+def write_stream(path: str, payloads, udp_checksum: bool = False) -> int:
+    """Frame ``payloads`` (UDP payloads) and write them as a stream file; the frame count.
+
+    Raises:
+        ConfigError: the file cannot be written, or there is nothing to write.
+    """
+    template, count = _headers(udp_checksum), 0
+    try:
+        with open(path, "wb") as out:
+            out.write(_HEADER.pack(STREAM_MAGIC, STREAM_VERSION, PAYLOAD_OFFSET, 0, 0))
+            payloads = iter(payloads)
+            while batch := list(islice(payloads, WRAP_BATCH)):
+                for frame in template.wrap(batch):
+                    out.write(_RECORD.pack(len(frame)))
+                    out.write(frame)
+                count += len(batch)
+            out.seek(0)
+            out.write(_HEADER.pack(STREAM_MAGIC, STREAM_VERSION, PAYLOAD_OFFSET, count, 0))
+    except OSError as exc:
+        raise ConfigError(f"cannot write the stream {path}: {exc.strerror}") from None
+    if not count:
+        raise ConfigError("an empty stream: give --count >= 1")
+    return count
+
+
+def read_stream(path: str) -> list[bytes]:
+    """The frames of a stream file, in order.
+
+    Raises:
+        ConfigError: the file is missing or not a simkit stream.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the stream {path}: {exc.strerror}") from None
+    if len(data) < _HEADER.size:
+        raise ConfigError(f"{path}: not a simkit stream (too short)")
+    magic, version, _, count, _ = _HEADER.unpack_from(data)
+    if magic != STREAM_MAGIC or version != STREAM_VERSION:
+        raise ConfigError(f"{path}: not a simkit stream (magic or version)")
+    frames, at = [], _HEADER.size
+    for _ in range(count):
+        if at + _RECORD.size > len(data):
+            raise ConfigError(f"{path}: truncated after {len(frames)} frames")
+        (length,) = _RECORD.unpack_from(data, at)
+        at += _RECORD.size
+        if at + length > len(data):
+            raise ConfigError(f"{path}: truncated after {len(frames)} frames")
+        frames.append(data[at:at + length])
+        at += length
+    return frames
+
+
+def _spool_dir() -> str:
+    global _spool
+    if _spool is None:
+        _sweep_orphans()
+        _spool = tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-")
+        atexit.register(shutil.rmtree, _spool, True)
+    return _spool
+
+
+def _sweep_orphans() -> None:
+    """Remove the spool directories of simkit processes that no longer run."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        pid = name.removeprefix(SPOOL_PREFIX).split("-")[0]
+        if name.startswith(SPOOL_PREFIX) and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+
+
+def itch_stream(count: int, seed: int, udp_checksum: bool = False) -> str:
+    """The path of a prepared ``--proto itch`` stream of ``count`` datagrams.
+
+    The same arguments give the same bytes; the last few streams are kept for
+    the rest of the process, so repeated runs do not build them again.
+
+    Raises:
+        ConfigError: ``count`` over :data:`MAX_ITCH_DATAGRAMS`, or the file
+            cannot be written.
+    """
+    if count > MAX_ITCH_DATAGRAMS:
+        raise ConfigError(f"--proto itch --count {count:,}: at most {MAX_ITCH_DATAGRAMS:,} "
+                          "datagrams (the simulated session is built in Python at about "
+                          "2,000 datagrams/s)")
+    key = (count, seed, bool(udp_checksum))
+    with _lock:
+        if key in _kept and os.path.exists(_kept[key]):
+            _kept.move_to_end(key)
+            return _kept[key]
+        path = os.path.join(_spool_dir(), f"itch-{count}-{seed}-{int(bool(udp_checksum))}.stream")
+        write_stream(path, itch_datagrams(count, seed), udp_checksum)
+        _kept[key] = path
+        while len(_kept) > STREAMS_KEPT:
+            _, old = _kept.popitem(last=False)
+            if os.path.exists(old):
+                os.unlink(old)
+        return path

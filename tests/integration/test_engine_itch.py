@@ -1,0 +1,140 @@
+"""``--proto itch`` through the native engine: the simulated ITCH session in MoldUDP64.
+
+The generator sends the stream Python prepared (simkit.engine.streams) and records
+each message's send time; the receiver parses MoldUDP64 and accounts message
+sequence numbers (gaps, duplicates, regressions, heartbeats, end of session),
+keying latency by sequence.
+
+Gated on `simkit doctor`: where DPDK or net_ring is missing these skip with its reason.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import simkit
+from simkit.engine import streams
+from simkit.engine.process import call_engine, unique_prefix
+from simkit.engine.run import engine_args
+from simkit.errors import ConfigError
+from simkit.impair import GroundTruth, Impairer
+from simkit.links.base import Wiring
+from simkit.packets import moldudp64
+from simkit.report import Report
+
+COUNT = 20_000
+SEED = 3
+RING = Wiring(tx_dev="@ring", rx_dev="@ring")
+
+
+@pytest.fixture(scope="module")
+def stream():
+    """The frames of the stream every test here sends, and each one's message count."""
+    frames = streams.read_stream(streams.itch_stream(COUNT, SEED))
+    counts = []
+    for frame in frames:
+        parsed = moldudp64.parse(frame[streams.PAYLOAD_OFFSET:])
+        assert not isinstance(parsed, moldudp64.Malformed), parsed
+        counts.append(0 if parsed.count == moldudp64.END_OF_SESSION_COUNT else parsed.count)
+    return frames, counts
+
+
+def run_itch(tmp_path, specs=(), **scenario):
+    scenario = simkit.Scenario(**{"proto": "itch", "link": "ring", "count": COUNT,
+                                  "seed": SEED, "impairments": tuple(specs), **scenario})
+    truth_path = tmp_path / "truth.jsonl"
+    args = engine_args(scenario, RING, progress=False)
+    if specs:
+        args += ["--truth", str(truth_path)]
+    raw = call_engine(args, unique_prefix(), scenario.timeout_s)
+    truth = GroundTruth.read_jsonl(str(truth_path)) if specs else None
+    return Report.from_engine(scenario, raw), raw, truth
+
+
+def test_the_stream_is_the_simulated_session_in_full_datagrams(stream):
+    frames, counts = stream
+    assert len(frames) == COUNT
+    assert counts[-1] == 0  # the end of session closes it
+    first = moldudp64.parse(frames[0][streams.PAYLOAD_OFFSET:])
+    assert first.sequence == streams.FIRST_SEQ and first.session == streams.ITCH_SESSION
+    assert all(len(f) <= 14 + 20 + 8 + moldudp64.DEFAULT_MAX_PAYLOAD for f in frames)
+    # the same arguments give the same bytes
+    again = list(streams.itch_datagrams(50, SEED))
+    assert [f[streams.PAYLOAD_OFFSET:] for f in frames[:49]] == again[:49]
+
+
+def test_ring_carries_the_stream_with_exact_sequence_accounting(
+        tmp_path, stream, needs_dpdk_link, nothing_left):
+    needs_dpdk_link("ring")
+    _, counts = stream
+    report, raw, _ = run_itch(tmp_path)
+    messages = sum(counts)
+    assert report.keying == raw["keying"] == "sequence"
+    assert raw["seq"]["unit"] == "message"
+    assert (report.tx_packets, report.rx_packets) == (COUNT, COUNT)
+    assert raw["moldudp64"] == {"first_seq": 1, "messages": messages, "heartbeats": 0,
+                                "end_of_session": 1}
+    assert raw["seq"]["offered"] == raw["seq"]["unique"] == messages  # sent == received
+    assert (report.lost, report.seq.duplicated, report.seq.reordered) == (0, 0, 0)
+    assert report.malformed_total == 0
+    # one latency sample per data datagram, keyed by its first message's sequence
+    assert report.latency.count == COUNT - 1
+    assert 0 < report.latency.min <= report.latency.p50 <= report.latency.max
+    assert report.rx.bytes == report.tx.bytes == sum(len(f) for f in stream[0])
+
+
+def test_dropped_datagrams_are_the_gaps_and_python_agrees(
+        tmp_path, stream, needs_dpdk_link, nothing_left):
+    needs_dpdk_link("ring")
+    frames, counts = stream
+    report, raw, truth = run_itch(tmp_path, ["drop:p=0.01"])
+    assert truth == Impairer(["drop:p=0.01"], seed=SEED).run(frames).truth
+    gap_messages = sum(counts[i] for i in truth.dropped)
+    assert gap_messages > 0
+    # the gaps counted equal the messages in the dropped datagrams, explained by the drops
+    assert raw["seq"]["missing"] == gap_messages == report.injected["dropped_seqs"]
+    assert report.lost == 0
+    assert raw["seq"]["unique"] == sum(counts) - gap_messages
+    assert report.injected["dropped"] == len(truth.dropped)
+    assert report.rx_packets == COUNT - len(truth.dropped)
+
+
+def test_duplicates_and_regressions_are_counted_per_message(
+        tmp_path, stream, needs_dpdk_link, nothing_left):
+    needs_dpdk_link("ring")
+    frames, counts = stream
+    specs = ["dup:p=0.01", "reorder:p=0.01,gap=2", "truncate:p=0.005"]
+    report, raw, truth = run_itch(tmp_path, specs)
+    assert truth == Impairer(specs, seed=SEED).run(frames).truth
+    damaged = set(truth.truncated)  # a cut datagram fails MoldUDP64 or a header check
+    assert report.malformed_total == report.injected["malformed_frames"]
+    assert report.injected["malformed"] == len(damaged)
+    assert report.seq.duplicated == sum(counts[i] for i in truth.duplicated if i not in damaged)
+    # every message of a datagram seen late is a regression
+    assert report.seq.reordered == sum(counts[i] for i in truth.reordered if i not in damaged)
+    assert report.lost == report.unexplained_duplicated == report.unexplained_malformed == 0
+    assert (raw["seq"]["unique"] + report.injected["dropped_seqs"]
+            + report.injected["malformed_seqs"] == sum(counts))
+
+
+def test_cli_itch_run_exits_0_and_reports_sequence_keying(tmp_path, needs_dpdk_link,
+                                                           nothing_left):
+    needs_dpdk_link("ring")
+    out = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "simkit.cli", "run", "--proto", "itch",
+                           "--link", "ring", "--count", "2000", "--impair", "drop:p=0.01",
+                           "--quiet", "--json", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "keyed by sequence" in proc.stdout
+    report = json.loads(out.read_text())
+    assert report["latency_keying"] == "sequence"
+    assert report["moldudp64"]["end_of_session"] == 1
+    assert report["seq"]["lost"] == 0 and report["injected"]["dropped"] > 0
+
+
+def test_an_itch_stream_too_long_to_prepare_is_refused():
+    with pytest.raises(ConfigError, match="at most"):
+        streams.itch_stream(streams.MAX_ITCH_DATAGRAMS + 1, SEED)
