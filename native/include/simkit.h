@@ -128,6 +128,26 @@ void sk_seed_write_msg(uint8_t *frame, const struct sk_md_msg *m, uint64_t seq,
 #define SK_MALFORMED_UDP_CHECKSUM 12
 #define SK_MALFORMED_REASON_COUNT 12
 
+/* Where the UDP payload of a frame is, after Eth (+ up to two VLAN tags),
+ * IPv4 and UDP were checked. */
+struct sk_udp_view {
+    uint32_t src_ip;        /* host byte order */
+    uint32_t dst_ip;
+    uint16_t src_port;
+    uint16_t dst_port;
+    uint16_t vlan_count;
+    uint16_t udp_checksum;  /* as found on the wire (0 = none) */
+    uint32_t payload_offset; /* UDP payload offset from the frame start */
+    uint32_t payload_len;
+};
+
+/* Check the Eth/IPv4/UDP headers of a frame of len bytes (never reading
+ * outside it) and locate the UDP payload. A payload shorter than min_payload
+ * is SK_MALFORMED_PAYLOAD_SHORT (checked before the UDP checksum). Returns
+ * SK_PARSE_OK and fills *out, a positive SK_MALFORMED_* code, or -EINVAL. */
+int sk_udp_parse(const uint8_t *frame, size_t len, uint32_t min_payload,
+                 struct sk_udp_view *out);
+
 /* Parse a frame of len bytes; never reads outside [frame, frame+len).
  * Returns SK_PARSE_OK and fills *out, or a positive SK_MALFORMED_* code
  * (or -EINVAL for NULL arguments). */

@@ -30,7 +30,7 @@ def test_usage_errors_exit_2_with_one_line(args, words):
 
 @pytest.mark.parametrize("args,words", [
     (["--backend", "io_uring", "--link", "ring"], "backend 'io_uring' unavailable on link 'ring'"),
-    (["--link", "memif"], "link 'memif' is not implemented"),
+    (["--backend", "socket", "--link", "pcap"], "backend 'socket' unavailable on link 'pcap'"),
 ])
 def test_what_this_build_or_link_cannot_do_exits_77(args, words):
     proc = simkit_cli("run", *args, "--count", "10")

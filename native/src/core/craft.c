@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "simkit.h"
-#include "compiler.h"
+#include "checksum.h"
 
 #define IP_PROTO_UDP 17
 #define IP_OFF_TOTAL_LEN 2
@@ -48,29 +48,12 @@ struct sk_craft {
 
 /* ---- checksums ---------------------------------------------------------- */
 
-static uint64_t sum_be16(uint64_t sum, const uint8_t *p, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i + 1 < len; i += 2)
-        sum += sk_be16(p + i);
-    if (len & 1)
-        sum += (uint64_t)p[len - 1] << 8;
-    return sum;
-}
-
-static uint16_t fold(uint64_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
 
 static void fix_ip_checksum(uint8_t *ip, uint32_t hdr_len)
 {
     ip[IP_OFF_CSUM] = 0;
     ip[IP_OFF_CSUM + 1] = 0;
-    sk_put_be16(ip + IP_OFF_CSUM, (uint16_t)~fold(sum_be16(0, ip, hdr_len)));
+    sk_put_be16(ip + IP_OFF_CSUM, (uint16_t)~sk_csum_fold(sk_csum_add(0, ip, hdr_len)));
 }
 
 static void fix_udp_checksum(uint8_t *ip, uint8_t *udp, uint32_t udp_len)
@@ -80,8 +63,8 @@ static void fix_udp_checksum(uint8_t *ip, uint8_t *udp, uint32_t udp_len)
 
     udp[UDP_OFF_CSUM] = 0;
     udp[UDP_OFF_CSUM + 1] = 0;
-    sum = sum_be16(0, ip + IP_OFF_SRC, 8) + IP_PROTO_UDP + udp_len;
-    c = (uint16_t)~fold(sum_be16(sum, udp, udp_len));
+    sum = sk_csum_add(0, ip + IP_OFF_SRC, 8) + IP_PROTO_UDP + udp_len;
+    c = (uint16_t)~sk_csum_fold(sk_csum_add(sum, udp, udp_len));
     sk_put_be16(udp + UDP_OFF_CSUM, c == 0 ? 0xffff : c); /* 0 means "none" */
 }
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "simkit.h"
-#include "compiler.h"
+#include "checksum.h"
 
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_VLAN 0x8100
@@ -55,37 +55,18 @@ int sk_malformed_reason_count(void)
     return SK_MALFORMED_REASON_COUNT;
 }
 
-/* One's-complement sum of 16-bit big-endian words (odd tail padded). */
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i + 1 < len; i += 2)
-        sum += sk_be16(p + i);
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
-
 /* UDP checksum over the pseudo-header and udp_len bytes at udp. */
 static uint16_t udp_checksum(const uint8_t *ip, const uint8_t *udp,
                              uint16_t udp_len)
 {
-    uint32_t sum = 0;
+    uint64_t sum = 0;
     uint16_t c;
 
-    sum = csum_add(sum, ip + 12, 8); /* src + dst address */
+    sum = sk_csum_add(sum, ip + 12, 8); /* src + dst address */
     sum += IP_PROTO_UDP;
     sum += udp_len;
-    sum = csum_add(sum, udp, udp_len);
-    c = (uint16_t)~csum_fold(sum);
+    sum = sk_csum_add(sum, udp, udp_len);
+    c = (uint16_t)~sk_csum_fold(sum);
     return c == 0 ? 0xffff : c; /* 0 means "no checksum" on the wire */
 }
 
@@ -131,7 +112,7 @@ int sk_seed_build(const struct sk_seed_fields *f, uint8_t *buf, size_t cap)
     ip[9] = IP_PROTO_UDP;
     sk_put_be32(ip + 12, f->src_ip);
     sk_put_be32(ip + 16, f->dst_ip);
-    sk_put_be16(ip + 10, (uint16_t)~csum_fold(csum_add(0, ip, SK_IPV4_HDR_LEN)));
+    sk_put_be16(ip + 10, (uint16_t)~sk_csum_fold(sk_csum_add(0, ip, SK_IPV4_HDR_LEN)));
 
     sk_put_be16(udp, f->src_port);
     sk_put_be16(udp + 2, f->dst_port);
@@ -161,10 +142,11 @@ void sk_seed_write_msg(uint8_t *frame, const struct sk_md_msg *m, uint64_t seq,
                                  SK_UDP_HDR_LEN + SK_SEED_PAYLOAD_LEN));
 }
 
-int sk_seed_parse(const uint8_t *frame, size_t len, struct sk_seed_view *out)
+int sk_udp_parse(const uint8_t *frame, size_t len, uint32_t min_payload,
+                 struct sk_udp_view *out)
 {
     size_t l2 = SK_ETH_HDR_LEN, avail, ihl_bytes, total, udp_len;
-    const uint8_t *ip, *udp, *pl;
+    const uint8_t *ip, *udp;
     uint16_t ethertype, frag, csum;
     unsigned vlans = 0;
 
@@ -195,7 +177,7 @@ int sk_seed_parse(const uint8_t *frame, size_t len, struct sk_seed_view *out)
     ihl_bytes = (size_t)(ip[0] & 0x0f) * 4;
     if (ihl_bytes < IP_IHL_MIN * 4 || ihl_bytes > avail)
         return SK_MALFORMED_IP_IHL;
-    if (csum_fold(csum_add(0, ip, ihl_bytes)) != 0xffff)
+    if (sk_csum_fold(sk_csum_add(0, ip, ihl_bytes)) != 0xffff)
         return SK_MALFORMED_IP_CHECKSUM;
     total = sk_be16(ip + 2);
     /* Ethernet padding beyond total length is fine; missing bytes are not. */
@@ -211,29 +193,51 @@ int sk_seed_parse(const uint8_t *frame, size_t len, struct sk_seed_view *out)
     udp_len = sk_be16(udp + 4);
     if (udp_len < SK_UDP_HDR_LEN || udp_len > total - ihl_bytes)
         return SK_MALFORMED_UDP_LENGTH;
-    if (udp_len - SK_UDP_HDR_LEN < SK_SEED_PAYLOAD_LEN)
+    if (udp_len - SK_UDP_HDR_LEN < min_payload)
         return SK_MALFORMED_PAYLOAD_SHORT;
     csum = sk_be16(udp + 6);
     if (csum != 0) {
-        uint32_t sum = csum_add(0, ip + 12, 8) + IP_PROTO_UDP + (uint32_t)udp_len;
+        uint64_t sum = sk_csum_add(0, ip + 12, 8) + IP_PROTO_UDP + udp_len;
 
-        if (csum_fold(csum_add(sum, udp, udp_len)) != 0xffff)
+        if (sk_csum_fold(sk_csum_add(sum, udp, udp_len)) != 0xffff)
             return SK_MALFORMED_UDP_CHECKSUM;
     }
 
-    pl = udp + SK_UDP_HDR_LEN;
-    out->timestamp = sk_le64(pl);
-    out->symbol_id = sk_le32(pl + 8);
-    out->price = sk_bits_double(sk_le64(pl + 12));
-    out->size = sk_le32(pl + 20);
-    out->seq = sk_le64(pl + SK_MD_MSG_LEN);
     out->src_ip = sk_be32(ip + 12);
     out->dst_ip = sk_be32(ip + 16);
     out->src_port = sk_be16(udp);
     out->dst_port = sk_be16(udp + 2);
     out->vlan_count = (uint16_t)vlans;
     out->udp_checksum = csum;
-    out->payload_offset = (uint32_t)(pl - frame);
+    out->payload_offset = (uint32_t)(udp + SK_UDP_HDR_LEN - frame);
     out->payload_len = (uint32_t)(udp_len - SK_UDP_HDR_LEN);
+    return SK_PARSE_OK;
+}
+
+int sk_seed_parse(const uint8_t *frame, size_t len, struct sk_seed_view *out)
+{
+    struct sk_udp_view u;
+    const uint8_t *pl;
+    int r;
+
+    if (out == NULL)
+        return -EINVAL;
+    r = sk_udp_parse(frame, len, SK_SEED_PAYLOAD_LEN, &u);
+    if (r != SK_PARSE_OK)
+        return r;
+    pl = frame + u.payload_offset;
+    out->timestamp = sk_le64(pl);
+    out->symbol_id = sk_le32(pl + 8);
+    out->price = sk_bits_double(sk_le64(pl + 12));
+    out->size = sk_le32(pl + 20);
+    out->seq = sk_le64(pl + SK_MD_MSG_LEN);
+    out->src_ip = u.src_ip;
+    out->dst_ip = u.dst_ip;
+    out->src_port = u.src_port;
+    out->dst_port = u.dst_port;
+    out->vlan_count = u.vlan_count;
+    out->udp_checksum = u.udp_checksum;
+    out->payload_offset = u.payload_offset;
+    out->payload_len = u.payload_len;
     return SK_PARSE_OK;
 }
