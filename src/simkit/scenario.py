@@ -33,6 +33,11 @@ class Scenario:
         proto: market-data format, ``seed`` or ``itch``.
         count: packets the generator offers.
         rate_pps: packets per second; ``None`` sends as fast as possible.
+        arrivals: with a rate, ``constant`` gaps or ``poisson`` arrivals
+            (exponential gaps of mean 1/rate from the seeded PRNG).
+        duration_s: send for this many seconds instead of ``count`` packets
+            (``count`` is then not a limit, except for ``itch``, whose stream
+            holds ``count`` datagrams); must be under ``timeout_s``.
         burst: packets per burst (1..512).
         seed: seeds every pseudo-random choice, so runs repeat exactly.
         impairments: impairment specs such as ``"drop:p=0.01"``.
@@ -59,6 +64,8 @@ class Scenario:
     pcap_path: str | None = None
     timeout_s: float = 60.0
     rx_backend: str | None = None
+    arrivals: str = "constant"
+    duration_s: float | None = None
 
     def __post_init__(self) -> None:
         checked = {
@@ -74,7 +81,14 @@ class Scenario:
             else tuple(self.impairments),
             "dut": _argv(self.dut, "dut") or None,
             "eal_args": _argv(self.eal_args, "eal_args"),
+            "arrivals": v.parse_arrivals(self.arrivals),
+            "duration_s": v.parse_duration_s(self.duration_s),
         }
+        if checked["arrivals"] == "poisson" and checked["rate_pps"] is None:
+            raise ConfigError("poisson arrivals need a rate (rate_pps): the mean of the arrivals")
+        if checked["duration_s"] is not None and not checked["duration_s"] < float(self.timeout_s):
+            raise ConfigError(f"duration_s {checked['duration_s']:g} must be under timeout_s "
+                              f"{self.timeout_s:g}: raise timeout_s")
         if not 0.0 <= float(self.malformed) <= 1.0:
             raise ConfigError(f"malformed must be a ratio between 0 and 1, got {self.malformed!r}")
         if not float(self.timeout_s) > 0:

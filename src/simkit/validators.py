@@ -14,6 +14,8 @@ BACKENDS = ("dpdk", "io_uring", "socket")
 BACKEND_SELECTORS = ("auto", "all")
 LINKS = ("ring", "pcap", "null", "tap", "veth", "memif")
 PROTOS = ("seed", "itch")
+ARRIVALS = ("constant", "poisson")
+MAX_DURATION_S = 86400.0
 BUDGET_KEYS = ("p50", "p90", "p99", "p999", "max")
 MAX_BURST = 512
 MAX_COUNT = 1 << 48
@@ -103,6 +105,25 @@ def parse_rate(value) -> float | None:
     if not rate > 0 or rate != rate or rate == float("inf"):
         raise ConfigError(f"rate must be a positive number of packets per second, got {value!r}")
     return rate
+
+
+def parse_arrivals(value: str) -> str:
+    """How paced packets arrive: ``constant`` gaps or ``poisson`` (exponential gaps)."""
+    return _choice("arrivals", value, ARRIVALS)
+
+
+def parse_duration_s(value) -> float | None:
+    """Seconds to send for (instead of a packet count); ``None`` or 0: no duration."""
+    if value is None or str(value).strip() in ("", "0"):
+        return None
+    try:
+        seconds = float(str(value).replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"duration must be seconds (a number), got {value!r}") from None
+    if not 0 < seconds <= MAX_DURATION_S:
+        raise ConfigError(f"duration must be positive seconds up to {MAX_DURATION_S:g}, "
+                          f"got {value!r}")
+    return seconds
 
 
 def parse_duration_ns(value, what: str = "duration") -> int:

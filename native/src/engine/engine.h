@@ -12,6 +12,7 @@
 
 #include "simkit.h"
 #include "../io/io.h"
+#include "pace.h"
 
 #define SK_ENGINE_NAME "simkit-engine"
 #define SK_ERR_LEN 512
@@ -31,6 +32,9 @@
 #define SK_EXIT_INTERRUPTED 130
 
 #define SK_NO_RECEIVER "none" /* --rx-dev none: a generator-only run */
+#define SK_NO_GENERATOR "none" /* --tx-dev none: a receiver-only run (two-process links) */
+#define SK_READY_LINE "ready"  /* --ready: on stderr once the ports are up */
+#define SK_HELD_LINE "held"    /* --hold: on stderr once the report is out */
 
 /* MoldUDP64 (mold.c, stream.c) */
 #define SK_MOLD_HEADER_LEN 20
@@ -99,6 +103,12 @@ struct sk_run_opts {
     const char *truth_path; /* --truth: ground truth as JSONL */
     const char *stream_path; /* --stream: send these frames (MoldUDP64) */
     int unlink_stream;       /* --unlink-stream: remove it once mapped */
+    /* pacing (pace.c) */
+    enum sk_arrivals arrivals; /* --arrivals constant|poisson (with --rate) */
+    double duration_s;       /* --duration: send this long (0: --count decides) */
+    /* two-process links (memif): one side per engine process */
+    int ready;               /* --ready: print SK_READY_LINE on stderr once up */
+    int hold;                /* --hold: keep the ports until stdin closes */
 };
 
 /* Per-core counters: one cache line (or more) each, written by one core;
@@ -173,6 +183,9 @@ struct sk_gen_ctx {
     struct sk_stream *stream; /* send this stream (NULL: seed frames) */
     struct sk_inject_stats inj; /* out: what the impairments did */
     struct sk_impair_stats imp_stats; /* out: the impairer's own counters */
+    enum sk_arrivals arrivals;
+    double duration_s;        /* 0: count decides */
+    struct sk_pace_report pace; /* out: how well the rate was kept */
 };
 
 struct sk_rx_ctx {

@@ -7,18 +7,40 @@
  * burst's TSC as the send time of each MoldUDP64 message they carry
  * and send (a datagram backend gets the 32-byte payload only: its kernel
  * adds the headers; bytes are counted as the 74-byte frame either way), retrying the unsent tail so a loopback never loses packets.
- * With a rate, the number of packets due is elapsed_tsc * pps / hz (token
- * style): a late loop catches up in bursts, never beyond the burst size.
+ * With a rate, pace.c says how many packets are due (constant or Poisson
+ * arrivals) and measures how well the departures kept to the schedule; with
+ * a duration the loop ends when it is up (or at --count, if that comes first).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "engine.h"
 #include "../core/compiler.h"
+#include "../core/rng.h"
 
-static uint64_t due_packets(uint64_t elapsed, uint64_t pps, uint64_t hz)
+/* A burst of seed packets, one stamp for all. The draws run on a local
+ * copy of the state (kept in registers); a datagram backend gets the
+ * 32-byte payload only (its kernel adds the headers). */
+static void fill_seed(const struct sk_gen_ctx *c, struct sk_pkt *pkts, unsigned n,
+                      const uint8_t *tmpl, struct sk_rng *rng, uint64_t now,
+                      uint64_t seq0, int datagrams)
 {
-    return (uint64_t)((unsigned __int128)elapsed * pps / hz);
+    struct sk_rng r = *rng;
+    struct sk_md_msg msg;
+    unsigned i;
+
+    msg.timestamp = now;
+    for (i = 0; i < n; i++) {
+        sk_md_draw(&r, &msg);
+        if (datagrams) {
+            sk_payload_write(pkts[i].data, &msg, seq0 + i);
+            continue;
+        }
+        /* the headers; sk_seed_write_msg writes all 32 payload bytes */
+        memcpy(pkts[i].data, tmpl, SK_SEED_PAYLOAD_OFFSET);
+        sk_seed_write_msg(pkts[i].data, &msg, seq0 + i, c->udp_checksum);
+    }
+    *rng = r;
 }
 
 void sk_generator_done(struct sk_shared *sh, uint64_t offered, uint64_t expect,
@@ -45,10 +67,10 @@ int sk_generator_run(struct sk_gen_ctx *c)
     struct sk_pkt pkts[SK_IO_MAX_BURST];
     uint8_t tmpl[SK_SEED_FRAME_LEN];
     struct sk_seed_fields fields;
-    struct sk_md_msg msg;
     struct sk_rng rng;
     struct sk_stream *stream = c->stream;
-    uint64_t sent = 0, start, now = 0, due, bytes = 0, idx;
+    uint64_t sent = 0, start, now = 0, end, bytes = 0, idx;
+    struct sk_pacer pace;
     double cpu0, cpu1;
     uint64_t cs0, cs1;
     unsigned n, done, i;
@@ -57,6 +79,7 @@ int sk_generator_run(struct sk_gen_ctx *c)
 
     if (c->n_impair > 0)
         return sk_generator_run_impaired(c);
+    memset(&pace, 0, sizeof(pace));
     fields = c->fields;
     fields.udp_checksum = (uint8_t)(c->udp_checksum != 0);
     ret = sk_seed_build(&fields, tmpl, sizeof(tmpl));
@@ -72,22 +95,22 @@ int sk_generator_run(struct sk_gen_ctx *c)
 
     sk_thread_usage(&cpu0, &cs0);
     start = sk_rdtsc();
+    end = sk_duration_end(start, c->duration_s, sh->hz);
+    ret = sk_pace_init(&pace, c->rate_pps, c->arrivals, c->seed, sh->hz, start);
+    if (ret < 0)
+        goto out;
     st->first_tsc = start;
     while (sent < c->count) {
         now = sk_rdtsc();
-        if (sk_unlikely(sk_should_stop(sh, now)))
+        if (sk_unlikely(sk_should_stop(sh, now) || now >= end))
             break;
         if (c->progress)
             sk_progress_tick(sh, now);
 
         n = c->count - sent < c->burst ? (unsigned)(c->count - sent) : c->burst;
-        if (c->rate_pps != 0) {
-            due = due_packets(now - start, c->rate_pps, sh->hz);
-            if (due <= sent)
-                continue;
-            if (due - sent < n)
-                n = (unsigned)(due - sent);
-        }
+        n = sk_pace_due(&pace, now, sent, n);
+        if (n == 0)
+            continue;
         if (sk_unlikely(c->ops->alloc(c->port, pkts, n, buf_len) != 0))
             continue; /* pool empty: buffers are in flight, they come back */
 
@@ -99,21 +122,14 @@ int sk_generator_run(struct sk_gen_ctx *c)
             for (j = 0; j < stream->msg_count[idx]; j++)
                 stream->send_tsc[stream->msg_index[idx] + j] = now;
         }
-        for (i = 0; i < n && stream == NULL; i++) {
-            sk_md_random(&rng, &msg);
-            msg.timestamp = now;
-            if (datagrams) { /* the kernel adds the headers */
-                sk_payload_write(pkts[i].data, &msg, sent + i);
-                continue;
-            }
-            memcpy(pkts[i].data, tmpl, SK_SEED_FRAME_LEN);
-            sk_seed_write_msg(pkts[i].data, &msg, sent + i, c->udp_checksum);
-        }
+        if (stream == NULL)
+            fill_seed(c, pkts, n, tmpl, &rng, now, sent, datagrams);
         done = c->ops->tx_burst(c->port, pkts, n);
         while (done < n && !sk_should_stop(sh, sk_rdtsc()))
             done += c->ops->tx_burst(c->port, pkts + done, n - done);
         if (sk_unlikely(done < n))
             c->ops->free(c->port, pkts + done, n - done);
+        sk_pace_departed(&pace, sent, done, now);
 
         if (stream != NULL)
             for (i = 0; i < done; i++)
@@ -130,6 +146,8 @@ int sk_generator_run(struct sk_gen_ctx *c)
     st->ctx_switches = cs1 - cs0;
     ret = 0;
 out:
+    sk_pace_finish(&pace, &c->pace);
+    sk_pace_free(&pace);
     c->inj.wire_packets = sent;
     c->inj.offered_seqs = sk_stream_seqs(stream, sent);
     sk_generator_done(sh, sent, c->inj.offered_seqs, sent);

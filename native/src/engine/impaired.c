@@ -340,11 +340,6 @@ static inline uint32_t build(struct sk_gen_ctx *c, uint8_t *f, uint64_t idx,
     return SK_SEED_FRAME_LEN;
 }
 
-static uint64_t due_packets(uint64_t elapsed, uint64_t pps, uint64_t hz)
-{
-    return (uint64_t)((unsigned __int128)elapsed * pps / hz);
-}
-
 int sk_generator_run_impaired(struct sk_gen_ctx *c)
 {
     struct sk_shared *sh = c->sh;
@@ -355,13 +350,15 @@ int sk_generator_run_impaired(struct sk_gen_ctx *c)
     uint8_t tmpl[SK_SEED_FRAME_LEN];
     struct sk_rng rng;
     struct istate *s;
-    uint64_t gen = 0, start, now = 0, due, idx;
+    uint64_t gen = 0, start, now = 0, end, idx;
+    struct sk_pacer pace;
     double cpu0, cpu1;
     uint64_t cs0, cs1;
     unsigned n, i;
     int ret, k, j;
 
     memset(&c->inj, 0, sizeof(c->inj));
+    memset(&pace, 0, sizeof(pace));
     s = calloc(1, sizeof(*s));
     if (s == NULL) {
         ret = -ENOMEM;
@@ -379,10 +376,14 @@ int sk_generator_run_impaired(struct sk_gen_ctx *c)
 
     sk_thread_usage(&cpu0, &cs0);
     start = sk_rdtsc();
+    end = sk_duration_end(start, c->duration_s, sh->hz);
+    ret = sk_pace_init(&pace, c->rate_pps, c->arrivals, c->seed, sh->hz, start);
+    if (ret < 0)
+        goto out;
     st->first_tsc = start;
     while (gen < c->count) {
         now = sk_rdtsc();
-        if (sk_unlikely(sk_should_stop(sh, now)))
+        if (sk_unlikely(sk_should_stop(sh, now) || now >= end))
             break;
         if (c->progress)
             sk_progress_tick(sh, now);
@@ -390,14 +391,10 @@ int sk_generator_run_impaired(struct sk_gen_ctx *c)
             release_due(s, now, 0);
 
         n = c->count - gen < c->burst ? (unsigned)(c->count - gen) : c->burst;
-        if (c->rate_pps != 0) {
-            due = due_packets(now - start, c->rate_pps, sh->hz);
-            if (due <= gen) {
-                send_queue(s);
-                continue;
-            }
-            if (due - gen < n)
-                n = (unsigned)(due - gen);
+        n = sk_pace_due(&pace, now, gen, n);
+        if (n == 0) {
+            send_queue(s);
+            continue;
         }
         for (i = 0; i < n; i++) {
             idx = gen + i;
@@ -412,6 +409,7 @@ int sk_generator_run_impaired(struct sk_gen_ctx *c)
                 take(s, &outs[j]);
         }
         gen += i;
+        sk_pace_departed(&pace, gen - i, i, now); /* offered at now: sent, held or dropped */
         send_queue(s);
         atomic_store_explicit(&st->packets, gen, memory_order_relaxed);
     }
@@ -441,6 +439,8 @@ int sk_generator_run_impaired(struct sk_gen_ctx *c)
     c->inj.delayed = ist.delayed;
     ret = s->failed;
 out:
+    sk_pace_finish(&pace, &c->pace);
+    sk_pace_free(&pace);
     if (s != NULL)
         state_free(s);
     free(s);

@@ -9,6 +9,7 @@
  *                 [--timeout-s S] [--progress] [--verbose]
  *                 [--impair kind=NAME,key=value,...]... [--impair-seed S]
  *                 [--truth PATH] [--stream PATH [--unlink-stream]]
+ *                 [--arrivals constant|poisson] [--duration SECONDS]
  *
  * stdout carries exactly one JSON object (the real stdout is kept for it and
  * fd 1 is pointed at stderr, so no library printf can spoil it); humans read
@@ -92,10 +93,15 @@ static void usage(FILE *f)
 "              [--eal \"ARGS\"] [--drain-ms MS] [--timeout-s S] [--progress]\n"
 "              [--verbose] [--impair kind=NAME,key=value,...]...\n"
 "              [--impair-seed S] [--truth PATH] [--stream PATH [--unlink-stream]]\n"
+"              [--arrivals constant|poisson] [--duration SECONDS]\n"
 "SPEC for dpdk is a vdev devargs string (net_pcap_tx0,tx_pcap=/tmp/x.pcap) or\n"
 "@ring on both sides for an in-process crossed ring pair; for io_uring and\n"
 "socket udp:A.B.C.D:PORT (tx: destination, rx: bound address; io_uring rx\n"
-"takes ,mode=auto|multishot|single). --rx-dev none: generator only.\n",
+"takes ,mode=auto|multishot|single). --rx-dev none: generator only.\n"
+"--tx-dev none: receiver only (one side of a two-process link such as memif;\n"
+"expects --count packets). --ready: print \"ready\" on stderr once the ports\n"
+"are up. --hold: after the report, keep the ports open until stdin is closed\n"
+"(or a signal): the peer process finishes before the link goes down.\n",
             SK_ENGINE_NAME, SK_ENGINE_NAME);
 }
 
@@ -261,6 +267,8 @@ enum {
     OPT_TIMEOUT_S, OPT_PROGRESS, OPT_VERBOSE, OPT_HELP, OPT_TX_BACKEND,
     OPT_RX_BACKEND, OPT_TX_NETNS, OPT_RX_NETNS, OPT_DST_MAC, OPT_IMPAIR,
     OPT_IMPAIR_SEED, OPT_TRUTH, OPT_STREAM, OPT_UNLINK_STREAM,
+    OPT_READY, OPT_HOLD, /* two-process links */
+    OPT_ARRIVALS, OPT_DURATION, /* pacing */
 };
 
 static const struct option long_opts[] = {
@@ -289,6 +297,10 @@ static const struct option long_opts[] = {
     {"truth", required_argument, NULL, OPT_TRUTH},
     {"stream", required_argument, NULL, OPT_STREAM},
     {"unlink-stream", no_argument, NULL, OPT_UNLINK_STREAM},
+    {"ready", no_argument, NULL, OPT_READY},
+    {"hold", no_argument, NULL, OPT_HOLD},
+    {"arrivals", required_argument, NULL, OPT_ARRIVALS},
+    {"duration", required_argument, NULL, OPT_DURATION},
     {NULL, 0, NULL, 0},
 };
 
@@ -340,6 +352,69 @@ static int check_dev(const char *opt, const char *dev, const struct sk_io_ops *o
                  opt[0] == 't' ? "tx" : "rx");
         return -EINVAL;
     }
+    return 0;
+}
+
+/* --tx-dev none: the receiver alone, one side of a two-process link. What
+ * only a generator has (a stream's send times, impairments) cannot be here. */
+static int check_receiver_only(const struct sk_run_opts *o)
+{
+    const char *bad = NULL;
+
+    if (strcmp(o->tx_dev, SK_NO_GENERATOR) != 0)
+        return 0;
+    if (strcmp(o->rx_dev, SK_NO_RECEIVER) == 0)
+        bad = "--rx-dev none: give one side a device";
+    else if (o->phased)
+        bad = "--phased: there is no generator phase; drop --phased";
+    else if (o->stream_path != NULL)
+        bad = "--stream: the send times are in the generator's process; "
+              "use proto seed (in-band timestamps) across two processes";
+    else if (o->n_impair > 0)
+        bad = "--impair: impairments belong to the generator's process";
+    if (bad == NULL)
+        return 0;
+    sk_error("--tx-dev none (receiver only) with %s", bad);
+    return -EINVAL;
+}
+
+/* --arrivals constant|poisson, --duration SECONDS. */
+static int parse_pacing(int opt, const char *arg, struct sk_run_opts *o)
+{
+    if (opt == OPT_DURATION)
+        return parse_seconds("--duration", arg, &o->duration_s);
+    if (strcmp(arg, "constant") == 0 || strcmp(arg, "poisson") == 0) {
+        o->arrivals = arg[0] == 'p' ? SK_ARRIVALS_POISSON : SK_ARRIVALS_CONSTANT;
+        return 0;
+    }
+    sk_error("bad --arrivals '%s': use constant or poisson", arg);
+    return -EINVAL;
+}
+
+/* --count or --duration (either ends the run, whichever comes first). */
+static int check_pacing(struct sk_run_opts *o, int have_count)
+{
+    if (o->arrivals == SK_ARRIVALS_POISSON && o->rate_pps == 0) {
+        sk_error("--arrivals poisson needs --rate PPS: the mean rate of the arrivals");
+        return -EINVAL;
+    }
+    if (o->duration_s > 0 && o->duration_s >= o->timeout_s) {
+        sk_error("--duration %g s is not under --timeout-s %g: raise --timeout-s",
+                 o->duration_s, o->timeout_s);
+        return -EINVAL;
+    }
+    if (have_count)
+        return 0;
+    if (o->duration_s == 0) {
+        sk_error("missing --count: give the number of packets to send (1..2^48), "
+                 "or --duration SECONDS");
+        return -EINVAL;
+    }
+    if (o->stream_path != NULL) {
+        sk_error("--stream needs --count (how many of its frames), also with --duration");
+        return -EINVAL;
+    }
+    o->count = SK_MAX_COUNT;
     return 0;
 }
 
@@ -404,6 +479,16 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
         case OPT_UNLINK_STREAM:
             o->unlink_stream = 1;
             break;
+        case OPT_READY:
+            o->ready = 1;
+            break;
+        case OPT_HOLD:
+            o->hold = 1;
+            break;
+        case OPT_ARRIVALS:
+        case OPT_DURATION:
+            ret = parse_pacing(c, optarg, o);
+            break;
         case OPT_HELP:
             usage(stderr);
             return 1;
@@ -455,17 +540,18 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
                  "what the impairments did");
         return -EINVAL;
     }
-    if (!have_count) {
-        sk_error("missing --count: give the number of packets to send (1..2^48)");
-        return -EINVAL;
-    }
+    ret = check_pacing(o, have_count);
+    if (ret < 0)
+        return ret;
     if (o->tx_dev == NULL || o->rx_dev == NULL || o->tx_dev[0] == '\0' ||
         o->rx_dev[0] == '\0') {
         sk_error("missing --%s: give a DPDK vdev string, @ring, or udp:IP:PORT",
                  o->tx_dev == NULL || o->tx_dev[0] == '\0' ? "tx-dev" : "rx-dev");
         return -EINVAL;
     }
-    ret = check_dev("tx-dev", o->tx_dev, o->tx_ops);
+    ret = check_receiver_only(o);
+    if (ret == 0 && strcmp(o->tx_dev, SK_NO_GENERATOR) != 0)
+        ret = check_dev("tx-dev", o->tx_dev, o->tx_ops);
     if (ret == 0 && strcmp(o->rx_dev, SK_NO_RECEIVER) != 0)
         ret = check_dev("rx-dev", o->rx_dev, o->rx_ops);
     if (ret < 0)

@@ -3,7 +3,9 @@
  * (each with its own backend, each inside its own network namespace if
  * asked), run generator and receiver (concurrently on two cores, or one
  * after the other with --phased; or the generator alone with --rx-dev none),
- * then print the report as one JSON object.
+ * then print the report as one JSON object. With --tx-dev none the receiver
+ * runs alone (one side of a two-process link such as memif, whose generator
+ * is another engine process): it expects --count packets.
  *
  * Every exit path goes through `out`, which closes the ports and cleans the
  * backend up (for DPDK that removes /var/run/dpdk/<prefix>).
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "../core/compiler.h"
@@ -127,9 +130,10 @@ static void emit_io(struct sk_json *j, const struct sk_side *tx,
     static const char *const mode_key[2] = {"tx_mode", "rx_mode"};
     int i, uring = 0;
 
-    sk_json_string(j, "tx_backend", tx->ops->name);
+    sk_json_string(j, "tx_backend", tx->ops != NULL ? tx->ops->name : NULL);
     sk_json_string(j, "rx_backend", rx->ops != NULL ? rx->ops->name : NULL);
     sk_json_bool(j, "receiver", rx->ops != NULL);
+    sk_json_bool(j, "generator", tx->ops != NULL);
     for (i = 0; i < 2; i++)
         uring |= sides[i]->ops == &sk_io_uring;
     if (!uring)
@@ -161,6 +165,25 @@ static void emit_injected(struct sk_json *j, const struct sk_inject_stats *inj)
     sk_json_uint(j, "dropped_seqs", inj->dropped_seqs);
     sk_json_uint(j, "malformed_seqs", inj->malformed_seqs);
     sk_json_uint(j, "duplicated_seqs", inj->duplicated_seqs);
+    sk_json_end_object(j);
+}
+
+/* "pacing" (only with --rate): achieved vs requested, departure jitter. */
+static void emit_pacing(struct sk_json *j, const struct sk_pace_report *p)
+{
+    if (!p->paced)
+        return;
+    sk_json_begin_object(j, "pacing");
+    sk_json_string(j, "arrivals", sk_arrivals_name(p->arrivals));
+    sk_json_double(j, "requested_pps", p->requested_pps);
+    sk_json_double(j, "achieved_pps", p->achieved_pps);
+    sk_json_bool(j, "fell_short", p->fell_short);
+    sk_json_uint(j, "bursts", p->bursts);
+    sk_json_uint(j, "deviation_p50_ns", p->dev_p50_ns);
+    sk_json_uint(j, "deviation_p99_ns", p->dev_p99_ns);
+    sk_json_uint(j, "deviation_max_ns", p->dev_max_ns);
+    sk_json_double(j, "gap_cv", p->gap_cv);
+    sk_json_uint(j, "gap_samples", p->gaps);
     sk_json_end_object(j);
 }
 
@@ -224,6 +247,7 @@ static void emit_report(FILE *f, const struct sk_shared *sh,
     sk_json_end_object(&j);
     sk_json_end_object(&j);
     emit_injected(&j, inj);
+    emit_pacing(&j, &gen->pace);
     emit_latency(&j, rx->hist);
     sk_json_end_object(&j);
     sk_json_finish(&j);
@@ -280,10 +304,76 @@ static void wait_receiver(struct sk_shared *sh, int progress)
     }
 }
 
+/* --ready: one line on stderr once the ports are up (a two-process link's
+ * driver starts the other side then). */
+static void say_ready(const struct sk_run_opts *o)
+{
+    if (!o->ready)
+        return;
+    fprintf(stderr, "%s\n", SK_READY_LINE);
+    fflush(stderr);
+}
+
+/* --hold: the report is out (flushed); keep the ports until stdin is closed
+ * or a signal comes. A memif peer that is still polling must not see the
+ * link torn down under it (DPDK unmaps the shared rings on disconnect), so
+ * the generator lets the receiver finish first. */
+static void hold_until_released(const struct sk_run_opts *o, FILE *json)
+{
+    char buf[64];
+    ssize_t n;
+
+    if (!o->hold)
+        return;
+    fflush(json);
+    fprintf(stderr, "%s\n", SK_HELD_LINE);
+    fflush(stderr);
+    do {
+        n = read(STDIN_FILENO, buf, sizeof(buf));
+    } while ((n > 0 || (n < 0 && errno == EINTR)) && !atomic_load(&sk_interrupted));
+}
+
+/* --tx-dev none: no generator here. The receiver expects `count` packets
+ * and ends at once when they are all in; otherwise --drain-ms after the
+ * last one, but only once traffic has started (the other process may take
+ * a while to connect): until then tx_done_tsc stays in the future. Main
+ * keeps the clock as in wait_receiver. */
+static void receiver_only_wait(struct sk_shared *sh, int progress)
+{
+    const struct timespec nap = {.tv_sec = 0, .tv_nsec = MAIN_WAIT_NS};
+    int started = 0;
+    uint64_t now;
+
+    while (!atomic_load_explicit(&sh->rx_done, memory_order_acquire)) {
+        now = sk_rdtsc();
+        sk_should_stop(sh, now);
+        if (!started && atomic_load_explicit(&sh->rx.packets, memory_order_relaxed) > 0) {
+            atomic_store_explicit(&sh->tx_done_tsc, now, memory_order_relaxed);
+            started = 1;
+        }
+        if (progress)
+            sk_progress_tick(sh, now);
+        nanosleep(&nap, NULL);
+    }
+}
+
+static void receiver_only_expect(struct sk_shared *sh, struct sk_gen_ctx *gen,
+                                 uint64_t count)
+{
+    gen->inj.offered_seqs = count; /* lost: what of them never came */
+    atomic_store_explicit(&sh->tx_final, count, memory_order_relaxed);
+    atomic_store_explicit(&sh->rx_expect, count, memory_order_relaxed);
+    atomic_store_explicit(&sh->tx_wire, count, memory_order_relaxed);
+    atomic_store_explicit(&sh->tx_done_tsc, UINT64_MAX, memory_order_relaxed);
+    atomic_store_explicit(&sh->tx_done, 1, memory_order_release);
+}
+
 int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
 {
+    int rx_only = strcmp(o->tx_dev, SK_NO_GENERATOR) == 0;
     struct sk_side txs = {
-        .ops = o->tx_ops, .dev = o->tx_dev, .netns = o->tx_netns, .dir = SK_IO_TX,
+        .ops = rx_only ? NULL : o->tx_ops, .dev = o->tx_dev, .netns = o->tx_netns,
+        .dir = SK_IO_TX,
     };
     struct sk_side rxs = {
         .ops = strcmp(o->rx_dev, SK_NO_RECEIVER) == 0 ? NULL : o->rx_ops,
@@ -363,7 +453,7 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     }
     /* rx first: a kernel receiver must be bound before the first datagram */
     ret = rxs.ops != NULL && !o->phased ? side_open(&rxs, o->burst, err, sizeof(err)) : 0;
-    if (ret == 0)
+    if (ret == 0 && !rx_only)
         ret = side_open(&txs, o->burst, err, sizeof(err));
     if (ret < 0) {
         sk_error("%s", err);
@@ -377,6 +467,7 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
         .udp_checksum = o->udp_checksum, .progress = o->progress,
         .impair = o->impair, .n_impair = o->n_impair,
         .impair_seed = o->impair_seed, .truth = truth, .stream = stream,
+        .arrivals = o->arrivals, .duration_s = o->duration_s,
     };
     sk_seed_fields_default(&gen.fields);
     if (o->have_dst_mac)
@@ -398,6 +489,14 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
             goto out;
         }
         launched = 1;
+    }
+    say_ready(o);
+    if (rx_only) {
+        receiver_only_expect(sh, &gen, o->count);
+        receiver_only_wait(sh, o->progress);
+        join();
+        launched = 0;
+        goto report;
     }
     ret = sk_generator_run(&gen);
     if (ret < 0) {
@@ -444,6 +543,7 @@ report:
     }
     emit_report(json, sh, &rx, &txs, &rxs, &gen, atomic_load(&sk_interrupted) != 0);
     code = atomic_load(&sk_interrupted) ? SK_EXIT_INTERRUPTED : SK_EXIT_OK;
+    hold_until_released(o, json);
 out:
     if (launched) {
         atomic_store(&sh->stop, 1);

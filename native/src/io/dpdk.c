@@ -614,15 +614,23 @@ static void dpdk_close(struct sk_port *p)
         pair_destroy();
 }
 
+/* rte_pktmbuf_alloc_bulk() resets every field of both header cache lines;
+ * the generator only needs what tx reads. An mbuf back in its pool already
+ * has next NULL, nb_segs 1 and refcnt 1 (rte_pktmbuf_free and the pool's
+ * init guarantee it), so only data_off, the lengths and ol_flags (no
+ * offloads: tx_offload and vlan_tci are then never read) are set, all in the
+ * first cache line. */
 static int dpdk_alloc(struct sk_port *p, struct sk_pkt *pkts, unsigned n,
                       uint32_t len)
 {
     struct rte_mbuf *m[SK_IO_MAX_BURST];
     unsigned i;
 
-    if (rte_pktmbuf_alloc_bulk(p->pool, m, n) != 0)
+    if (rte_mempool_get_bulk(p->pool, (void **)m, n) != 0)
         return -ENOBUFS;
     for (i = 0; i < n; i++) {
+        m[i]->data_off = RTE_PKTMBUF_HEADROOM;
+        m[i]->ol_flags = 0;
         m[i]->data_len = (uint16_t)len;
         m[i]->pkt_len = len;
         pkts[i].handle = m[i];
@@ -639,10 +647,12 @@ static unsigned dpdk_tx_burst(struct sk_port *p, struct sk_pkt *pkts,
     struct rte_mbuf *m[SK_IO_MAX_BURST];
     unsigned i;
 
-    for (i = 0; i < n; i++) { /* the caller may have shortened a packet */
+    for (i = 0; i < n; i++) {
         m[i] = pkts[i].handle;
-        m[i]->data_len = (uint16_t)pkts[i].len;
-        m[i]->pkt_len = pkts[i].len;
+        if (unlikely(m[i]->data_len != pkts[i].len)) { /* the caller shortened it */
+            m[i]->data_len = (uint16_t)pkts[i].len;
+            m[i]->pkt_len = pkts[i].len;
+        }
     }
     return rte_eth_tx_burst(p->port_id, 0, m, (uint16_t)n);
 }

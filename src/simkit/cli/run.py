@@ -5,7 +5,7 @@ from __future__ import annotations
 from simkit import validators
 from simkit.cli.common import EXIT_INTERRUPTED, Progress, check_writable, typed, write_json
 from simkit.engine.run import DUT_READY
-from simkit.errors import CheckFailed
+from simkit.errors import CheckFailed, ConfigError
 from simkit.report.table import summary_table
 from simkit.scenario import Scenario
 
@@ -30,6 +30,12 @@ def register(sub):
                           f"{DEFAULT_COUNT['seed']} for seed, {DEFAULT_COUNT['itch']} for itch)")
     run.add_argument("--rate", type=typed(validators.parse_rate), default=None, metavar="PPS",
                      help="packets per second (default: as fast as possible)")
+    run.add_argument("--arrivals", type=typed(validators.parse_arrivals), default="constant",
+                     help="with --rate: constant gaps, or poisson arrivals (exponential gaps "
+                          "of mean 1/rate from the seeded PRNG) (default: constant)")
+    run.add_argument("--duration", type=typed(validators.parse_duration_s), default=None,
+                     metavar="SECONDS", help="send for this long instead of --count packets "
+                     "(default: none)")
     run.add_argument("--burst", type=typed(validators.parse_burst), default=32,
                      help="packets per burst, 1..512 (default: 32)")
     run.add_argument("--seed", type=typed(validators.parse_seed), default=1,
@@ -78,12 +84,15 @@ def command(args) -> int:
 
     if args.json:
         check_writable(args.json)
+    if args.duration is not None and args.count is not None and args.proto != "itch":
+        raise ConfigError("--count and --duration both end the run: give one of them")
     count = args.count if args.count is not None else DEFAULT_COUNT[args.proto]
     scenario = Scenario(backend=args.backend, link=args.link, proto=args.proto, count=count,
                         rate_pps=args.rate, burst=args.burst, seed=args.seed,
                         impairments=tuple(args.impair), dut=args.dut, eal_args=args.eal_args,
                         udp_checksum=args.udp_checksum, pcap_path=args.pcap,
-                        timeout_s=args.timeout, rx_backend=args.rx_backend)
+                        timeout_s=args.timeout, rx_backend=args.rx_backend,
+                        arrivals=args.arrivals, duration_s=args.duration)
     progress = Progress(scenario.count, quiet=args.quiet)
     try:
         report = run(scenario, budget_ns=args.budget,
@@ -91,6 +100,11 @@ def command(args) -> int:
     finally:
         progress.done()
     print(summary_table(report))
+    if report.fell_short:
+        pacing = report.pacing
+        print(f"rate fell short: achieved {pacing['achieved_pps']:,.0f} pps of the "
+              f"{pacing['requested_pps']:,.0f} requested "
+              f"({100 * pacing['achieved_pps'] / pacing['requested_pps']:.1f} %)")
     if args.json:
         write_json(args.json, report.to_dict())
     if report.interrupted:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
 from simkit._native import core
 from simkit.engine import streams
-from simkit.engine.process import call_engine, unique_prefix
+from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
 from simkit.errors import ConfigError
 from simkit.impair import Impairer
 from simkit.links import DutPath, default_rx_backend, dut_backend_of, make_link
@@ -17,10 +18,12 @@ from simkit.scenario import Scenario
 IMPLEMENTED_BACKENDS = ("dpdk", "io_uring", "socket")
 NOT_YET = "is not implemented in this version of simkit"
 # engine facts about the data path, kept in Report.engine (and its to_dict)
-ENGINE_IO_KEYS = ("tx_backend", "rx_backend", "receiver", "io_uring")
+ENGINE_IO_KEYS = ("tx_backend", "rx_backend", "receiver", "io_uring", "processes")
 DUT_READY = r"^READY$"  # a DUT prints this line once its ports are up
 DUT_READY_TIMEOUT_S = 10.0
 DUT_LINKS = ("ring", "veth")  # ring: the default, i.e. no link asked for; a DUT path is veth
+RECEIVER_DRAIN_MS = 200  # a two-process receiver's silence before it ends (engine default)
+RECEIVER_DRAIN_GAPS = 3  # ... at least this many gaps of a paced run
 
 
 def _refuse_unimplemented(scenario: Scenario) -> None:
@@ -32,11 +35,18 @@ def _refuse_unimplemented(scenario: Scenario) -> None:
         raise ConfigError(f"{', '.join(unsupported)} {NOT_YET}")
 
 
+def _count_args(scenario: Scenario) -> list[str]:
+    # with a duration the count is no limit, except for itch: its stream holds `count` datagrams
+    if scenario.duration_s is not None and scenario.proto != "itch":
+        return []
+    return ["--count", str(scenario.count)]
+
+
 def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
     """The ``simkit-engine run`` options for ``scenario`` over ``wiring``."""
     args = ["run", "--tx-dev", wiring.tx_dev, "--rx-dev", wiring.rx_dev,
             "--tx-backend", wiring.tx_backend, "--rx-backend", wiring.rx_backend,
-            "--count", str(scenario.count), "--burst", str(scenario.burst),
+            *_count_args(scenario), "--burst", str(scenario.burst),
             "--seed", str(scenario.seed), "--timeout-s", f"{scenario.timeout_s:g}"]
     if wiring.tx_netns:
         args += ["--tx-netns", wiring.tx_netns]
@@ -48,6 +58,10 @@ def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args.append("--phased")
     if scenario.rate_pps:
         args += ["--rate", f"{scenario.rate_pps:.6f}"]
+    if scenario.arrivals != "constant":
+        args += ["--arrivals", scenario.arrivals]
+    if scenario.duration_s is not None:
+        args += ["--duration", f"{scenario.duration_s:g}"]
     if scenario.udp_checksum:
         args.append("--udp-checksum")
     if scenario.eal_args:
@@ -148,9 +162,78 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
     link = make_link(scenario.link, prefix, pcap_path=scenario.pcap_path,
                      tx_backend=scenario.backend, rx_backend=rx_backend)
     with link as wiring:
-        raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
-                          prefix, scenario.timeout_s, on_progress)
+        if wiring.two_process:
+            raw = run_two_processes(scenario, wiring, on_progress)
+        else:
+            raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
+                              prefix, scenario.timeout_s, on_progress)
     return _report(scenario, raw, wiring, budget_ns)
+
+
+def receiver_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
+    """The options of a receiver-only engine (``--tx-dev none``) on a two-process link.
+
+    It expects ``scenario.count`` packets, says ``ready`` once its port is up, and
+    ends when all arrived or after a drain time of silence once traffic started.
+    """
+    args = ["run", "--tx-dev", "none", "--rx-dev", wiring.rx_dev,
+            "--rx-backend", wiring.rx_backend, "--count", str(scenario.count),
+            "--burst", str(scenario.burst), "--timeout-s", f"{scenario.timeout_s:g}", "--ready"]
+    if scenario.rate_pps:
+        # it cannot see the generator finish: silence ends it, so a gap between
+        # two paced packets must be shorter than its drain time
+        drain_ms = max(RECEIVER_DRAIN_MS, math.ceil(RECEIVER_DRAIN_GAPS * 1000 / scenario.rate_pps))
+        args += ["--drain-ms", str(drain_ms)]
+    if wiring.rx_netns:
+        args += ["--rx-netns", wiring.rx_netns]
+    if scenario.eal_args:
+        args += ["--eal", " ".join(scenario.eal_args)]
+    if progress:
+        args.append("--progress")
+    return args
+
+
+def run_two_processes(scenario: Scenario, wiring,
+                      on_progress: Callable[[int, int], None] | None = None) -> dict:
+    """Run ``scenario`` across a two-process link; the two engines' JSON merged into one.
+
+    Raises:
+        ConfigError: what cannot cross two processes (proto itch: the receiver
+            keys its latency by the send times in the generator's memory).
+        BackendUnavailable, NativeError: as :func:`simkit.engine.process.call_engine_pair`.
+    """
+    if scenario.proto != "seed":
+        raise ConfigError(f"--proto {scenario.proto} needs generator and receiver in one "
+                          f"process (latency keyed by sequence); link {scenario.link!r} runs "
+                          "them in two: use --proto seed (in-band timestamps) or another link")
+    progress = on_progress is not None
+    generator = engine_args(scenario, replace(wiring, rx_dev="none", rx_netns=None), progress)
+    tx, rx = call_engine_pair(receiver_args(scenario, wiring, progress), generator,
+                              scenario.timeout_s, on_progress)
+    return merge_two_processes(tx, rx)
+
+
+def merge_two_processes(tx: dict, rx: dict) -> dict:
+    """One engine report from a generator-only and a receiver-only one.
+
+    tx, injected and the offered sequence numbers come from the generator;
+    rx, sequence accounting, malformed and latency from the receiver (one TSC
+    on one machine: its stamps are the generator's). Lost is recounted
+    against what the generator really offered: offered - unique intact -
+    what the impairments explain (floor 0), as one engine counts it.
+    """
+    injected = tx.get("injected", {})
+    seq = dict(rx.get("seq", {}))
+    offered = tx.get("seq", {}).get("offered", tx["tx"]["packets"])
+    missing = max(0, offered - seq.get("unique", 0))
+    explained = injected.get("dropped_seqs", 0) + injected.get("malformed_seqs", 0)
+    seq.update(offered=offered, missing=missing, lost=max(0, missing - explained))
+    merged = {**rx, "tx": tx["tx"], "injected": injected, "seq": seq,
+              "tx_backend": tx.get("tx_backend"), "generator": True,
+              "interrupted": bool(tx.get("interrupted") or rx.get("interrupted")),
+              "timed_out": bool(tx.get("timed_out") or rx.get("timed_out")),
+              "processes": 2}
+    return merged
 
 
 def _report(scenario: Scenario, raw: dict, wiring, budget_ns) -> Report:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from simkit.errors import BackendUnavailable, ConfigError
 from simkit.links.base import KERNEL_BACKENDS, Link, Wiring
 from simkit.links.dut import DutPath, dut_backend_of
+from simkit.links.memif import MemifLink
 from simkit.links.null import NullLink
 from simkit.links.pcap import PcapLink
 from simkit.links.ring import RingLink
@@ -12,10 +13,11 @@ from simkit.links.tap import TapLink
 from simkit.links.veth import VethLink
 from simkit.validators import LINKS
 
-IMPLEMENTED = ("ring", "pcap", "null", "veth", "tap")
+IMPLEMENTED = ("ring", "pcap", "null", "veth", "tap", "memif")
 NOT_YET = "not implemented in this version of simkit (planned: data-plane issue)"
 LINK_CLASSES: dict[str, type[Link]] = {
-    "ring": RingLink, "pcap": PcapLink, "null": NullLink, "veth": VethLink, "tap": TapLink}
+    "ring": RingLink, "pcap": PcapLink, "null": NullLink, "veth": VethLink, "tap": TapLink,
+    "memif": MemifLink}
 
 __all__ = ["IMPLEMENTED", "KERNEL_BACKENDS", "LINK_CLASSES", "DutPath", "Link", "Wiring",
            "default_rx_backend", "dut_backend_of", "make_link"]
@@ -53,6 +55,8 @@ def make_link(name: str, run_id: str, pcap_path: str | None = None, tx_backend: 
             return VethLink(run_id, tx_backend, rx_backend)
         case "tap":
             return TapLink(run_id, tx_backend, rx_backend)
+        case "memif":
+            return MemifLink(run_id, tx_backend, rx_backend)
         case _ if name in LINKS:
             raise BackendUnavailable(f"link {name!r} is {NOT_YET}")
         case _:

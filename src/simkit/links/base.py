@@ -28,6 +28,9 @@ class Wiring:
         tx_netns: network namespace the generator's port is opened in.
         rx_netns: network namespace the receiver's port is opened in.
         dst_mac: destination MAC of the frames a DPDK generator builds.
+        two_process: generator and receiver run as two engine processes, each
+            with its own DPDK file prefix and core (tx_dev in one, rx_dev in
+            the other; the receiver first): a DPDK-to-DPDK link such as memif.
     """
 
     tx_dev: str
@@ -38,6 +41,7 @@ class Wiring:
     tx_netns: str | None = None
     rx_netns: str | None = None
     dst_mac: str | None = None
+    two_process: bool = False
 
     @property
     def receiver(self) -> bool:

@@ -17,6 +17,10 @@ from simkit.report.histogram import render_histogram
 # malformed_frames (each copy of a packet made malformed) and the *_seqs counts
 # (sequence numbers: messages for itch) that close the books
 INJECTED_KINDS = ("dropped", "duplicated", "reordered", "corrupted", "malformed")
+# the engine's "pacing" keys (with a rate): arrivals, requested_pps, achieved_pps,
+# fell_short (achieved < 95 % of requested), bursts, deviation_p50_ns / _p99_ns /
+# _max_ns (a burst's departure - its first packet's schedule), gap_cv and
+# gap_samples (inter-departure gaps between on-time departures: ~0 constant, ~1 poisson)
 PERCENTILE_KEYS = ("p50", "p90", "p99", "p999")
 
 
@@ -134,6 +138,7 @@ class Report:
     engine: dict[str, Any] = field(default_factory=dict)
     interrupted: bool = False
     timed_out: bool = False
+    pacing: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_engine(cls, scenario, raw: dict, budget_ns: dict[str, int] | None = None) -> Report:
@@ -151,7 +156,13 @@ class Report:
             moldudp64=dict(raw.get("moldudp64", {})),
             engine={k: raw.get(k) for k in ("engine_version", "dpdk_version", "tsc_hz")},
             interrupted=bool(raw.get("interrupted")), timed_out=bool(raw.get("timed_out")),
+            pacing=dict(raw.get("pacing", {})),
         )
+
+    @property
+    def fell_short(self) -> bool:
+        """A rate was asked for and the generator achieved less than 95 % of it."""
+        return bool(self.pacing.get("fell_short"))
 
     @property
     def lost(self) -> int:
@@ -231,6 +242,7 @@ class Report:
             "latency_ns": self.latency.to_dict(),
             "latency_keying": self.keying,
             **({"moldudp64": dict(self.moldudp64)} if self.moldudp64 else {}),
+            **({"pacing": dict(self.pacing)} if self.pacing else {}),
             "budget": {"limits_ns": dict(self.budget_ns), "passed": not self.budget_failures()},
             "engine": dict(self.engine),
             "interrupted": self.interrupted, "timed_out": self.timed_out,
