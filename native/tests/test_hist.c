@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "simkit.h"
+#include "batch.h"
 #include "check.h"
 
 static void test_layout(void)
@@ -112,8 +113,47 @@ static void test_merge_and_rebuild(void)
     sk_hist_free(r);
 }
 
+/* sk_hist_record_batch leaves what sk_hist_record one by one leaves: every
+ * bucket, count, min, max, clamped and sum. */
+static void test_batch_is_one_by_one(void)
+{
+    struct sk_hist *a = sk_hist_new(), *b = sk_hist_new();
+    uint64_t x = 0x2545f4914f6cdd1dULL, v[32];
+    uint64_t ca = 0, cb = 0;
+    int32_t ia, ib;
+    unsigned i, k, n;
+
+    CHECK(a != NULL && b != NULL);
+    for (i = 0; i < 5000; i++) {
+        n = (unsigned)(x >> 59) + (i % 2); /* 0..32 */
+        for (k = 0; k < n; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            v[k] = x % 5 == 0 ? x : x >> (x % 64); /* some over the clamp */
+            sk_hist_record(a, v[k]);
+        }
+        sk_hist_record_batch(b, v, n);
+    }
+    CHECK_EQ_U(sk_hist_count(b), sk_hist_count(a));
+    CHECK_EQ_U(sk_hist_min(b), sk_hist_min(a));
+    CHECK_EQ_U(sk_hist_max(b), sk_hist_max(a));
+    CHECK_EQ_U(sk_hist_sum(b), sk_hist_sum(a));
+    CHECK_EQ_U(sk_hist_clamped(b), sk_hist_clamped(a));
+    CHECK(sk_hist_clamped(a) > 0);
+    for (ia = ib = 0; ia >= 0 || ib >= 0; ia++, ib++) {
+        ia = sk_hist_next_bucket(a, ia, &ca);
+        ib = sk_hist_next_bucket(b, ib, &cb);
+        CHECK(ia == ib);
+        CHECK_EQ_U(cb, ca);
+        if (ia < 0 || ib < 0)
+            break;
+    }
+    sk_hist_free(a);
+    sk_hist_free(b);
+}
+
 int main(void)
 {
+    test_batch_is_one_by_one();
     test_layout();
     test_percentiles();
     test_merge_and_rebuild();

@@ -3,6 +3,7 @@
  * inside the window, late arrivals beyond it, and large gaps.
  */
 #include "simkit.h"
+#include "batch.h"
 #include "check.h"
 
 #define N 1000000
@@ -112,8 +113,46 @@ static void test_max_sequence_does_not_wrap(void)
     sk_seq_free(t);
 }
 
+/* The receiver's per-burst entry point gives what one by one gives, on a
+ * stream of runs in order, gaps, repeats, regressions, old values and values
+ * around UINT64_MAX, cut into bursts of 1..32. */
+static void test_batch_is_one_by_one(void)
+{
+    struct sk_seq *a = sk_seq_new(6), *b = sk_seq_new(6);
+    struct sk_seq_stats sa, sb;
+    uint64_t x = 0x9e3779b97f4a7c15ULL, s = 0, buf[32];
+    unsigned i, n, k;
+
+    CHECK(a != NULL && b != NULL);
+    for (i = 0; i < 20000; i++) {
+        n = 1 + (unsigned)(x >> 59);
+        for (k = 0; k < n; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            switch (x % 8) {
+            case 0: s += 2 + x % 100; break;      /* a gap */
+            case 1: s -= x % 70; break;           /* a regression, maybe late */
+            case 2: s = UINT64_MAX - x % 4; break;/* the top, then wrap */
+            default: s++; break;                  /* in order */
+            }
+            buf[k] = s;
+            sk_seq_feed(a, s);
+        }
+        sk_seq_feed_batch(b, buf, n);
+        sk_seq_get_stats(a, &sa);
+        sk_seq_get_stats(b, &sb);
+        CHECK_EQ_U(sb.unique, sa.unique);
+        CHECK_EQ_U(sb.duplicated, sa.duplicated);
+        CHECK_EQ_U(sb.reordered, sa.reordered);
+        CHECK_EQ_U(sb.late, sa.late);
+        CHECK_EQ_U(sb.next_expected, sa.next_expected);
+    }
+    sk_seq_free(a);
+    sk_seq_free(b);
+}
+
 int main(void)
 {
+    test_batch_is_one_by_one();
     test_max_sequence_does_not_wrap();
     test_in_order_and_loss();
     test_dup_reorder_late();

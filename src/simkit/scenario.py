@@ -19,6 +19,24 @@ def _argv(value, what: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _check_flows(checked: dict, impairments) -> None:
+    """More than one flow: flows are told apart by UDP source port, which only
+    frames carry (dpdk on both sides), on the clean seed path."""
+    if checked["flows"] == 1:
+        return
+    why = ("backend dpdk (a datagram socket sends from one port)"
+           if checked["backend"] != "dpdk" else
+           "rx_backend dpdk (a datagram receiver does not see the source port)"
+           if checked["rx_backend"] not in (None, "dpdk") else
+           "proto seed" if checked["proto"] != "seed" else
+           "no impairments" if checked["impairments"] else
+           "generator and receiver in one engine (link memif runs two)"
+           if checked["link"] == "memif" else
+           "a loopback (no dut): a DUT republishes on its own ports" if checked["dut"] else None)
+    if why:
+        raise ConfigError(f"flows {checked['flows']} needs {why}")
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One run: what to send, over which backend and link, through which DUT.
@@ -47,6 +65,18 @@ class Scenario:
         udp_checksum: compute UDP checksums (else 0, which IPv4 allows).
         pcap_path: for the ``pcap`` link, keep the capture at this path.
         timeout_s: hard limit on the whole run.
+        send_zc: the io_uring generator sends with ``IORING_OP_SEND_ZC`` (each
+            buffer held until the kernel's notification); falls back to
+            sendmsg where the kernel refuses, and the report says so.
+        sqpoll: io_uring rings (generator and receiver) with a kernel
+            submission thread (``IORING_SETUP_SQPOLL``); falls back likewise.
+        replay: with proto itch, send the UDP payloads of this capture (a user's
+            MoldUDP64 session) instead of the simulated one; count caps it.
+        flows: 1..64 flows: packet i goes to flow i % flows, which has its own
+            UDP source port (10000 + flow), symbol and sequence numbers (from
+            0); the receiver accounts each flow apart (``seq.flows`` in the
+            engine's report). More than one needs dpdk on both sides, proto
+            seed and no impairments.
     """
 
     backend: str = "dpdk"
@@ -66,6 +96,10 @@ class Scenario:
     rx_backend: str | None = None
     arrivals: str = "constant"
     duration_s: float | None = None
+    send_zc: bool = False
+    sqpoll: bool = False
+    flows: int = 1
+    replay: str | None = None
 
     def __post_init__(self) -> None:
         checked = {
@@ -83,12 +117,23 @@ class Scenario:
             "eal_args": _argv(self.eal_args, "eal_args"),
             "arrivals": v.parse_arrivals(self.arrivals),
             "duration_s": v.parse_duration_s(self.duration_s),
+            "flows": v.parse_flows(self.flows),
         }
+        _check_flows(checked, self.impairments)
         if checked["arrivals"] == "poisson" and checked["rate_pps"] is None:
             raise ConfigError("poisson arrivals need a rate (rate_pps): the mean of the arrivals")
         if checked["duration_s"] is not None and not checked["duration_s"] < float(self.timeout_s):
             raise ConfigError(f"duration_s {checked['duration_s']:g} must be under timeout_s "
                               f"{self.timeout_s:g}: raise timeout_s")
+        if self.replay is not None and checked["proto"] != "itch":
+            raise ConfigError("--replay sends a MoldUDP64 capture: it needs proto itch")
+        if self.send_zc and checked["backend"] != "io_uring":
+            raise ConfigError(f"send_zc is how the io_uring generator sends: it needs backend "
+                              f"io_uring, not {checked['backend']}")
+        if self.sqpoll and "io_uring" not in (checked["backend"], checked["rx_backend"]):
+            raise ConfigError("sqpoll needs an io_uring side: backend or rx_backend io_uring")
+        object.__setattr__(self, "send_zc", bool(self.send_zc))
+        object.__setattr__(self, "sqpoll", bool(self.sqpoll))
         if not 0.0 <= float(self.malformed) <= 1.0:
             raise ConfigError(f"malformed must be a ratio between 0 and 1, got {self.malformed!r}")
         if not float(self.timeout_s) > 0:

@@ -19,6 +19,7 @@ MAX_DURATION_S = 86400.0
 BUDGET_KEYS = ("p50", "p90", "p99", "p999", "max")
 MAX_BURST = 512
 MAX_COUNT = 1 << 48
+MAX_FLOWS = 64  # the engine's SK_MAX_FLOWS
 
 _UNITS_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(ns|us|µs|ms|s)?\s*$")
@@ -87,6 +88,11 @@ def parse_count(value) -> int:
 def parse_burst(value) -> int:
     """Packets per burst: 1 to 512."""
     return _integer("burst", value, 1, MAX_BURST)
+
+
+def parse_flows(value) -> int:
+    """Flows (UDP source ports, each with its own sequence numbers): 1 to 64."""
+    return _integer("flows", value, 1, MAX_FLOWS)
 
 
 def parse_seed(value) -> int:

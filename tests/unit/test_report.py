@@ -53,6 +53,30 @@ def test_rates_are_derived_from_the_raw_figures():
     assert (r.rx_packets, r.lost, r.latency.p99) == (1000, 0, 5000)
 
 
+def test_cpu_and_ctx_switches_are_over_the_loop_wall_time_when_the_engine_gives_it():
+    # a receiver that waited 0.5 s for its first packet: busy polling the whole
+    # loop is 100 %, not cpu_s over the first-to-last-packet duration
+    raw = {**ENGINE_JSON, "rx": {"packets": 1000, "bytes": 74000, "duration_s": 0.002,
+                                 "cpu_s": 0.502, "wall_s": 0.502, "ctx_switches": 251}}
+    r = Report.from_engine(Scenario(count=1000), raw)
+    assert r.rx.cpu_percent == pytest.approx(100.0)
+    assert r.rx.ctx_switches_per_s == pytest.approx(500.0)
+    assert r.rx.mpps == pytest.approx(0.5)  # the rate stays over first -> last packet
+    assert r.to_dict()["rx"]["cpu_percent"] == 100.0
+    # without wall_s (an older engine): over duration_s, as before
+    assert make_report().rx.cpu_percent == pytest.approx(50.0)
+
+
+def test_per_flow_sequence_counts_are_kept_when_the_engine_reports_flows():
+    flows = [{"src_port": 10000 + i, "offered": 500, "unique": 500 - i, "lost": i,
+              "duplicated": 0, "reordered": 0, "late": 0} for i in range(2)]
+    raw = {**ENGINE_JSON, "seq": {"lost": 1, "duplicated": 0, "reordered": 0, "flows": flows}}
+    r = Report.from_engine(Scenario(count=1000, flows=2), raw)
+    assert r.seq.flows == tuple(flows) and r.lost == 1
+    assert r.to_dict()["seq"]["flows"] == flows
+    assert "flows" not in make_report().to_dict()["seq"]
+
+
 def test_assert_budget_passes_within_limits_and_scale_loosens():
     r = make_report()
     r.assert_budget(p99="5us", p999="9us")

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "simkit.h"
+#include "batch.h"
+#include "compiler.h"
 
 #define SUB_BUCKET_BITS 11 /* log2(SK_HIST_SUB_BUCKET_COUNT) */
 #define HALF_BITS 10
@@ -32,14 +34,19 @@ static inline unsigned floor_log2(uint64_t v)
     return 63u - (unsigned)__builtin_clzll(v); /* v != 0 */
 }
 
+/* v <= VALUE_MAX. One count-leading-zeros gives the bucket. */
+static inline uint32_t index_of(uint64_t v)
+{
+    unsigned b = floor_log2(v | (SK_HIST_SUB_BUCKET_COUNT - 1)) - HALF_BITS;
+
+    return (uint32_t)(b * SK_HIST_SUB_BUCKET_HALF + (v >> b));
+}
+
 uint32_t sk_hist_index_of(uint64_t v)
 {
-    unsigned b;
-
     if (v > VALUE_MAX)
         v = VALUE_MAX;
-    b = floor_log2(v | (SK_HIST_SUB_BUCKET_COUNT - 1)) - HALF_BITS;
-    return (uint32_t)(b * SK_HIST_SUB_BUCKET_HALF + (v >> b));
+    return index_of(v);
 }
 
 /* Split an index back into (bucket, sub). */
@@ -105,17 +112,33 @@ static inline void sum_add(struct sk_hist *h, uint64_t v)
 
 void sk_hist_record(struct sk_hist *h, uint64_t v)
 {
-    if (v > VALUE_MAX) {
-        v = VALUE_MAX;
-        h->clamped++;
+    sk_hist_record_batch(h, &v, 1);
+}
+
+/* count, sum, min and max stay in registers over the burst; a saturated sum
+ * stays saturated, so summing in steps gives what one by one gives. */
+void sk_hist_record_batch(struct sk_hist *h, const uint64_t *values, unsigned n)
+{
+    uint64_t sum = h->sum, min = h->min, max = h->max, v;
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        v = values[i];
+        if (sk_unlikely(v > VALUE_MAX)) {
+            v = VALUE_MAX;
+            h->clamped++;
+        }
+        h->counts[index_of(v)]++;
+        sum = sum + v < sum ? UINT64_MAX : sum + v; /* saturate */
+        if (v < min)
+            min = v;
+        if (v > max)
+            max = v;
     }
-    h->counts[sk_hist_index_of(v)]++;
-    h->count++;
-    sum_add(h, v);
-    if (v < h->min)
-        h->min = v;
-    if (v > h->max)
-        h->max = v;
+    h->count += n;
+    h->sum = sum;
+    h->min = min;
+    h->max = max;
 }
 
 int sk_hist_merge(struct sk_hist *dst, const struct sk_hist *src)

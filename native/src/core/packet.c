@@ -10,6 +10,7 @@
 
 #include "simkit.h"
 #include "checksum.h"
+#include "parse.h"
 
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_VLAN 0x8100
@@ -145,99 +146,14 @@ void sk_seed_write_msg(uint8_t *frame, const struct sk_md_msg *m, uint64_t seq,
 int sk_udp_parse(const uint8_t *frame, size_t len, uint32_t min_payload,
                  struct sk_udp_view *out)
 {
-    size_t l2 = SK_ETH_HDR_LEN, avail, ihl_bytes, total, udp_len;
-    const uint8_t *ip, *udp;
-    uint16_t ethertype, frag, csum;
-    unsigned vlans = 0;
-
     if (frame == NULL || out == NULL)
         return -EINVAL;
-    if (len < SK_ETH_HDR_LEN)
-        return SK_MALFORMED_RUNT;
-
-    ethertype = sk_be16(frame + OFF_ETHERTYPE);
-    while ((ethertype == ETHERTYPE_VLAN || ethertype == ETHERTYPE_QINQ) &&
-           vlans < SK_VLAN_MAX_TAGS) {
-        /* the tag's TCI (2) and the next ethertype (2) must be present */
-        if (len < l2 + SK_VLAN_TAG_LEN)
-            return SK_MALFORMED_RUNT;
-        ethertype = sk_be16(frame + l2 + 2);
-        l2 += SK_VLAN_TAG_LEN;
-        vlans++;
-    }
-    if (ethertype != ETHERTYPE_IPV4)
-        return SK_MALFORMED_ETHERTYPE;
-
-    avail = len - l2;
-    if (avail < SK_IPV4_HDR_LEN)
-        return SK_MALFORMED_IP_TRUNCATED;
-    ip = frame + l2;
-    if ((ip[0] >> 4) != IP_VERSION_4)
-        return SK_MALFORMED_IP_VERSION;
-    ihl_bytes = (size_t)(ip[0] & 0x0f) * 4;
-    if (ihl_bytes < IP_IHL_MIN * 4 || ihl_bytes > avail)
-        return SK_MALFORMED_IP_IHL;
-    if (sk_csum_fold(sk_csum_add(0, ip, ihl_bytes)) != 0xffff)
-        return SK_MALFORMED_IP_CHECKSUM;
-    total = sk_be16(ip + 2);
-    /* Ethernet padding beyond total length is fine; missing bytes are not. */
-    if (total < ihl_bytes + SK_UDP_HDR_LEN || total > avail)
-        return SK_MALFORMED_IP_TOTAL_LENGTH;
-    frag = sk_be16(ip + 6);
-    if ((frag & IP_FLAG_MF) || (frag & IP_FRAG_OFFSET_MASK))
-        return SK_MALFORMED_IP_FRAGMENT;
-    if (ip[9] != IP_PROTO_UDP)
-        return SK_MALFORMED_IP_PROTOCOL;
-
-    udp = ip + ihl_bytes;
-    udp_len = sk_be16(udp + 4);
-    if (udp_len < SK_UDP_HDR_LEN || udp_len > total - ihl_bytes)
-        return SK_MALFORMED_UDP_LENGTH;
-    if (udp_len - SK_UDP_HDR_LEN < min_payload)
-        return SK_MALFORMED_PAYLOAD_SHORT;
-    csum = sk_be16(udp + 6);
-    if (csum != 0) {
-        uint64_t sum = sk_csum_add(0, ip + 12, 8) + IP_PROTO_UDP + udp_len;
-
-        if (sk_csum_fold(sk_csum_add(sum, udp, udp_len)) != 0xffff)
-            return SK_MALFORMED_UDP_CHECKSUM;
-    }
-
-    out->src_ip = sk_be32(ip + 12);
-    out->dst_ip = sk_be32(ip + 16);
-    out->src_port = sk_be16(udp);
-    out->dst_port = sk_be16(udp + 2);
-    out->vlan_count = (uint16_t)vlans;
-    out->udp_checksum = csum;
-    out->payload_offset = (uint32_t)(udp + SK_UDP_HDR_LEN - frame);
-    out->payload_len = (uint32_t)(udp_len - SK_UDP_HDR_LEN);
-    return SK_PARSE_OK;
+    return sk_udp_parse_inline(frame, len, min_payload, out);
 }
 
 int sk_seed_parse(const uint8_t *frame, size_t len, struct sk_seed_view *out)
 {
-    struct sk_udp_view u;
-    const uint8_t *pl;
-    int r;
-
-    if (out == NULL)
+    if (frame == NULL || out == NULL)
         return -EINVAL;
-    r = sk_udp_parse(frame, len, SK_SEED_PAYLOAD_LEN, &u);
-    if (r != SK_PARSE_OK)
-        return r;
-    pl = frame + u.payload_offset;
-    out->timestamp = sk_le64(pl);
-    out->symbol_id = sk_le32(pl + 8);
-    out->price = sk_bits_double(sk_le64(pl + 12));
-    out->size = sk_le32(pl + 20);
-    out->seq = sk_le64(pl + SK_MD_MSG_LEN);
-    out->src_ip = u.src_ip;
-    out->dst_ip = u.dst_ip;
-    out->src_port = u.src_port;
-    out->dst_port = u.dst_port;
-    out->vlan_count = u.vlan_count;
-    out->udp_checksum = u.udp_checksum;
-    out->payload_offset = u.payload_offset;
-    out->payload_len = u.payload_len;
-    return SK_PARSE_OK;
+    return sk_seed_parse_inline(frame, len, out);
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "simkit.h"
+#include "batch.h"
+#include "compiler.h"
 
 #define WINDOW_LOG2_MIN 6
 #define WORD_BITS 64
@@ -83,6 +85,27 @@ static void clear_range(struct sk_seq *t, uint64_t lo, uint64_t hi)
     }
 }
 
+/* The next in order (s == highest + 1, no wrap): what the general case does
+ * for it (clear the one slot of the gap, then set it) in one step. */
+static inline int feed_in_order(struct sk_seq *t, uint64_t s)
+{
+    if (sk_unlikely(s != t->st.next_expected || s == 0))
+        return 0;
+    *word_of(t, s) |= bit_of(s);
+    t->st.next_expected = s + 1;
+    t->st.unique++;
+    return 1;
+}
+
+void sk_seq_feed_batch(struct sk_seq *t, const uint64_t *seqs, unsigned n)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++)
+        if (!feed_in_order(t, seqs[i]))
+            sk_seq_feed(t, seqs[i]);
+}
+
 void sk_seq_feed(struct sk_seq *t, uint64_t s)
 {
     /* Compare with the highest seq seen, not next_expected: that wraps to 0
@@ -90,6 +113,8 @@ void sk_seq_feed(struct sk_seq *t, uint64_t s)
      * unique is 0 only before the first feed, when the bitmap is clear. */
     uint64_t highest = t->st.next_expected - 1;
 
+    if (feed_in_order(t, s))
+        return;
     if (t->st.unique == 0 || s > highest) {
         if (t->st.unique != 0) {
             if (s - highest > t->window)

@@ -23,6 +23,7 @@
 #define SK_MAX_COUNT (1ULL << 48)
 #define SK_PROGRESS_INTERVAL_MS 500
 #define SK_MS_PER_S 1000
+#define SK_MAX_FLOWS 64   /* --flows: UDP source ports (and sequence spaces) */
 
 /* Exit codes of the engine (and of simkit as a whole). */
 #define SK_EXIT_OK 0
@@ -109,6 +110,12 @@ struct sk_run_opts {
     /* two-process links (memif): one side per engine process */
     int ready;               /* --ready: print SK_READY_LINE on stderr once up */
     int hold;                /* --hold: keep the ports until stdin closes */
+    /* flows (generator.c, receiver.c) */
+    unsigned flows;          /* --flows N: source ports base..base+N-1 (1: one) */
+    /* io_uring (main.c turns them into send_zc=1 / sqpoll=1 in the io_uring
+     * sides' device specs, which uring.c reads) */
+    int send_zc;             /* --send-zc: the generator sends with SEND_ZC */
+    int sqpoll;              /* --sqpoll: rings with IORING_SETUP_SQPOLL */
 };
 
 /* Per-core counters: one cache line (or more) each, written by one core;
@@ -120,6 +127,7 @@ struct sk_core_stats {
     uint64_t last_tsc;
     double cpu_s;
     uint64_t ctx_switches;
+    double wall_s;    /* the loop's wall time: the window of cpu_s and ctx_switches */
 } __attribute__((aligned(64)));
 
 /* What the impairments did (generator side), for the report. malformed:
@@ -186,6 +194,7 @@ struct sk_gen_ctx {
     enum sk_arrivals arrivals;
     double duration_s;        /* 0: count decides */
     struct sk_pace_report pace; /* out: how well the rate was kept */
+    unsigned flows;           /* packet i: flow i % flows, its seq i / flows */
 };
 
 struct sk_rx_ctx {
@@ -197,7 +206,10 @@ struct sk_rx_ctx {
     int progress;
     int datagrams;         /* ops->layer == SK_IO_DATAGRAMS: payload parse */
     struct sk_hist *hist;
-    struct sk_seq *seq;
+    struct sk_seq *seq;    /* flows == 1: the one tracker (flow_seq[0]) */
+    unsigned flows;        /* > 1: a tracker per UDP source port flow_base.. */
+    uint16_t flow_base;    /* the generator's first source port */
+    struct sk_seq *flow_seq[SK_MAX_FLOWS + 1]; /* [flows]: any other port */
     struct sk_stream *stream; /* MoldUDP64 accounting by message sequence */
     uint64_t heartbeats;
     uint64_t end_of_session;
@@ -215,6 +227,8 @@ uint64_t sk_stream_seqs(const struct sk_stream *s, uint64_t datagrams);
 void sk_generator_done(struct sk_shared *sh, uint64_t offered, uint64_t expect,
                        uint64_t wire);
 int sk_receiver_run(struct sk_rx_ctx *c);
+/* Unique sequence numbers received, over every flow's tracker. */
+uint64_t sk_rx_unique(const struct sk_rx_ctx *c);
 /* receiver.c: entry point for io launch(). */
 int sk_receiver_main(void *arg);
 

@@ -10,6 +10,7 @@
  *                 [--impair kind=NAME,key=value,...]... [--impair-seed S]
  *                 [--truth PATH] [--stream PATH [--unlink-stream]]
  *                 [--arrivals constant|poisson] [--duration SECONDS]
+ *                 [--send-zc] [--sqpoll] [--flows N]
  *
  * stdout carries exactly one JSON object (the real stdout is kept for it and
  * fd 1 is pointed at stderr, so no library printf can spoil it); humans read
@@ -34,6 +35,7 @@
 #define MAX_RATE_PPS 1000000000000ULL
 #define MAX_DRAIN_MS 3600000ULL
 #define MAX_TIMEOUT_S 86400.0
+#define URING_SPEC_MAX 512
 
 atomic_int sk_interrupted;
 
@@ -94,6 +96,7 @@ static void usage(FILE *f)
 "              [--verbose] [--impair kind=NAME,key=value,...]...\n"
 "              [--impair-seed S] [--truth PATH] [--stream PATH [--unlink-stream]]\n"
 "              [--arrivals constant|poisson] [--duration SECONDS]\n"
+"              [--send-zc] [--sqpoll] [--flows N]\n"
 "SPEC for dpdk is a vdev devargs string (net_pcap_tx0,tx_pcap=/tmp/x.pcap) or\n"
 "@ring on both sides for an in-process crossed ring pair; for io_uring and\n"
 "socket udp:A.B.C.D:PORT (tx: destination, rx: bound address; io_uring rx\n"
@@ -101,7 +104,10 @@ static void usage(FILE *f)
 "--tx-dev none: receiver only (one side of a two-process link such as memif;\n"
 "expects --count packets). --ready: print \"ready\" on stderr once the ports\n"
 "are up. --hold: after the report, keep the ports open until stdin is closed\n"
-"(or a signal): the peer process finishes before the link goes down.\n",
+"(or a signal): the peer process finishes before the link goes down.\n"
+"--send-zc: the io_uring generator sends with IORING_OP_SEND_ZC; --sqpoll:\n"
+"io_uring rings with a kernel submission thread (IORING_SETUP_SQPOLL).\n"
+"Either falls back where the kernel refuses; the report says which ran.\n",
             SK_ENGINE_NAME, SK_ENGINE_NAME);
 }
 
@@ -269,6 +275,8 @@ enum {
     OPT_IMPAIR_SEED, OPT_TRUTH, OPT_STREAM, OPT_UNLINK_STREAM,
     OPT_READY, OPT_HOLD, /* two-process links */
     OPT_ARRIVALS, OPT_DURATION, /* pacing */
+    OPT_SEND_ZC, OPT_SQPOLL, /* io_uring */
+    OPT_FLOWS, /* flows */
 };
 
 static const struct option long_opts[] = {
@@ -301,6 +309,9 @@ static const struct option long_opts[] = {
     {"hold", no_argument, NULL, OPT_HOLD},
     {"arrivals", required_argument, NULL, OPT_ARRIVALS},
     {"duration", required_argument, NULL, OPT_DURATION},
+    {"send-zc", no_argument, NULL, OPT_SEND_ZC},
+    {"sqpoll", no_argument, NULL, OPT_SQPOLL},
+    {"flows", required_argument, NULL, OPT_FLOWS},
     {NULL, 0, NULL, 0},
 };
 
@@ -378,6 +389,29 @@ static int check_receiver_only(const struct sk_run_opts *o)
     return -EINVAL;
 }
 
+/* --flows N > 1: the flows are told apart by UDP source port, which only
+ * frames carry (a datagram backend's socket has one port), on the seed
+ * generator's clean path. */
+static int check_flows(const struct sk_run_opts *o)
+{
+    const char *bad = NULL;
+
+    if (o->flows <= 1)
+        return 0;
+    if (strcmp(o->tx_dev, SK_NO_GENERATOR) != 0 && o->tx_ops->layer != SK_IO_FRAMES)
+        bad = "--tx-backend dpdk: a datagram socket sends from one port";
+    else if (strcmp(o->rx_dev, SK_NO_RECEIVER) != 0 && o->rx_ops->layer != SK_IO_FRAMES)
+        bad = "--rx-backend dpdk: a datagram backend does not see the source port";
+    else if (o->n_impair > 0)
+        bad = "no --impair: impairments are per packet of one flow";
+    else if (o->stream_path != NULL)
+        bad = "no --stream: a prepared stream has its own ports and sequence";
+    if (bad == NULL)
+        return 0;
+    sk_error("--flows %u needs %s", o->flows, bad);
+    return -EINVAL;
+}
+
 /* --arrivals constant|poisson, --duration SECONDS. */
 static int parse_pacing(int opt, const char *arg, struct sk_run_opts *o)
 {
@@ -389,6 +423,35 @@ static int parse_pacing(int opt, const char *arg, struct sk_run_opts *o)
     }
     sk_error("bad --arrivals '%s': use constant or poisson", arg);
     return -EINVAL;
+}
+
+/* --send-zc / --sqpoll: ",send_zc=1" / ",sqpoll=1" on the io_uring sides'
+ * device specs (uring.c reads them there; a spec may also carry them). */
+static int apply_uring_opts(struct sk_run_opts *o)
+{
+    static char tx_spec[URING_SPEC_MAX], rx_spec[URING_SPEC_MAX];
+    int tx = o->tx_ops == &sk_io_uring && strcmp(o->tx_dev, SK_NO_GENERATOR) != 0;
+    int rx = o->rx_ops == &sk_io_uring && strcmp(o->rx_dev, SK_NO_RECEIVER) != 0;
+
+    if (o->send_zc && !tx) {
+        sk_error("--send-zc needs --tx-backend io_uring: it is how the io_uring "
+                 "generator sends");
+        return -EINVAL;
+    }
+    if (o->sqpoll && !tx && !rx) {
+        sk_error("--sqpoll needs an io_uring side: --tx-backend or --rx-backend io_uring");
+        return -EINVAL;
+    }
+    if (tx && (o->send_zc || o->sqpoll)) {
+        snprintf(tx_spec, sizeof(tx_spec), "%s%s%s", o->tx_dev,
+                 o->send_zc ? ",send_zc=1" : "", o->sqpoll ? ",sqpoll=1" : "");
+        o->tx_dev = tx_spec;
+    }
+    if (rx && o->sqpoll) {
+        snprintf(rx_spec, sizeof(rx_spec), "%s,sqpoll=1", o->rx_dev);
+        o->rx_dev = rx_spec;
+    }
+    return 0;
 }
 
 /* --count or --duration (either ends the run, whichever comes first). */
@@ -489,6 +552,16 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
         case OPT_DURATION:
             ret = parse_pacing(c, optarg, o);
             break;
+        case OPT_SEND_ZC:
+            o->send_zc = 1;
+            break;
+        case OPT_SQPOLL:
+            o->sqpoll = 1;
+            break;
+        case OPT_FLOWS:
+            ret = parse_u64("--flows", optarg, 1, SK_MAX_FLOWS, &v);
+            o->flows = (unsigned)v;
+            break;
         case OPT_HELP:
             usage(stderr);
             return 1;
@@ -550,10 +623,14 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
         return -EINVAL;
     }
     ret = check_receiver_only(o);
+    if (ret == 0)
+        ret = check_flows(o);
     if (ret == 0 && strcmp(o->tx_dev, SK_NO_GENERATOR) != 0)
         ret = check_dev("tx-dev", o->tx_dev, o->tx_ops);
     if (ret == 0 && strcmp(o->rx_dev, SK_NO_RECEIVER) != 0)
         ret = check_dev("rx-dev", o->rx_dev, o->rx_ops);
+    if (ret == 0)
+        ret = apply_uring_opts(o);
     if (ret < 0)
         return ret;
     if (strcmp(o->rx_dev, SK_NO_RECEIVER) == 0 && o->phased) {

@@ -77,6 +77,7 @@ static void emit_side(struct sk_json *j, const char *key,
     sk_json_uint(j, "bytes", st->bytes);
     sk_json_double(j, "duration_s", seconds(sh, st->first_tsc, st->last_tsc));
     sk_json_double(j, "cpu_s", st->cpu_s);
+    sk_json_double(j, "wall_s", st->wall_s);
     sk_json_uint(j, "ctx_switches", st->ctx_switches);
     sk_json_end_object(j);
 }
@@ -123,6 +124,24 @@ struct sk_side {
     struct sk_port *port;
 };
 
+/* What a backend says about its port beyond mode and errors (io_uring:
+ * SQPOLL, send_zc notifications). */
+static void emit_facts(struct sk_json *j, const struct sk_io_ops *ops,
+                       struct sk_port *port)
+{
+    struct sk_io_fact f[SK_IO_MAX_FACTS];
+    unsigned i, n = ops->facts != NULL ? ops->facts(port, f, SK_IO_MAX_FACTS) : 0;
+
+    for (i = 0; i < n; i++) {
+        if (f[i].kind == SK_IO_FACT_BOOL)
+            sk_json_bool(j, f[i].key, f[i].u != 0);
+        else if (f[i].kind == SK_IO_FACT_UINT)
+            sk_json_uint(j, f[i].key, f[i].u);
+        else
+            sk_json_string(j, f[i].key, f[i].s);
+    }
+}
+
 static void emit_io(struct sk_json *j, const struct sk_side *tx,
                     const struct sk_side *rx)
 {
@@ -147,6 +166,7 @@ static void emit_io(struct sk_json *j, const struct sk_side *tx,
         sk_json_string(j, mode_key[i], s->ops->mode(s->port));
         if (s->dir == SK_IO_TX)
             sk_json_uint(j, "send_errors", s->ops->errors(s->port));
+        emit_facts(j, s->ops, s->port);
     }
     sk_json_end_object(j);
 }
@@ -187,6 +207,59 @@ static void emit_pacing(struct sk_json *j, const struct sk_pace_report *p)
     sk_json_end_object(j);
 }
 
+/* The receiver's sequence counts, summed over its flows' trackers. */
+static void rx_seq_stats(const struct sk_rx_ctx *rx, struct sk_seq_stats *sum)
+{
+    struct sk_seq_stats one;
+    unsigned f;
+
+    sk_seq_get_stats(rx->seq, sum);
+    if (rx->flows <= 1)
+        return;
+    memset(sum, 0, sizeof(*sum));
+    for (f = 0; f <= rx->flows; f++) {
+        sk_seq_get_stats(rx->flow_seq[f], &one);
+        sum->unique += one.unique;
+        sum->duplicated += one.duplicated;
+        sum->reordered += one.reordered;
+        sum->late += one.late;
+    }
+}
+
+/* "flows" inside "seq" (--flows N > 1): per source port, its packets offered
+ * (the generator numbers flow f's packets f, f + N, ...), unique, lost, ...;
+ * packets from any other port, if some came, as "other_port". */
+static void emit_flows(struct sk_json *j, const struct sk_rx_ctx *rx,
+                       uint64_t offered)
+{
+    struct sk_seq_stats st;
+    uint64_t off;
+    unsigned f;
+
+    if (rx->flows <= 1)
+        return;
+    sk_json_begin_array(j, "flows");
+    for (f = 0; f <= rx->flows; f++) {
+        sk_seq_get_stats(rx->flow_seq[f], &st);
+        if (f == rx->flows && st.unique == 0 && st.duplicated == 0)
+            break;
+        off = f == rx->flows ? 0 : offered / rx->flows + (f < offered % rx->flows);
+        sk_json_begin_object(j, NULL);
+        if (f < rx->flows)
+            sk_json_uint(j, "src_port", (uint16_t)(rx->flow_base + f));
+        else
+            sk_json_bool(j, "other_port", 1);
+        sk_json_uint(j, "offered", off);
+        sk_json_uint(j, "unique", st.unique);
+        sk_json_uint(j, "lost", off > st.unique ? off - st.unique : 0);
+        sk_json_uint(j, "duplicated", st.duplicated);
+        sk_json_uint(j, "reordered", st.reordered);
+        sk_json_uint(j, "late", st.late);
+        sk_json_end_object(j);
+    }
+    sk_json_end_array(j);
+}
+
 static void emit_report(FILE *f, const struct sk_shared *sh,
                         const struct sk_rx_ctx *rx, const struct sk_side *txs,
                         const struct sk_side *rxs, const struct sk_gen_ctx *gen,
@@ -198,13 +271,13 @@ static void emit_report(FILE *f, const struct sk_shared *sh,
     uint64_t total = 0, lost = 0, missing, explained;
     int r;
 
-    sk_seq_get_stats(rx->seq, &ss);
+    rx_seq_stats(rx, &ss);
     for (r = 1; r <= SK_RX_REASON_COUNT; r++)
         total += rx->malformed[r];
     /* Link losses only: a sequence number never received intact that the
      * impairments neither dropped nor made malformed. Without a receiver
      * nothing can be counted lost. */
-    missing = sk_seq_lost(rx->seq, inj->offered_seqs);
+    missing = inj->offered_seqs > ss.unique ? inj->offered_seqs - ss.unique : 0;
     explained = inj->dropped_seqs + inj->malformed_seqs;
     if (rxs->ops != NULL)
         lost = missing > explained ? missing - explained : 0;
@@ -229,6 +302,8 @@ static void emit_report(FILE *f, const struct sk_shared *sh,
     sk_json_string(&j, "unit", rx->stream != NULL ? "message" : "packet");
     sk_json_uint(&j, "offered", inj->offered_seqs);
     sk_json_uint(&j, "missing", rxs->ops != NULL ? missing : 0);
+    if (rxs->ops != NULL)
+        emit_flows(&j, rx, inj->offered_seqs);
     sk_json_end_object(&j);
     if (rx->stream != NULL) {
         sk_json_begin_object(&j, "moldudp64");
@@ -404,6 +479,11 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     sh = aligned_alloc(SK_CACHE_LINE, sizeof(*sh));
     rx.hist = sk_hist_new();
     rx.seq = sk_seq_new(0);
+    rx.flows = o->flows > 1 ? o->flows : 1;
+    rx.flow_seq[0] = rx.seq;
+    for (i = 1; i <= (int)rx.flows && rx.flows > 1; i++)
+        if ((rx.flow_seq[i] = sk_seq_new(0)) == NULL)
+            rx.seq = NULL; /* reported below, freed at out */
     if (sh == NULL || rx.hist == NULL || rx.seq == NULL) {
         sk_error("cannot allocate run state: out of memory");
         goto out;
@@ -468,6 +548,7 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
         .impair = o->impair, .n_impair = o->n_impair,
         .impair_seed = o->impair_seed, .truth = truth, .stream = stream,
         .arrivals = o->arrivals, .duration_s = o->duration_s,
+        .flows = rx.flows,
     };
     sk_seed_fields_default(&gen.fields);
     if (o->have_dst_mac)
@@ -479,6 +560,7 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     rx.progress = o->phased ? o->progress : 0;
     rx.datagrams = rxs.ops != NULL && rxs.ops->layer == SK_IO_DATAGRAMS;
     rx.stream = stream;
+    rx.flow_base = gen.fields.src_port;
 
     if (!o->phased && rxs.ops != NULL) {
         rx.port = rxs.port;
@@ -556,7 +638,9 @@ out:
             envs[i]->env_cleanup();
     sk_truth_free(truth);
     sk_stream_close(stream);
-    sk_seq_free(rx.seq);
+    sk_seq_free(rx.flow_seq[0]);
+    for (i = 1; i <= SK_MAX_FLOWS; i++)
+        sk_seq_free(rx.flow_seq[i]);
     sk_hist_free(rx.hist);
     free(sh);
     return code;

@@ -50,6 +50,23 @@ struct sk_env_cfg {
 
 struct sk_port;
 
+/* A fact about a port for the report beyond its mode and errors
+ * ("tx_sqpoll": true, "zc_copied": 12); key and s are the port's. */
+enum sk_io_fact_kind {
+    SK_IO_FACT_BOOL = 0,
+    SK_IO_FACT_UINT = 1,
+    SK_IO_FACT_STR = 2,
+};
+
+struct sk_io_fact {
+    const char *key;
+    enum sk_io_fact_kind kind;
+    uint64_t u;                /* BOOL (0/1) and UINT */
+    const char *s;             /* STR */
+};
+
+#define SK_IO_MAX_FACTS 8
+
 struct sk_io_ops {
     const char *name;
     enum sk_io_layer layer;
@@ -87,6 +104,9 @@ struct sk_io_ops {
     /* Sends the backend took but the kernel refused (counted as sent: the
      * receiver counts them lost); NULL when it cannot happen. */
     uint64_t (*errors)(const struct sk_port *p);
+    /* Up to n facts for the report (io_uring: SQPOLL granted or why not,
+     * send_zc notifications, waited for); returns how many. NULL: none. */
+    unsigned (*facts)(struct sk_port *p, struct sk_io_fact *out, unsigned n);
 };
 
 extern const struct sk_io_ops sk_io_dpdk;

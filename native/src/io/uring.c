@@ -12,7 +12,19 @@
  * io_uring_enter that also waits for its completions, so the buffers (the
  * port's own) are free again when tx_burst returns. A failed send is taken
  * (the packet is lost on the link, as the receiver will count) and counted
- * in send_errors.
+ * in send_errors. With send_zc=1 in the device spec (--send-zc): one
+ * IORING_OP_SEND_ZC SQE per packet, submitted without waiting; the kernel
+ * posts the send's result and later a notification CQE (F_NOTIF) once it
+ * let go of the pages, and only then does the buffer go back to the port's
+ * pool (alloc waits for buffers when all are in flight). A kernel without
+ * SEND_ZC (Linux < 6.0) or one that refuses it at run time falls back to
+ * sendmsg, and tx_mode says why.
+ *
+ * SQPOLL (sqpoll=1, --sqpoll): the ring is set up with IORING_SETUP_SQPOLL
+ * and a kernel thread submits what the SQ holds, going to sleep after
+ * SQPOLL_IDLE_MS without work (liburing wakes it). Refused (no privilege,
+ * old kernel): a normal ring, and the report says why. The SQ thread's CPU
+ * is not in the side's cpu_s (getrusage of the calling thread).
  *
  * An empty receive waits in the kernel for at most SK_UDP_WAIT_US, so the
  * receiver's CPU % and context switches say what io_uring costs.
@@ -26,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -53,6 +66,22 @@
 #define MULTISHOT_KERNEL_MAJOR 6 /* IORING_RECV_MULTISHOT: Linux 6.0 */
 #define MODE_LEN 128
 #define NO_BUFFER UINTPTR_MAX  /* sk_pkt.handle of an empty datagram */
+#define TX_SLOTS 4096           /* send buffers; with send_zc held until notified */
+#define SQPOLL_IDLE_MS 10       /* the SQ thread sleeps after this long idle */
+#define ZC_DRAIN_MS 200         /* close waits this long for notifications */
+#define ZC_TAG (1ULL << 63)     /* user_data of a send_zc: tag | usage | len << 32 | slot */
+#define ZC_USAGE_TAG (1ULL << 62) /* ... sent with IORING_SEND_ZC_REPORT_USAGE */
+#define ZC_LEN_SHIFT 32
+#define ZC_LEN_MASK 0xffffu
+#define NS_PER_MS 1000000L
+/* liburing 2.3 predates these (Linux 6.2): the notification then says
+ * whether the kernel had to copy after all */
+#ifndef IORING_SEND_ZC_REPORT_USAGE
+#define IORING_SEND_ZC_REPORT_USAGE (1U << 3)
+#endif
+#ifndef IORING_NOTIF_USAGE_ZC_COPIED
+#define IORING_NOTIF_USAGE_ZC_COPIED (1U << 31)
+#endif
 
 enum rx_kind {
     RX_MULTISHOT = 0,
@@ -73,6 +102,15 @@ struct sk_port {
     size_t br_bytes;
     int br_registered;
     uint64_t send_errors;
+    int zc_asked;                   /* tx: send_zc=1 in the spec */
+    int send_zc;                    /* tx: IORING_OP_SEND_ZC in use */
+    unsigned zc_flags;              /* IORING_SEND_ZC_REPORT_USAGE when taken */
+    unsigned *free_slots;           /* tx: stack of buffers not in flight */
+    unsigned n_free;
+    uint64_t zc_notifs;             /* notifications seen */
+    uint64_t zc_copied;             /* ... of them saying the kernel copied */
+    int sqpoll;                     /* -1 not asked, 0 refused, 1 running */
+    char sqpoll_why[MODE_LEN];      /* why it was refused */
     uint8_t empty[1];               /* data of an empty datagram */
     struct msghdr msg[SK_IO_MAX_BURST];
     struct iovec iov[SK_IO_MAX_BURST];
@@ -105,10 +143,31 @@ static int kernel_has_multishot_recv(void)
     return major >= MULTISHOT_KERNEL_MAJOR;
 }
 
+static void tx_reap(struct sk_port *p, long wait_us);
+
+static long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / NS_PER_MS;
+}
+
+/* Wait (bounded) until the kernel gave back every send_zc buffer. */
+static void zc_drain(struct sk_port *p)
+{
+    long end = now_ms() + ZC_DRAIN_MS;
+
+    while (p->n_free < TX_SLOTS && now_ms() < end)
+        tx_reap(p, SK_UDP_WAIT_US);
+}
+
 static void uring_close(struct sk_port *p)
 {
     if (p == NULL)
         return;
+    if (p->ring_ready && p->dir == SK_IO_TX && p->free_slots != NULL)
+        zc_drain(p);
     /* wake and end pending recvs before their buffers go */
     if (p->fd >= 0)
         shutdown(p->fd, SHUT_RDWR);
@@ -122,6 +181,7 @@ static void uring_close(struct sk_port *p)
     if (p->br != NULL)
         munmap(p->br, p->br_bytes);
     free(p->bufs);
+    free(p->free_slots);
     free(p);
 }
 
@@ -246,14 +306,118 @@ static int rx_start(struct sk_port *p)
     return io_uring_submit(&p->ring) < 0 ? -EIO : 0;
 }
 
+/* ",key=1" / ",key=0" in spec: 1 or 0 (absent: 0); -EINVAL otherwise. */
+static int spec_flag(const char *spec, const char *key, char *err, size_t errlen)
+{
+    char v[8];
+
+    if (sk_udp_option(spec, key, v, sizeof(v)) == NULL || strcmp(v, "0") == 0)
+        return 0;
+    if (strcmp(v, "1") == 0)
+        return 1;
+    snprintf(err, errlen, "bad io_uring option '%s=%s' in '%s': use %s=1 or %s=0",
+             key, v, spec, key, key);
+    return -EINVAL;
+}
+
+/* The ring, with SQPOLL when asked and the kernel agrees; a refusal is
+ * recorded (sqpoll_why) and the ring made without it. */
+static int ring_init(struct sk_port *p, int sqpoll, char *err, size_t errlen)
+{
+    struct io_uring_params params;
+    int ret;
+
+    p->sqpoll = sqpoll ? 1 : -1;
+    for (;;) {
+        memset(&params, 0, sizeof(params));
+        params.flags = IORING_SETUP_CQSIZE;
+        params.cq_entries = CQ_ENTRIES;
+        if (p->sqpoll == 1) {
+            params.flags |= IORING_SETUP_SQPOLL;
+            params.sq_thread_idle = SQPOLL_IDLE_MS;
+        }
+        ret = io_uring_queue_init_params(SQ_ENTRIES, &p->ring, &params);
+        if (p->sqpoll != 1)
+            break;
+        if (ret < 0) {
+            snprintf(p->sqpoll_why, sizeof(p->sqpoll_why), "SQPOLL refused: %s: %s",
+                     strerror(-ret), ret == -EPERM ? "needs CAP_SYS_ADMIN before Linux 5.13"
+                     : "check the kernel's io_uring support");
+        } else if (!(params.features & IORING_FEAT_SQPOLL_NONFIXED)) {
+            io_uring_queue_exit(&p->ring);
+            snprintf(p->sqpoll_why, sizeof(p->sqpoll_why), "SQPOLL needs registered "
+                     "files before Linux 5.11");
+        } else {
+            break;
+        }
+        p->sqpoll = 0; /* again, without */
+    }
+    if (ret < 0) {
+        snprintf(err, errlen, "io_uring_queue_init failed: %s: io_uring disabled "
+                 "(sysctl kernel.io_uring_disabled, seccomp) or ulimit -l too low",
+                 strerror(-ret));
+        return -ENODEV;
+    }
+    p->ring_ready = 1;
+    return 0;
+}
+
+/* Does this kernel know IORING_OP_SEND_ZC (Linux 6.0)? */
+static int ring_has_send_zc(struct io_uring *ring)
+{
+    struct io_uring_probe *probe = io_uring_get_probe_ring(ring);
+    int ok = probe != NULL && io_uring_opcode_supported(probe, IORING_OP_SEND_ZC);
+
+    if (probe != NULL)
+        io_uring_free_probe(probe);
+    return ok;
+}
+
+/* The send side: a pool of buffers (a stack of free slots), sendmsg or
+ * send_zc. */
+static int tx_setup(struct sk_port *p, int send_zc, char *err, size_t errlen)
+{
+    unsigned i;
+
+    p->free_slots = malloc(TX_SLOTS * sizeof(*p->free_slots));
+    if (p->free_slots == NULL) {
+        snprintf(err, errlen, "cannot allocate io_uring send slots: out of memory");
+        return -ENOMEM;
+    }
+    for (i = 0; i < TX_SLOTS; i++)
+        p->free_slots[i] = TX_SLOTS - 1 - i;
+    p->n_free = TX_SLOTS;
+    p->zc_asked = send_zc;
+    snprintf(p->mode, sizeof(p->mode), "sendmsg");
+    if (!send_zc)
+        return 0;
+    if (!ring_has_send_zc(&p->ring)) {
+        snprintf(p->mode, sizeof(p->mode), "sendmsg (fallback: send_zc: kernel lacks "
+                 "IORING_OP_SEND_ZC: needs Linux >= 6.0)");
+        return 0;
+    }
+    p->send_zc = 1;
+    p->zc_flags = IORING_SEND_ZC_REPORT_USAGE;
+    snprintf(p->mode, sizeof(p->mode), "send_zc");
+    return 0;
+}
+
 static int uring_open(const char *spec, enum sk_io_dir dir, unsigned burst,
                       struct sk_port **out, char *err, size_t errlen)
 {
-    struct io_uring_params params;
     struct sk_port *p;
-    int ret;
+    int ret, send_zc, sqpoll;
 
     (void)burst;
+    send_zc = spec_flag(spec, "send_zc", err, errlen);
+    sqpoll = spec_flag(spec, "sqpoll", err, errlen);
+    if (send_zc < 0 || sqpoll < 0)
+        return -EINVAL;
+    if (send_zc && dir == SK_IO_RX) {
+        snprintf(err, errlen, "send_zc=1 in '%s' is for the sending side: drop it "
+                 "from the receiver's device", spec);
+        return -EINVAL;
+    }
     p = calloc(1, sizeof(*p));
     if (p == NULL) {
         ret = -ENOMEM;
@@ -262,7 +426,7 @@ static int uring_open(const char *spec, enum sk_io_dir dir, unsigned burst,
     }
     p->fd = -1;
     p->dir = dir;
-    p->nbufs = dir == SK_IO_RX ? RX_BUFS : SK_IO_MAX_BURST;
+    p->nbufs = dir == SK_IO_RX ? RX_BUFS : TX_SLOTS;
     p->bufs = malloc((size_t)p->nbufs * SK_UDP_BUF_SIZE);
     if (p->bufs == NULL) {
         ret = -ENOMEM;
@@ -272,25 +436,13 @@ static int uring_open(const char *spec, enum sk_io_dir dir, unsigned burst,
     ret = sk_udp_socket_open(spec, dir, &p->fd, err, errlen);
     if (ret < 0)
         goto out;
-    memset(&params, 0, sizeof(params));
-    params.flags = IORING_SETUP_CQSIZE;
-    params.cq_entries = CQ_ENTRIES;
-    ret = io_uring_queue_init_params(SQ_ENTRIES, &p->ring, &params);
-    if (ret < 0) {
-        snprintf(err, errlen, "io_uring_queue_init failed: %s: io_uring disabled "
-                 "(sysctl kernel.io_uring_disabled, seccomp) or ulimit -l too low",
-                 strerror(-ret));
-        ret = -ENODEV;
+    ret = ring_init(p, sqpoll, err, errlen);
+    if (ret < 0)
         goto out;
-    }
-    p->ring_ready = 1;
-    if (dir == SK_IO_RX) {
-        ret = rx_setup(p, spec, err, errlen);
-        if (ret < 0)
-            goto out;
-    } else {
-        snprintf(p->mode, sizeof(p->mode), "sendmsg");
-    }
+    ret = dir == SK_IO_RX ? rx_setup(p, spec, err, errlen)
+                          : tx_setup(p, send_zc, err, errlen);
+    if (ret < 0)
+        goto out;
     *out = p;
     p = NULL;
     ret = 0;
@@ -299,20 +451,124 @@ out:
     return ret;
 }
 
+static void release_slot(struct sk_port *p, unsigned slot)
+{
+    if (slot < TX_SLOTS && p->n_free < TX_SLOTS)
+        p->free_slots[p->n_free++] = slot;
+}
+
+/* A send_zc the kernel failed. Refused outright (Linux 6.0/6.1 reject the
+ * usage report flag; a socket without zerocopy support): send this one with
+ * send() and, unless only the flag was refused, the rest with sendmsg. */
+static void zc_failed(struct sk_port *p, uint64_t ud, unsigned slot, unsigned len, int res)
+{
+    if (res == -EINVAL && (ud & ZC_USAGE_TAG) && p->zc_notifs == 0) {
+        p->zc_flags &= ~IORING_SEND_ZC_REPORT_USAGE;
+    } else if (res == -EOPNOTSUPP || res == -EINVAL) {
+        if (p->send_zc)
+            snprintf(p->mode, sizeof(p->mode), "sendmsg (fallback: send_zc refused "
+                     "at run time: %s)", strerror(-res));
+        p->send_zc = 0;
+    } else {
+        p->send_errors++;
+        return;
+    }
+    if (send(p->fd, buf_at(p, slot), len, 0) < 0)
+        p->send_errors++;
+}
+
+/* One CQE of the send side: a sendmsg result (returns 1), or a send_zc
+ * result or notification (returns 0). A send_zc buffer goes back to the
+ * pool at its notification, or with its result when none follows (no
+ * F_MORE). */
+static unsigned tx_complete(struct sk_port *p, const struct io_uring_cqe *cqe)
+{
+    uint64_t ud = io_uring_cqe_get_data64(cqe);
+    unsigned slot = (unsigned)ud, len = (unsigned)(ud >> ZC_LEN_SHIFT) & ZC_LEN_MASK;
+
+    if (!(ud & ZC_TAG)) {
+        if (cqe->res < 0)
+            p->send_errors++;
+        return 1;
+    }
+    if (cqe->flags & IORING_CQE_F_NOTIF) {
+        p->zc_notifs++;
+        if ((uint32_t)cqe->res & IORING_NOTIF_USAGE_ZC_COPIED)
+            p->zc_copied++;
+        release_slot(p, slot);
+        return 0;
+    }
+    if (cqe->res < 0)
+        zc_failed(p, ud, slot, len, cqe->res);
+    if (!(cqe->flags & IORING_CQE_F_MORE))
+        release_slot(p, slot);
+    return 0;
+}
+
+/* Take what the send side's CQ holds; wait up to wait_us for a CQE when it
+ * holds none. */
+static void tx_reap(struct sk_port *p, long wait_us)
+{
+    struct __kernel_timespec wait = {.tv_sec = 0, .tv_nsec = wait_us * 1000L};
+    struct io_uring_cqe *cqe;
+    unsigned i, c;
+
+    c = io_uring_peek_batch_cqe(&p->ring, p->cqes, SK_IO_MAX_BURST);
+    if (c == 0 && wait_us > 0) {
+        if (io_uring_wait_cqe_timeout(&p->ring, &cqe, &wait) < 0)
+            return;
+        c = io_uring_peek_batch_cqe(&p->ring, p->cqes, SK_IO_MAX_BURST);
+    }
+    for (i = 0; i < c; i++)
+        tx_complete(p, p->cqes[i]);
+    io_uring_cq_advance(&p->ring, c);
+}
+
 static int uring_alloc(struct sk_port *p, struct sk_pkt *pkts, unsigned n,
                        uint32_t len)
 {
-    unsigned i;
+    unsigned i, slot;
 
     if (n > p->nbufs || len > SK_UDP_BUF_SIZE)
         return -ENOBUFS;
+    if (p->dir == SK_IO_TX && p->n_free < n) { /* send_zc buffers in flight */
+        tx_reap(p, 0);
+        if (p->n_free < n)
+            tx_reap(p, SK_UDP_WAIT_US);
+        if (p->n_free < n)
+            return -ENOBUFS;
+    }
     for (i = 0; i < n; i++) {
-        pkts[i].handle = NULL;
-        pkts[i].data = buf_at(p, i);
+        slot = p->dir == SK_IO_TX ? p->free_slots[--p->n_free] : i;
+        pkts[i].handle = (void *)(uintptr_t)slot;
+        pkts[i].data = buf_at(p, slot);
         pkts[i].len = len;
         pkts[i].wire_len = len + SK_UDP_FRAME_OVERHEAD;
     }
     return 0;
+}
+
+/* send_zc: submitted, not waited for; the buffers stay the port's until
+ * their notifications come back (reaped before each burst and in alloc). */
+static unsigned zc_tx_burst(struct sk_port *p, struct sk_pkt *pkts, unsigned n)
+{
+    uint64_t usage = p->zc_flags & IORING_SEND_ZC_REPORT_USAGE ? ZC_USAGE_TAG : 0;
+    struct io_uring_sqe *sqe;
+    unsigned k, slot;
+
+    for (k = 0; k < n; k++) {
+        sqe = io_uring_get_sqe(&p->ring);
+        if (sqe == NULL)
+            break;
+        slot = (unsigned)(uintptr_t)pkts[k].handle;
+        io_uring_prep_send_zc(sqe, p->fd, pkts[k].data, pkts[k].len, 0, p->zc_flags);
+        io_uring_sqe_set_data64(sqe, ZC_TAG | usage | (uint64_t)pkts[k].len << ZC_LEN_SHIFT |
+                                     slot);
+    }
+    /* queued SQEs are the kernel's even if this submit fails: the next one
+     * (or the SQ thread) takes them */
+    io_uring_submit(&p->ring);
+    return k;
 }
 
 static unsigned uring_tx_burst(struct sk_port *p, struct sk_pkt *pkts,
@@ -321,6 +577,10 @@ static unsigned uring_tx_burst(struct sk_port *p, struct sk_pkt *pkts,
     struct io_uring_sqe *sqe;
     unsigned i, k, got;
 
+    if (p->send_zc)
+        tx_reap(p, 0); /* may fall back to sendmsg */
+    if (p->send_zc)
+        return zc_tx_burst(p, pkts, n);
     for (k = 0; k < n; k++) {
         sqe = io_uring_get_sqe(&p->ring);
         if (sqe == NULL)
@@ -338,7 +598,7 @@ static unsigned uring_tx_burst(struct sk_port *p, struct sk_pkt *pkts,
     if (io_uring_submit_and_wait(&p->ring, k) < 0)
         return 0; /* nothing was submitted: the caller retries */
     for (got = 0; got < k;) {
-        unsigned c = io_uring_peek_batch_cqe(&p->ring, p->cqes, k - got);
+        unsigned c = io_uring_peek_batch_cqe(&p->ring, p->cqes, SK_IO_MAX_BURST);
         struct io_uring_cqe *cqe;
 
         if (c == 0) {
@@ -346,12 +606,13 @@ static unsigned uring_tx_burst(struct sk_port *p, struct sk_pkt *pkts,
                 break;
             continue;
         }
+        /* after a run-time fallback, send_zc CQEs may still come */
         for (i = 0; i < c; i++)
-            if (p->cqes[i]->res < 0)
-                p->send_errors++;
+            got += tx_complete(p, p->cqes[i]);
         io_uring_cq_advance(&p->ring, c);
-        got += c;
     }
+    for (i = 0; i < k; i++)
+        release_slot(p, (unsigned)(uintptr_t)pkts[i].handle);
     return k;
 }
 
@@ -438,7 +699,12 @@ static void uring_free(struct sk_port *p, struct sk_pkt *pkts, unsigned n)
 {
     unsigned i, idx, added;
 
-    if (p->dir != SK_IO_RX || n == 0)
+    if (p->dir == SK_IO_TX) { /* buffers alloc gave that were not sent */
+        for (i = 0; i < n; i++)
+            release_slot(p, (unsigned)(uintptr_t)pkts[i].handle);
+        return;
+    }
+    if (n == 0)
         return;
     for (i = 0, added = 0; i < n; i++) {
         if ((uintptr_t)pkts[i].handle == NO_BUFFER)
@@ -471,6 +737,34 @@ static const char *uring_mode(const struct sk_port *p)
 static uint64_t uring_errors(const struct sk_port *p)
 {
     return p->send_errors;
+}
+
+static unsigned uring_facts(struct sk_port *p, struct sk_io_fact *out, unsigned n)
+{
+    static const char *const sqpoll_key[2] = {"tx_sqpoll", "rx_sqpoll"};
+    static const char *const why_key[2] = {"tx_sqpoll_fallback", "rx_sqpoll_fallback"};
+    struct sk_io_fact f[4];
+    unsigned k = 0, i;
+
+    if (p->dir == SK_IO_TX && p->zc_asked)
+        zc_drain(p); /* the last notifications, so that they are counted */
+
+    if (p->sqpoll >= 0) {
+        f[k++] = (struct sk_io_fact){.key = sqpoll_key[p->dir], .kind = SK_IO_FACT_BOOL,
+                                     .u = p->sqpoll == 1};
+        if (p->sqpoll == 0)
+            f[k++] = (struct sk_io_fact){.key = why_key[p->dir], .kind = SK_IO_FACT_STR,
+                                         .s = p->sqpoll_why};
+    }
+    if (p->zc_asked) {
+        f[k++] = (struct sk_io_fact){.key = "zc_notifications", .kind = SK_IO_FACT_UINT,
+                                     .u = p->zc_notifs};
+        f[k++] = (struct sk_io_fact){.key = "zc_copied", .kind = SK_IO_FACT_UINT,
+                                     .u = p->zc_copied};
+    }
+    for (i = 0; i < k && i < n; i++)
+        out[i] = f[i];
+    return i;
 }
 
 #else /* !SK_HAVE_LIBURING */
@@ -551,6 +845,12 @@ static uint64_t uring_errors(const struct sk_port *p)
     return 0;
 }
 
+static unsigned uring_facts(struct sk_port *p, struct sk_io_fact *out, unsigned n)
+{
+    (void)p, (void)out, (void)n;
+    return 0;
+}
+
 #endif /* SK_HAVE_LIBURING */
 
 const struct sk_io_ops sk_io_uring = {
@@ -570,4 +870,5 @@ const struct sk_io_ops sk_io_uring = {
     .probe_link = uring_probe_link,
     .mode = uring_mode,
     .errors = uring_errors,
+    .facts = uring_facts,
 };

@@ -4,7 +4,8 @@ Each row runs simkit and its reference on the same kind of DPDK vdev, one right
 after the other on the same machine, and gives the ratio (simkit / reference).
 A second table puts the kernel receivers side by side (io_uring vs socket) on
 the same veth link at the same offered load; a third compares pacing accuracy
-with tcpreplay's (bench/rate.py). Figures are meant for
+with tcpreplay's (bench/rate.py); a fourth is the seed design's comparison of
+socket, io_uring and DPDK on one veth link (bench/compare.py). Figures are meant for
 docs/PERFORMANCE.md, never for timing asserts in tests.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from simkit.bench.compare import CompareRow, compare_methods
 from simkit.bench.rate import RateRow, rate_accuracy
 from simkit.bench.testpmd import testpmd_mpps
 from simkit.engine import run
@@ -96,18 +98,21 @@ class BenchResult:
     rows: list[BenchRow]
     receivers: list[ReceiverRow]
     rates: list[RateRow]
+    compare: list[CompareRow] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"rows": [row.to_dict() for row in self.rows],
                 "receivers": [row.to_dict() for row in self.receivers],
-                "rates": [row.to_dict() for row in self.rates]}
+                "rates": [row.to_dict() for row in self.rates],
+                "compare": [row.to_dict() for row in self.compare]}
 
 
 def run_bench(count: int = 10_000_000, seconds: float = 4.0, rx_count: int = 1_000_000,
-              rx_rate_pps: float = 200_000) -> BenchResult:
-    """Run every comparison this version has."""
+              rx_rate_pps: float = 200_000, compare: dict | None = None) -> BenchResult:
+    """Run every comparison this version has (``compare``: compare_methods' arguments)."""
     rows = [null_generator(count, seconds), ring_loopback(count, seconds)]
-    return BenchResult(rows, kernel_receivers(rx_count, rx_rate_pps), rate_accuracy())
+    return BenchResult(rows, kernel_receivers(rx_count, rx_rate_pps), rate_accuracy(),
+                       compare_methods(**(compare or {})))
 
 
 def bench_table(rows: list[BenchRow]) -> str:

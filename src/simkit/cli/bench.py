@@ -1,4 +1,5 @@
-"""``simkit bench``: simkit's rates beside dpdk-testpmd's, measured in one run."""
+"""``simkit bench``: simkit's rates beside dpdk-testpmd's, and socket / io_uring / DPDK
+side by side, measured in one run."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from simkit.cli.common import check_writable, typed, write_json
 
 
 def register(sub):
-    bench = sub.add_parser("bench", help="simkit's rates beside dpdk-testpmd's, and the kernel receivers "
-                           "side by side, measured now")
+    bench = sub.add_parser("bench", help="simkit's rates beside dpdk-testpmd's, the kernel "
+                           "receivers, pacing accuracy and socket / io_uring / DPDK side by "
+                           "side, measured now")
     bench.add_argument("--count", type=typed(validators.parse_count), default=10_000_000,
                        help="packets per simkit run (default: 10000000)")
     bench.add_argument("--seconds", type=float, default=4.0,
@@ -18,23 +20,49 @@ def register(sub):
     bench.add_argument("--rx-rate", type=typed(validators.parse_rate), default=200_000,
                        metavar="PPS", help="offered load of the kernel-receiver runs "
                        "(default: 200000)")
+    bench.add_argument("--compare", action="store_true",
+                       help="only the socket / io_uring / DPDK comparison table (default: "
+                       "every table)")
+    bench.add_argument("--cmp-count", type=typed(validators.parse_count), default=200_000,
+                       help="packets per paced comparison run (default: 200000)")
+    bench.add_argument("--cmp-rate", type=typed(validators.parse_rate), default=100_000,
+                       metavar="PPS", help="offered load of the paced comparison runs, one "
+                       "every method carries (default: 100000)")
+    bench.add_argument("--cmp-max-count", type=int, default=1_000_000, metavar="N",
+                       help="packets per unpaced comparison run; 0: none (default: 1000000)")
     bench.add_argument("--json", default=None, metavar="PATH", help="write the rows as JSON")
     return bench
 
 
 def command(args) -> int:
     from simkit.bench import bench_table, receivers_table, run_bench
+    from simkit.bench.compare import compare_methods, compare_table, modes_legend
     from simkit.bench.rate import rate_table
+    from simkit.errors import ConfigError
 
     if args.json:
         check_writable(args.json)
+    if args.cmp_max_count < 0:
+        raise ConfigError(f"--cmp-max-count must be 0 or more, got {args.cmp_max_count}")
+    compare = {"count": args.cmp_count, "rate_pps": args.cmp_rate or 100_000,
+               "max_count": args.cmp_max_count}
+    if args.compare:
+        rows = compare_methods(**compare)
+        print(compare_table(rows))
+        print(modes_legend(rows))
+        if args.json:
+            write_json(args.json, {"compare": [row.to_dict() for row in rows]})
+        return 0
     result = run_bench(count=args.count, seconds=args.seconds, rx_count=args.rx_count,
-                       rx_rate_pps=args.rx_rate or 200_000)
+                       rx_rate_pps=args.rx_rate or 200_000, compare=compare)
     print(bench_table(result.rows))
     print()
     print(receivers_table(result.receivers))
     print()
     print(rate_table(result.rates))
+    print()
+    print(compare_table(result.compare))
+    print(modes_legend(result.compare))
     if args.json:
         write_json(args.json, result.to_dict())
     return 0

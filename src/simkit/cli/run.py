@@ -36,12 +36,18 @@ def register(sub):
     run.add_argument("--duration", type=typed(validators.parse_duration_s), default=None,
                      metavar="SECONDS", help="send for this long instead of --count packets "
                      "(default: none)")
+    run.add_argument("--flows", type=typed(validators.parse_flows), default=1, metavar="N",
+                     help="flows: UDP source ports 10000.., each with its own symbol and "
+                          "sequence numbers, accounted apart (dpdk on both sides) (default: 1)")
     run.add_argument("--burst", type=typed(validators.parse_burst), default=32,
                      help="packets per burst, 1..512 (default: 32)")
     run.add_argument("--seed", type=typed(validators.parse_seed), default=1,
                      help="seed of every pseudo-random choice (default: 1)")
     run.add_argument("--impair", action="append", default=[], metavar="SPEC",
                      help="impairment such as drop:p=0.01 (repeatable)")
+    run.add_argument("--replay", default=None, metavar="PCAP",
+                     help="with --proto itch: send this capture's MoldUDP64 datagrams (--count "
+                          "caps them) instead of the simulated session")
     run.add_argument("--dut", default=None, metavar="ARGV",
                      help="application under test, as one quoted command line; traffic goes "
                           "generator -> DUT -> receiver")
@@ -56,6 +62,10 @@ def register(sub):
                      help="pcap link: keep the capture at PATH (default: a temporary file)")
     run.add_argument("--udp-checksum", action="store_true",
                      help="compute UDP checksums (default: 0, legal for IPv4)")
+    run.add_argument("--send-zc", action="store_true", help="io_uring generator: send with "
+                     "IORING_OP_SEND_ZC, falling back to sendmsg where refused (default: off)")
+    run.add_argument("--sqpoll", action="store_true", help="io_uring sides: a kernel "
+                     "submission thread (IORING_SETUP_SQPOLL), where allowed (default: off)")
     run.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                      help="hard limit on the run (default: 60)")
     run.add_argument("--json", default=None, metavar="PATH", help="write the report as JSON")
@@ -87,12 +97,18 @@ def command(args) -> int:
     if args.duration is not None and args.count is not None and args.proto != "itch":
         raise ConfigError("--count and --duration both end the run: give one of them")
     count = args.count if args.count is not None else DEFAULT_COUNT[args.proto]
+    if args.replay and args.count is None:  # the whole capture
+        from simkit.engine.streams import replay_payloads
+
+        count = len(replay_payloads(args.replay))
     scenario = Scenario(backend=args.backend, link=args.link, proto=args.proto, count=count,
                         rate_pps=args.rate, burst=args.burst, seed=args.seed,
                         impairments=tuple(args.impair), dut=args.dut, eal_args=args.eal_args,
                         udp_checksum=args.udp_checksum, pcap_path=args.pcap,
                         timeout_s=args.timeout, rx_backend=args.rx_backend,
-                        arrivals=args.arrivals, duration_s=args.duration)
+                        arrivals=args.arrivals, duration_s=args.duration,
+                        send_zc=args.send_zc, sqpoll=args.sqpoll,
+                        flows=args.flows, replay=args.replay)
     progress = Progress(scenario.count, quiet=args.quiet)
     try:
         report = run(scenario, budget_ns=args.budget,

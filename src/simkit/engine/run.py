@@ -35,18 +35,19 @@ def _refuse_unimplemented(scenario: Scenario) -> None:
         raise ConfigError(f"{', '.join(unsupported)} {NOT_YET}")
 
 
-def _count_args(scenario: Scenario) -> list[str]:
+def _count_args(scenario: Scenario, count: int) -> list[str]:
     # with a duration the count is no limit, except for itch: its stream holds `count` datagrams
     if scenario.duration_s is not None and scenario.proto != "itch":
         return []
-    return ["--count", str(scenario.count)]
+    return ["--count", str(count)]
 
 
 def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
     """The ``simkit-engine run`` options for ``scenario`` over ``wiring``."""
+    stream, count = stream_args(scenario)
     args = ["run", "--tx-dev", wiring.tx_dev, "--rx-dev", wiring.rx_dev,
             "--tx-backend", wiring.tx_backend, "--rx-backend", wiring.rx_backend,
-            *_count_args(scenario), "--burst", str(scenario.burst),
+            *_count_args(scenario, count), "--burst", str(scenario.burst),
             "--seed", str(scenario.seed), "--timeout-s", f"{scenario.timeout_s:g}"]
     if wiring.tx_netns:
         args += ["--tx-netns", wiring.tx_netns]
@@ -62,25 +63,38 @@ def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args += ["--arrivals", scenario.arrivals]
     if scenario.duration_s is not None:
         args += ["--duration", f"{scenario.duration_s:g}"]
+    if scenario.flows > 1:
+        args += ["--flows", str(scenario.flows)]
     if scenario.udp_checksum:
         args.append("--udp-checksum")
+    args += [flag for flag, on in (("--send-zc", scenario.send_zc),
+                                   ("--sqpoll", scenario.sqpoll)) if on]
     if scenario.eal_args:
         args += ["--eal", " ".join(scenario.eal_args)]
     if progress:
         args.append("--progress")
-    return args + impair_args(scenario) + stream_args(scenario)
+    return args + impair_args(scenario) + stream
 
 
-def stream_args(scenario: Scenario) -> list[str]:
-    """``--stream PATH`` for ``--proto itch`` (the simulated session, prepared by
-    :mod:`simkit.engine.streams`); none for seed, which the engine builds itself.
+def stream_args(scenario: Scenario) -> tuple[list[str], int]:
+    """``--stream PATH`` for ``--proto itch`` and the number of frames to send.
+
+    The stream is the simulated session, or with ``scenario.replay`` the UDP
+    payloads of the user's capture (at most ``count``), both prepared by
+    :mod:`simkit.engine.streams`; seed needs none (the engine builds it).
 
     Raises:
-        ConfigError: more datagrams than a prepared stream may have.
+        ConfigError: more datagrams than a prepared stream may have, or a
+            capture that is missing, truncated or holds no UDP frame.
     """
     if scenario.proto != "itch":
-        return []
-    return ["--stream", streams.itch_stream(scenario.count, scenario.seed, scenario.udp_checksum)]
+        return [], scenario.count
+    if scenario.replay:
+        path, frames = streams.replay_stream(scenario.replay, scenario.count,
+                                             scenario.udp_checksum)
+        return ["--stream", path], frames
+    path = streams.itch_stream(scenario.count, scenario.seed, scenario.udp_checksum)
+    return ["--stream", path], scenario.count
 
 
 # struct sk_impair_model fields the engine's --impair takes, besides kind

@@ -42,8 +42,9 @@ from simkit.packets.moldudp64 import (
     encode_packet,
     end_of_session,
 )
-from simkit.packets.seed import build_frame
+from simkit.packets.seed import Malformed, build_frame, udp_payload
 from simkit.packets.template import Template
+from simkit.pcap import read_packets
 
 STREAM_MAGIC = b"SKSTRM1\0"
 STREAM_VERSION = 1
@@ -192,3 +193,34 @@ def itch_stream(count: int, seed: int, udp_checksum: bool = False) -> str:
             if os.path.exists(old):
                 os.unlink(old)
         return path
+
+
+def replay_payloads(pcap_path: str, count: int | None = None) -> list[bytes]:
+    """The UDP payloads of a capture's first ``count`` UDP frames (others are skipped).
+
+    Raises:
+        ConfigError: the capture is missing, truncated or holds no UDP frame.
+    """
+    payloads = []
+    for _ts, frame in read_packets(pcap_path):
+        payload = udp_payload(frame)
+        if not isinstance(payload, Malformed):
+            payloads.append(payload)
+            if count is not None and len(payloads) == count:
+                break
+    if not payloads:
+        raise ConfigError(f"{pcap_path}: no well-formed UDP frame to replay")
+    return payloads
+
+
+def replay_stream(pcap_path: str, count: int | None = None,
+                  udp_checksum: bool = False) -> tuple[str, int]:
+    """A stream of a capture's UDP payloads framed with simkit's addressing (so every
+    link wires them), for ``--proto itch --replay FILE``: its path (removed at exit)
+    and how many frames it holds."""
+    payloads = replay_payloads(pcap_path, count)
+    with _lock:
+        fd, path = tempfile.mkstemp(prefix="replay-", suffix=".stream", dir=_spool_dir())
+        os.close(fd)
+        write_stream(path, payloads, udp_checksum)
+    return path, len(payloads)

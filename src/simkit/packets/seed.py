@@ -151,6 +151,16 @@ def parse_frame(frame: bytes) -> SeedFrame | Malformed:
                      src_port=view.src_port, dst_port=view.dst_port, vlan_count=view.vlan_count)
 
 
+def udp_payload(frame: bytes) -> bytes | Malformed:
+    """The UDP payload of any Eth/IPv4/UDP frame, headers checked as the receiver checks them."""
+    ffi, lib = core()
+    view = ffi.new("struct sk_udp_view *")
+    code = lib.sk_udp_parse(frame, len(frame), 0, view)
+    if code != 0:
+        return Malformed(ffi.string(lib.sk_malformed_reason_name(code)).decode())
+    return bytes(frame[view.payload_offset:view.payload_offset + view.payload_len])
+
+
 def malformed_reasons() -> tuple[str, ...]:
     """Every reason name the native parser can give, in code order."""
     ffi, lib = core()

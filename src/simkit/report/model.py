@@ -37,6 +37,7 @@ class Side:
     duration_s: float = 0.0
     cpu_s: float = 0.0
     ctx_switches: int = 0
+    wall_s: float = 0.0
 
     @property
     def mpps(self) -> float:
@@ -47,17 +48,24 @@ class Side:
         return _rate(self.bytes * 8, self.duration_s) / 1e9
 
     @property
+    def _usage_window_s(self) -> float:
+        # cpu_s and ctx_switches cover the side's whole loop (wall_s), which a
+        # receiver waiting for its first packet makes longer than duration_s
+        # (first to last packet); an engine without wall_s: duration_s
+        return self.wall_s if self.wall_s > 0 else self.duration_s
+
+    @property
     def cpu_percent(self) -> float:
-        return 100.0 * _rate(self.cpu_s, self.duration_s)
+        return 100.0 * _rate(self.cpu_s, self._usage_window_s)
 
     @property
     def ctx_switches_per_s(self) -> float:
-        return _rate(self.ctx_switches, self.duration_s)
+        return _rate(self.ctx_switches, self._usage_window_s)
 
     @classmethod
     def from_engine(cls, raw: dict) -> Side:
         return cls(**{k: raw.get(k, 0) for k in ("packets", "bytes", "duration_s", "cpu_s",
-                                                  "ctx_switches")})
+                                                  "ctx_switches", "wall_s")})
 
     def to_dict(self) -> dict:
         return {"packets": self.packets, "bytes": self.bytes,
@@ -83,9 +91,19 @@ class SeqStats:
     lost: int = 0
     duplicated: int = 0
     reordered: int = 0
+    # with more than one flow: per UDP source port, the engine's counts
+    # (src_port, offered, unique, lost, duplicated, reordered, late); the
+    # figures above are their sums
+    flows: tuple[dict, ...] = ()
+
+    @classmethod
+    def from_engine(cls, raw: dict) -> SeqStats:
+        return cls(**{k: raw.get(k, 0) for k in ("lost", "duplicated", "reordered")},
+                   flows=tuple(dict(f) for f in raw.get("flows", ())))
 
     def to_dict(self) -> dict:
-        return {"lost": self.lost, "duplicated": self.duplicated, "reordered": self.reordered}
+        return {"lost": self.lost, "duplicated": self.duplicated, "reordered": self.reordered,
+                **({"flows": [dict(f) for f in self.flows]} if self.flows else {})}
 
 
 @dataclass(frozen=True)
@@ -146,8 +164,7 @@ class Report:
         return cls(
             backend=scenario.backend, link=scenario.link, proto=scenario.proto,
             tx=Side.from_engine(raw.get("tx", {})), rx=Side.from_engine(raw.get("rx", {})),
-            seq=SeqStats(**{k: raw.get("seq", {}).get(k, 0) for k in ("lost", "duplicated",
-                                                                      "reordered")}),
+            seq=SeqStats.from_engine(raw.get("seq", {})),
             latency=Latency.from_engine(raw.get("latency_ns", {})),
             malformed_by_reason=dict(raw.get("malformed", {}).get("by_reason", {})),
             injected={**dict.fromkeys(INJECTED_KINDS, 0), **raw.get("injected", {})},

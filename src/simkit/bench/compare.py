@@ -1,0 +1,127 @@
+"""The seed design's comparison table: kernel sockets, io_uring and DPDK on one veth link.
+
+Each method drives both ends — generator and receiver of the same backend —
+across the same kind of veth pair between two simkit namespaces (DPDK attaches
+with net_af_packet; socket and io_uring use UDP sockets made in the
+namespaces), twice: at a paced rate every method carries here, and unpaced
+for its maximum packet rate. Per run and side: Mpps, CPU % and context
+switches per second (getrusage of the side's thread over its loop); RX P99 is
+the receiver's latency histogram (send TSC stamp to receive), TX P99 the
+pacing departure deviation (a burst's departure minus its schedule; only a
+paced run has a schedule). io_uring also runs with ``send_zc`` and
+``sqpoll``. Figures are for docs/PERFORMANCE.md, never timing asserts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from simkit.engine import run
+from simkit.scenario import Scenario
+
+# (label, backend, scenario options): one row per method and load
+METHODS: tuple[tuple[str, str, dict], ...] = (
+    ("socket", "socket", {}),
+    ("io_uring", "io_uring", {}),
+    ("io_uring send_zc", "io_uring", {"send_zc": True}),
+    ("io_uring sqpoll", "io_uring", {"sqpoll": True}),
+    ("dpdk", "dpdk", {}),
+)
+DEFAULT_RATE_PPS = 100_000
+DEFAULT_COUNT = 200_000
+DEFAULT_MAX_COUNT = 1_000_000
+UNPACED = "max"
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    """One method at one offered load: both sides' figures."""
+
+    method: str
+    mode: str
+    offered: str            # pps asked for, or "max" (unpaced)
+    tx_mpps: float
+    rx_mpps: float
+    lost: int
+    rx_p99_ns: int | None   # latency histogram p99 (None: nothing received)
+    tx_p99_ns: int | None   # pacing deviation p99 (None: unpaced)
+    tx_cpu_percent: float
+    rx_cpu_percent: float
+    tx_ctx_switches_per_s: float
+    rx_ctx_switches_per_s: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _mode(backend: str, engine: dict) -> str:
+    if backend == "io_uring":
+        uring = engine.get("io_uring") or {}
+        sqpoll = "+sqpoll" if uring.get("tx_sqpoll") and uring.get("rx_sqpoll") else ""
+        return f"{uring.get('tx_mode', '?')} / {uring.get('rx_mode', '?')}{sqpoll}"
+    return {"socket": "sendmmsg / recvmmsg", "dpdk": "af_packet / af_packet"}.get(backend, "")
+
+
+def compare_one(label: str, backend: str, options: dict, count: int,
+                rate_pps: float | None) -> CompareRow:
+    """Run ``backend`` -> ``backend`` over veth once and take the row's figures."""
+    timeout = 60 + (3 * count / rate_pps if rate_pps else count / 50_000)
+    report = run(Scenario(backend=backend, rx_backend=backend, link="veth", count=count,
+                          rate_pps=rate_pps, timeout_s=timeout, **options))
+    tx_p99 = report.pacing.get("deviation_p99_ns") if rate_pps else None
+    return CompareRow(
+        method=label, mode=_mode(backend, report.engine),
+        offered=f"{rate_pps:.0f}" if rate_pps else UNPACED,
+        tx_mpps=report.tx.mpps, rx_mpps=report.rx.mpps, lost=report.lost,
+        rx_p99_ns=report.latency.p99 if report.latency.count else None,
+        tx_p99_ns=None if tx_p99 is None else int(tx_p99),
+        tx_cpu_percent=report.tx.cpu_percent, rx_cpu_percent=report.rx.cpu_percent,
+        tx_ctx_switches_per_s=report.tx.ctx_switches_per_s,
+        rx_ctx_switches_per_s=report.rx.ctx_switches_per_s)
+
+
+def compare_methods(count: int = DEFAULT_COUNT, rate_pps: float = DEFAULT_RATE_PPS,
+                    max_count: int = DEFAULT_MAX_COUNT,
+                    methods: tuple[tuple[str, str, dict], ...] = METHODS) -> list[CompareRow]:
+    """Every method at ``rate_pps`` (``count`` packets), then unpaced (``max_count``).
+
+    Args:
+        count: packets of each paced run.
+        rate_pps: the paced load, one every method carries on this link.
+        max_count: packets of each unpaced run (0: no unpaced runs).
+        methods: (label, backend, scenario options) per row.
+
+    Raises:
+        BackendUnavailable: a method or the veth link cannot run here.
+    """
+    rows = [compare_one(label, backend, options, count, rate_pps)
+            for label, backend, options in methods]
+    if max_count:
+        rows += [compare_one(label, backend, options, max_count, None)
+                 for label, backend, options in methods]
+    return rows
+
+
+def _us(ns: int | None) -> str:
+    return "-" if ns is None else f"{ns / 1e3:,.1f}"
+
+
+def compare_table(rows: list[CompareRow]) -> str:
+    """The rows as an aligned text table (latencies in us; '-' where not measurable)."""
+    header = (f"{'method (veth, gen+rx same backend)':<36} {'offered pps':>11} {'tx Mpps':>8} "
+              f"{'rx Mpps':>8} {'lost':>8} {'rx p99 us':>10} {'tx p99 us':>10} "
+              f"{'tx cpu%':>7} {'rx cpu%':>7} {'tx ctxsw/s':>10} {'rx ctxsw/s':>10}")
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        offered = row.offered if row.offered == UNPACED else f"{float(row.offered):,.0f}"
+        lines.append(f"{row.method:<36} {offered:>11} {row.tx_mpps:>8.3f} {row.rx_mpps:>8.3f} "
+                     f"{row.lost:>8,} {_us(row.rx_p99_ns):>10} {_us(row.tx_p99_ns):>10} "
+                     f"{row.tx_cpu_percent:>7.1f} {row.rx_cpu_percent:>7.1f} "
+                     f"{row.tx_ctx_switches_per_s:>10,.0f} {row.rx_ctx_switches_per_s:>10,.0f}")
+    return "\n".join(lines)
+
+
+def modes_legend(rows: list[CompareRow]) -> str:
+    """Which I/O each method used (tx / rx), one line per method."""
+    seen = dict.fromkeys(f"{row.method}: {row.mode}" for row in rows)
+    return "\n".join(seen)
