@@ -102,12 +102,14 @@ struct sk_port {
     uint16_t port_id;
     int started;
     int pair_end;                 /* 1 when this is an end of the ring pair */
+    int memif;                    /* a net_memif port: see port_release() */
     struct rte_mempool *pool;
     char name[RTE_ETH_NAME_MAX_LEN]; /* vdev name for hotplug remove */
 };
 
 static struct {
     int eal_ready;
+    int memif_ports;              /* memif ports opened: no rte_eal_cleanup() */
     unsigned worker_lcore;
     FILE *log_stream;
     int log_verbose;
@@ -341,6 +343,14 @@ out:
 
 /* ---- ports -------------------------------------------------------------- */
 
+static int is_memif(uint16_t port_id)
+{
+    struct rte_eth_dev_info info;
+
+    return rte_eth_dev_info_get(port_id, &info) == 0 && info.driver_name != NULL &&
+           strcmp(info.driver_name, "net_memif") == 0;
+}
+
 static int port_setup(struct sk_port *p, char *err, size_t errlen)
 {
     struct rte_eth_conf conf;
@@ -384,6 +394,8 @@ static int port_setup(struct sk_port *p, char *err, size_t errlen)
         goto out;
     }
     p->started = 1;
+    p->memif = is_memif(p->port_id);
+    env.memif_ports += p->memif;
     rte_eth_promiscuous_enable(p->port_id); /* not all drivers can: fine */
     ret = 0;
 out:
@@ -394,6 +406,14 @@ static void port_release(struct sk_port *p)
 {
     if (p == NULL)
         return;
+    /* DPDK 22.11's net_memif frees its socket's interrupt handle on close
+     * while the EAL interrupt thread may still be polling it (a SIGSEGV in
+     * rte_intr_fd_get, ~1 run in 5 here): a memif port is left to the
+     * process exit, which releases its memory and abstract socket. */
+    if (p->memif) {
+        free(p);
+        return;
+    }
     if (p->started)
         rte_eth_dev_stop(p->port_id);
     if (rte_eth_dev_is_valid_port(p->port_id))
@@ -760,7 +780,7 @@ static void dpdk_env_cleanup(void)
 {
     if (pair.end[0] != NULL || pair.end[1] != NULL)
         pair_destroy();
-    if (env.eal_ready) {
+    if (env.eal_ready && env.memif_ports == 0) { /* memif: see port_release() */
         rte_eal_cleanup();
         env.eal_ready = 0;
     }
