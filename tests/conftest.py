@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +108,33 @@ def nothing_left():
     if engine_processes():
         left["engine processes"] = sorted(engine_processes())
     assert not left, f"left behind: {left}"
+
+
+FEED_HANDLER_SRC = Path(__file__).resolve().parents[1] / "fixtures" / "feed_handler"
+
+
+@pytest.fixture(scope="session")
+def feed_handler_build(tmp_path_factory) -> Path:
+    """The reference feed handler (fixtures/feed_handler), built once per session."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    build = tmp_path_factory.mktemp("feed_handler")
+    proc = subprocess.run(["make", "-C", str(FEED_HANDLER_SRC), f"BUILD={build}"],
+                          capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        pytest.skip(f"the feed handler does not build here: {proc.stderr[-300:]}")
+    return build
+
+
+@pytest.fixture
+def wait_for():
+    """Poll ``predicate`` until it returns something truthy (returned) or time runs out (None)."""
+    def poll(predicate, timeout_s: float = 20.0):
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.02)
+        return None
+    return poll

@@ -94,18 +94,8 @@ def test_a_pair_the_link_cannot_carry_is_unavailable(nothing_left):
         simkit.run(simkit.Scenario(backend="io_uring", link="tap", count=10))
 
 
-def _wait_for(predicate, timeout_s=20.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    return None
-
-
 @pytest.mark.parametrize("tx,rx", [("dpdk", "io_uring"), ("socket", "dpdk")])
-def test_engine_killed_mid_run_leaves_nothing(tx, rx, needs_pair, nothing_left):
+def test_engine_killed_mid_run_leaves_nothing(wait_for, tx, rx, needs_pair, nothing_left):
     """SIGKILL the engine while it runs over veth: the run fails, nothing remains."""
     needs_pair("veth", tx, rx)
     code = ("import simkit, sys\n"
@@ -128,9 +118,9 @@ def test_engine_killed_mid_run_leaves_nothing(tx, rx, needs_pair, nothing_left):
                     continue
             return None
 
-        engine = _wait_for(engine_of_driver)
+        engine = wait_for(engine_of_driver)
         assert engine, "the engine never started"
-        names = _wait_for(lambda: [n for n in netns.ours() if n.startswith(f"sk-{driver.pid}-")])
+        names = wait_for(lambda: [n for n in netns.ours() if n.startswith(f"sk-{driver.pid}-")])
         assert names, "the veth namespaces never appeared"
         time.sleep(0.5)  # mid-run
         os.kill(engine, signal.SIGKILL)
@@ -145,14 +135,14 @@ def test_engine_killed_mid_run_leaves_nothing(tx, rx, needs_pair, nothing_left):
     assert not os.path.exists(f"/proc/{engine}")
 
 
-def test_sigint_mid_run_stops_cleanly_and_reports(needs_pair, nothing_left, tmp_path):
+def test_sigint_mid_run_stops_cleanly_and_reports(wait_for, needs_pair, nothing_left, tmp_path):
     needs_pair("veth", "dpdk", "io_uring")
     out = tmp_path / "r.json"
     proc = subprocess.Popen([sys.executable, "-m", "simkit.cli", "run", "--link", "veth",
                              "--rx-backend", "io_uring", "--count", "10000000", "--rate", "20000",
                              "--json", str(out), "--quiet"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    assert _wait_for(lambda: [n for n in netns.ours() if n.startswith(f"sk-{proc.pid}-")])
+    assert wait_for(lambda: [n for n in netns.ours() if n.startswith(f"sk-{proc.pid}-")])
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)

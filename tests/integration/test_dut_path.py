@@ -7,7 +7,6 @@ test checks that no namespace, interface, engine or DPDK directory is left.
 from __future__ import annotations
 
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,21 +18,8 @@ from simkit import netns
 from simkit.errors import CheckFailed, ConfigError
 from simkit.links import DutPath
 
-FEED_HANDLER = Path(__file__).resolve().parents[2] / "fixtures" / "feed_handler"
 COUNT, RATE_PPS = 10_000, 50_000
 SLEEPER = [sys.executable, "-c", "print('READY', flush=True); import time; time.sleep(60)"]
-
-
-@pytest.fixture(scope="module")
-def feed_handler_dir(tmp_path_factory):
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
-    build = tmp_path_factory.mktemp("fh")
-    proc = subprocess.run(["make", "-C", str(FEED_HANDLER), f"BUILD={build}"],
-                          capture_output=True, text=True, timeout=300)
-    if proc.returncode != 0:
-        pytest.skip(f"the feed handler does not build here: {proc.stderr[-300:]}")
-    return build
 
 
 def feed_handler(build: Path, kind: str) -> list[str]:
@@ -52,13 +38,13 @@ PATHS = [("dpdk", "dpdk", "dpdk"), ("io_uring", "uring", "io_uring"),
 
 @pytest.mark.parametrize("tx,dut,rx", PATHS, ids=["-".join(p) for p in PATHS])
 def test_every_message_goes_through_the_dut(tx, dut, rx, needs_pair, nothing_left,
-                                            feed_handler_dir):
+                                            feed_handler_build):
     needs_pair("veth", tx, rx)
     if dut == "dpdk":
         needs_pair("veth", "dpdk", "dpdk")
     report = simkit.run(simkit.Scenario(backend=tx, rx_backend=rx, count=COUNT,
                                         rate_pps=RATE_PPS, timeout_s=30,
-                                        dut=feed_handler(feed_handler_dir, dut)))
+                                        dut=feed_handler(feed_handler_build, dut)))
     assert report.tx_packets == report.rx_packets == COUNT
     assert (report.lost, report.seq.duplicated, report.malformed_total) == (0, 0, 0)
     assert report.latency.count == COUNT
@@ -124,11 +110,11 @@ def test_cli_dut_crash_exits_1_with_the_tail(needs_pair, nothing_left):
     assert "before it was ready" in proc.stderr and "| config missing" in proc.stderr
 
 
-def test_cli_runs_through_the_feed_handler(needs_pair, nothing_left, feed_handler_dir):
+def test_cli_runs_through_the_feed_handler(needs_pair, nothing_left, feed_handler_build):
     needs_pair("veth", "io_uring", "io_uring")
     proc = subprocess.run([sys.executable, "-m", "simkit.cli", "run", "--backend", "io_uring",
                            "--count", "5000", "--rate", "50000", "--quiet", "--dut",
-                           shlex.join(feed_handler(feed_handler_dir, "uring"))],
+                           shlex.join(feed_handler(feed_handler_build, "uring"))],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "link=veth" in proc.stdout

@@ -62,16 +62,6 @@ def engines_of(parent_pid: int) -> dict[str, int]:
     return found
 
 
-def _wait_for(predicate, timeout_s=20.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    return None
-
-
 def test_memif_carries_every_packet_exactly(memif, nothing_left):
     report = simkit.run(simkit.Scenario(link="memif", count=COUNT, timeout_s=30))
     assert report.tx_packets == report.rx_packets == COUNT
@@ -122,7 +112,7 @@ def test_doctor_lists_memif_with_its_pair(memif):
 
 
 @pytest.mark.parametrize("victim", ["generator", "receiver"])
-def test_either_process_killed_mid_run_leaves_nothing(victim, memif, nothing_left):
+def test_either_process_killed_mid_run_leaves_nothing(wait_for, victim, memif, nothing_left):
     """SIGKILL one engine mid-run: the run fails naming it, the other is stopped, nothing stays."""
     code = ("import simkit, sys\n"
             "try:\n"
@@ -133,7 +123,7 @@ def test_either_process_killed_mid_run_leaves_nothing(victim, memif, nothing_lef
     driver = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
-        engines = _wait_for(lambda: (e := engines_of(driver.pid)) and len(e) == 2 and e)
+        engines = wait_for(lambda: (e := engines_of(driver.pid)) and len(e) == 2 and e)
         assert engines, "the two engines never ran"
         time.sleep(0.5)  # mid-run: traffic flows
         assert memif_sockets(driver.pid), "the memif socket never appeared"
@@ -152,13 +142,13 @@ def test_either_process_killed_mid_run_leaves_nothing(victim, memif, nothing_lef
     assert not memif_sockets(driver.pid)
 
 
-def test_sigint_mid_run_stops_both_and_reports(memif, nothing_left, tmp_path):
+def test_sigint_mid_run_stops_both_and_reports(wait_for, memif, nothing_left, tmp_path):
     out = tmp_path / "r.json"
     proc = subprocess.Popen([sys.executable, "-m", "simkit.cli", "run", "--link", "memif",
                              "--count", "50000000", "--rate", "1000000", "--json", str(out),
                              "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert _wait_for(lambda: len(engines_of(proc.pid)) == 2), "the two engines never ran"
+        assert wait_for(lambda: len(engines_of(proc.pid)) == 2), "the two engines never ran"
         time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)

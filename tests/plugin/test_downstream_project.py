@@ -15,7 +15,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "fixtures" / "downstream"
-FEED_HANDLER = REPO / "fixtures" / "feed_handler"
 
 TOO_TIGHT = '''
 import pytest
@@ -25,19 +24,6 @@ def test_through_the_feed_handler_in_one_microsecond(bypass, feed_handler):
     bypass.spawn(feed_handler)
     bypass.run(count=2_000, rate_pps=50_000)
 '''
-
-
-@pytest.fixture(scope="module")
-def feed_handler_build(tmp_path_factory):
-    """The feed handler built once, outside the repository."""
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
-    build = tmp_path_factory.mktemp("fh")
-    proc = subprocess.run(["make", "-C", str(FEED_HANDLER), f"BUILD={build}"],
-                          capture_output=True, text=True, timeout=300)
-    if proc.returncode != 0:
-        pytest.skip(f"the feed handler does not build here: {proc.stderr[-300:]}")
-    return build
 
 
 def _project(tmp_path) -> Path:
