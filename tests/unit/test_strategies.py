@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from simkit import malformed
 from simkit import strategies as sks
+from simkit._native import core
 from simkit.errors import ConfigError
 from simkit.packets import Malformed, SeedFrame, itch, moldudp64, parse_frame
 
@@ -93,6 +94,16 @@ def test_impaired_stream_ground_truth_matches_what_a_receiver_counts(stream):
     assert sorted(set(range(len(stream.sent))) - seen) == list(stream.dropped)
     assert sorted(dups) == list(stream.duplicated)
     assert sorted(reordered) == list(stream.reordered)
+    # and the engine's own sequence tracker (an independent implementation) agrees
+    ffi, lib = core()
+    tracker, stats = lib.sk_seq_new(0), ffi.new("struct sk_seq_stats *")
+    for s in seqs:
+        lib.sk_seq_feed(tracker, s)
+    lib.sk_seq_get_stats(tracker, stats)
+    lib.sk_seq_free(tracker)
+    assert stats.unique == len(stream.sent) - len(stream.dropped)
+    assert stats.duplicated == len(seqs) - stats.unique
+    assert stats.reordered == len(stream.reordered)
 
 
 def test_shrinking_gives_the_simplest_packet_of_a_kind():
