@@ -160,6 +160,56 @@ const char *sk_malformed_reason_name(int reason);
 /* Number of malformed reasons (codes are 1..this). */
 int sk_malformed_reason_count(void);
 
+/* ---- malformations: the catalog's header-level kinds (malform.c) -------- */
+/* (section: malformations) */
+
+/* Kinds, in the order of simkit.malformed.CATALOG. Each damages a valid
+ * Eth[/802.1Q]/IPv4/UDP frame one way; sk_malform_expected() says what the
+ * parser above makes of the result (0: still valid, by design). */
+#define SK_MALFORM_IP_OPTIONS 1
+#define SK_MALFORM_IP_IHL_SHORT 2
+#define SK_MALFORM_IP_VERSION 3
+#define SK_MALFORM_IP_TOTAL_LENGTH_SHORT 4
+#define SK_MALFORM_IP_TOTAL_LENGTH_LONG 5
+#define SK_MALFORM_IP_CHECKSUM_BAD 6
+#define SK_MALFORM_IP_FRAGMENT_MF 7
+#define SK_MALFORM_IP_FRAGMENT_OFFSET 8
+#define SK_MALFORM_IP_PROTOCOL 9
+#define SK_MALFORM_IP_TTL_ZERO 10
+#define SK_MALFORM_IP_TRUNCATED 11
+#define SK_MALFORM_UDP_LENGTH_LONG 12
+#define SK_MALFORM_UDP_LENGTH_SHORT 13
+#define SK_MALFORM_UDP_CHECKSUM_BAD 14
+#define SK_MALFORM_UDP_CHECKSUM_ZERO 15
+#define SK_MALFORM_RUNT 16
+#define SK_MALFORM_TRUNCATED_PAYLOAD 17
+#define SK_MALFORM_SHORT_PAYLOAD 18
+#define SK_MALFORM_VLAN_8021Q 19
+#define SK_MALFORM_VLAN_QINQ 20
+#define SK_MALFORM_ETHERTYPE 21
+#define SK_MALFORM_JUMBO 22
+#define SK_MALFORM_KIND_COUNT 22
+/* "any" in a malform model: every kind but jumbo (bits 1..21), i.e. every
+ * kind a 1500-byte MTU path carries; ask for jumbo by name. */
+#define SK_MALFORM_ANY_MASK 4194302
+/* Bytes a kind adds at most (jumbo: to a 9000-byte IPv4 packet); a buffer of
+ * len + SK_MALFORM_MAX_GROWTH bytes always has room. */
+#define SK_MALFORM_MAX_GROWTH 9000
+
+/* "ip_options" .. "jumbo" (the catalog's names); NULL for an unknown kind. */
+const char *sk_malform_name(uint32_t kind);
+/* What sk_udp_parse() says about a frame so damaged: SK_PARSE_OK (a legal
+ * but unusual packet) or its SK_MALFORMED_* reason; -EINVAL for an unknown
+ * kind. (short_payload is PAYLOAD_SHORT against a 32-byte seed minimum.) */
+int sk_malform_expected(uint32_t kind);
+/* Damage the frame (len bytes valid, cap bytes of room) by kind: the choices
+ * a kind makes (how many option words, which VLAN ID, ...) come from a PRNG
+ * seeded with draw, so (kind, draw, frame) always gives the same bytes.
+ * Returns the new length, -EINVAL (unknown kind, or not a valid Eth/IPv4/UDP
+ * frame this kind applies to), or -ENOSPC (cap too small). */
+int sk_malform_apply(uint32_t kind, uint64_t draw, uint8_t *frame, uint32_t len,
+                     uint32_t cap);
+
 /* ---- deterministic PRNG (xoshiro256**, seeded by splitmix64) ----------- */
 
 struct sk_rng {
@@ -379,7 +429,9 @@ int64_t sk_craft_wrap(struct sk_craft *c, const uint8_t *data, size_t data_len,
  * Each model draws from its own xoshiro256** stream (keyed by seed and kind)
  * a fixed number of times per packet, so the packets one model picks do not
  * change when another model is added. Per packet, in this order: loss (drop
- * or gilbert) -> duplicate -> truncate -> corrupt -> reorder or delay.
+ * or gilbert) -> duplicate -> malform -> truncate -> corrupt -> reorder or
+ * delay. A malformed packet is not also truncated or corrupted (one damage,
+ * so its reaction is known).
  *
  * Every pushed packet comes back in exactly one sk_impair_out entry per copy:
  * dropped ones flagged SK_IMPAIRED_DROPPED (free, do not send), duplicated
@@ -390,7 +442,9 @@ int64_t sk_craft_wrap(struct sk_craft *c, const uint8_t *data, size_t data_len,
  * netem's gemodel), dup (p: send twice, back to back), reorder (p, gap: hold,
  * release after gap later packets), corrupt (p, layer: flip one bit inside
  * the layer), truncate (p, len: cut to len bytes, 0 = uniform in 1..len-1),
- * delay (mean_ns, jitter_ns: uniform in mean +- jitter). */
+ * delay (mean_ns, jitter_ns: uniform in mean +- jitter), malform (p,
+ * malform_kinds: one of the SK_MALFORM_* kinds in the mask, drawn uniformly;
+ * the caller applies it with sk_malform_apply, see sk_impair_out). */
 #define SK_IMPAIR_DROP 1
 #define SK_IMPAIR_GILBERT 2
 #define SK_IMPAIR_DUP 3
@@ -398,8 +452,9 @@ int64_t sk_craft_wrap(struct sk_craft *c, const uint8_t *data, size_t data_len,
 #define SK_IMPAIR_CORRUPT 5
 #define SK_IMPAIR_TRUNCATE 6
 #define SK_IMPAIR_DELAY 7
-#define SK_IMPAIR_KIND_COUNT 7
-#define SK_IMPAIR_MAX_MODELS 7
+#define SK_IMPAIR_MALFORM 8
+#define SK_IMPAIR_KIND_COUNT 8
+#define SK_IMPAIR_MAX_MODELS 8
 #define SK_IMPAIR_MAX_GAP 65536
 #define SK_IMPAIR_MAX_DELAY_NS 3600000000000ULL
 
@@ -421,6 +476,10 @@ int64_t sk_craft_wrap(struct sk_craft *c, const uint8_t *data, size_t data_len,
 #define SK_IMPAIRED_CORRUPTED 16
 #define SK_IMPAIRED_TRUNCATED 32
 #define SK_IMPAIRED_DELAYED 64
+/* MALFORMED: to be damaged by kind malform with malform_draw; the impairer
+ * leaves the bytes alone (a kind may grow the frame): the caller runs
+ * sk_malform_apply once per packet, on copy 0, before sending it. */
+#define SK_IMPAIRED_MALFORMED 128
 
 /* Entries one sk_impair_push() can write at most; size its out array so. */
 #define SK_IMPAIR_PUSH_MAX_OUT 4
@@ -437,6 +496,8 @@ struct sk_impair_model {
     double k;               /* gilbert: delivery probability in good (loss 1-k) */
     uint64_t mean_ns;       /* delay */
     uint64_t jitter_ns;     /* delay: <= mean_ns */
+    uint32_t malform_kinds; /* malform: bit k set = SK_MALFORM kind k may be drawn */
+    uint32_t reserved;
 };
 
 /* One packet leaving the impairer (or dropped by it). */
@@ -450,7 +511,9 @@ struct sk_impair_out {
     uint32_t corrupt_offset; /* with SK_IMPAIRED_CORRUPTED: byte flipped ... */
     uint8_t corrupt_bit;     /* ... and its bit (0..7, value 1 << bit) */
     uint8_t copy;            /* 0: the packet, 1: its duplicate */
-    uint16_t reserved;
+    uint8_t malform;         /* with SK_IMPAIRED_MALFORMED: the SK_MALFORM_* kind ... */
+    uint8_t reserved;
+    uint64_t malform_draw;   /* ... and the draw to apply it with */
 };
 
 struct sk_impair_stats {
@@ -465,6 +528,7 @@ struct sk_impair_stats {
     uint64_t delayed;
     uint64_t delay_ns_sum;
     uint64_t queued;         /* held now, not yet released */
+    uint64_t malformed;
 };
 
 struct sk_impair;
@@ -505,7 +569,8 @@ int64_t sk_impair_run(struct sk_impair *imp, uint8_t *buf,
 void sk_impair_get_stats(const struct sk_impair *imp,
                          struct sk_impair_stats *out);
 
-/* "drop", "gilbert", "dup", "reorder", "corrupt", "truncate", "delay";
+/* "drop", "gilbert", "dup", "reorder", "corrupt", "truncate", "delay",
+ * "malform";
  * NULL for an unknown kind. Layers: "frame", "eth", "ip", "udp", "payload". */
 const char *sk_impair_kind_name(uint32_t kind);
 const char *sk_impair_layer_name(uint32_t layer);

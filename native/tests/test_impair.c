@@ -300,6 +300,39 @@ static void test_determinism_and_independence(void)
     free(first);
 }
 
+/* malform: its rate, kinds drawn only from the mask and about evenly, no
+ * truncation or corruption on top, and the bytes left for the caller. */
+static void test_malform_rate_kinds_and_one_damage(void)
+{
+    const uint32_t mask = 1u << SK_MALFORM_RUNT | 1u << SK_MALFORM_IP_OPTIONS |
+                          1u << SK_MALFORM_ETHERTYPE;
+    struct sk_impair_model m[3] = {
+        {.kind = SK_IMPAIR_MALFORM, .p = 0.05, .malform_kinds = mask},
+        {.kind = SK_IMPAIR_TRUNCATE, .p = 0.5},
+        {.kind = SK_IMPAIR_CORRUPT, .p = 0.5},
+    };
+    uint64_t per_kind[SK_MALFORM_KIND_COUNT + 1] = {0}, hits = 0;
+    struct sk_impair_stats st;
+    int64_t got = run(m, 3, 3, &st), i;
+
+    CHECK(binomial_ok(st.malformed, N, 0.05, "malform"));
+    for (i = 0; i < got; i++) {
+        if (!(outs[i].flags & SK_IMPAIRED_MALFORMED))
+            continue;
+        hits++;
+        CHECK(outs[i].malform <= SK_MALFORM_KIND_COUNT && (mask >> outs[i].malform & 1));
+        per_kind[outs[i].malform]++;
+        CHECK(!(outs[i].flags & (SK_IMPAIRED_TRUNCATED | SK_IMPAIRED_CORRUPTED)));
+        CHECK(outs[i].len == SK_SEED_FRAME_LEN); /* the caller damages it */
+        CHECK(memcmp(frames + outs[i].token, pristine + outs[i].token,
+                     SK_SEED_FRAME_LEN) == 0);
+    }
+    CHECK_EQ_U(hits, st.malformed);
+    CHECK(binomial_ok(per_kind[SK_MALFORM_RUNT], hits, 1.0 / 3, "malform kind choice"));
+    CHECK(binomial_ok(per_kind[SK_MALFORM_ETHERTYPE], hits, 1.0 / 3, "malform kind choice"));
+    check_accounting(got, &st);
+}
+
 static void test_push_api(void)
 {
     struct sk_impair_model m = {.kind = SK_IMPAIR_REORDER, .p = 1, .gap = 2};
@@ -368,6 +401,12 @@ static void test_bad_parameters(void)
     m[0] = (struct sk_impair_model){.kind = SK_IMPAIR_REORDER, .p = 0.1, .gap = 1};
     m[1] = (struct sk_impair_model){.kind = SK_IMPAIR_DELAY, .mean_ns = 5};
     expect_invalid(m, 2, "reorder and delay both decide the order");
+    m[0] = (struct sk_impair_model){.kind = SK_IMPAIR_MALFORM, .p = 0.1};
+    expect_invalid(m, 1, "malform: kinds must be a non-empty set");
+    m[0].malform_kinds = 1; /* bit 0 is no kind */
+    expect_invalid(m, 1, "malform: kinds must be");
+    m[0].malform_kinds = 1u << (SK_MALFORM_KIND_COUNT + 1);
+    expect_invalid(m, 1, "malform: kinds must be");
     CHECK(strcmp(sk_impair_kind_name(SK_IMPAIR_GILBERT), "gilbert") == 0);
     CHECK(sk_impair_kind_name(0) == NULL && sk_impair_layer_name(5) == NULL);
 }
@@ -390,6 +429,7 @@ int main(void)
     test_delay();
     test_everything_at_once_accounts_exactly();
     test_determinism_and_independence();
+    test_malform_rate_kinds_and_one_damage();
     test_push_api();
     test_bad_parameters();
     free(frames);

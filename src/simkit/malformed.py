@@ -4,7 +4,10 @@ Each :class:`MalformedKind` says how it is made from a valid Eth/IPv4/UDP
 frame (its ``transform``, seeded by a :class:`random.Random` so the same seed
 gives the same bytes), which parser judges it, and what that parser is
 expected to say: ``"valid"`` for legal-but-unusual packets, otherwise a
-stable reason name:
+stable reason name. The header-level kinds (:func:`native_kinds`) are written
+once, in C (``native/src/core/malform.c``): the same code damages packets in
+the native generator (``--impair malform:kind=...``), in corpora and in the
+hypothesis strategies. The parsers:
 
 * ``parser="native"`` — :func:`simkit.packets.parse_frame`, the engine's
   bounds-checked receiver (reasons of
@@ -29,8 +32,10 @@ import random
 import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from types import MappingProxyType
 
+from simkit._native import core
 from simkit.errors import ConfigError
 from simkit.packets import itch, moldudp64
 from simkit.packets.seed import (
@@ -253,124 +258,45 @@ class MalformedKind:
         return self.transform(frame, rng)
 
 
-def _edit(edit: Callable[[_Frame, random.Random], None], *, ip_checksum: bool = True) -> Transform:
+# Header-level kinds: native/src/core/malform.c, the code the generator's malform
+# impairment runs (a draw of 64 bits from the caller's rng seeds its choices).
+
+
+@cache
+def native_kinds() -> tuple[str, ...]:
+    """The header-level kinds the native core applies, in catalog order (code ``i + 1``)."""
+    ffi, lib = core()
+    return tuple(ffi.string(lib.sk_malform_name(code)).decode()
+                 for code in range(1, lib.SK_MALFORM_KIND_COUNT + 1))
+
+
+def native_apply(name: str, frame: bytes, draw: int) -> bytes:
+    """Malform ``frame`` by the header-level kind ``name`` with a 64-bit ``draw``
+    (the same draw gives the same bytes), in C.
+
+    Raises:
+        ConfigError: ``name`` is not a header-level kind, or the frame is not a
+            valid Eth/IPv4/UDP frame it applies to (IPv4 options past IHL 15, a
+            VLAN tag beyond two).
+    """
+    if name not in native_kinds():
+        raise ConfigError(f"{name!r} is not a header-level malformation: choose from "
+                          f"{', '.join(native_kinds())}")
+    ffi, lib = core()
+    cap = len(frame) + lib.SK_MALFORM_MAX_GROWTH
+    buf = ffi.new("uint8_t[]", cap)
+    ffi.memmove(buf, frame, len(frame))
+    got = lib.sk_malform_apply(native_kinds().index(name) + 1, draw & (1 << 64) - 1, buf,
+                               len(frame), cap)
+    if got < 0:
+        raise ConfigError(f"{name}: needs a valid Eth/IPv4/UDP frame it can apply to")
+    return bytes(ffi.buffer(buf, got))
+
+
+def _native(name: str) -> Transform:
     def transform(frame: bytes, rng: random.Random) -> bytes:
-        f = _Frame(frame)
-        edit(f, rng)
-        if ip_checksum:
-            f.fix_ip_checksum()
-        return f.bytes()
+        return native_apply(name, frame, rng.getrandbits(64))
     return transform
-
-
-def _ip_options(f: _Frame, rng: random.Random) -> None:
-    words = rng.randint(1, 10)  # IHL 6..15
-    # Router Alert (RFC 2113), then NOPs to the chosen length.
-    options = b"\x94\x04\x00\x00" + b"\x01" * (4 * (words - 1))
-    f.b[f.ip + IPV4_HDR_LEN:f.ip + IPV4_HDR_LEN] = options
-    f.b[f.ip] = 0x40 | (5 + words)
-    f.set16(f.ip + 2, f.total + len(options))
-    f.udp += len(options)
-
-
-def _ihl_short(f: _Frame, rng: random.Random) -> None:
-    f.b[f.ip] = 0x40 | rng.randint(0, 4)
-
-
-def _version(f: _Frame, rng: random.Random) -> None:
-    f.b[f.ip] = (rng.choice([v for v in range(16) if v != 4]) << 4) | (f.b[f.ip] & 0x0F)
-
-
-def _total_short(f: _Frame, rng: random.Random) -> None:
-    f.set16(f.ip + 2, rng.randint(0, f.udp - f.ip + UDP_HDR_LEN - 1))
-
-
-def _total_long(f: _Frame, rng: random.Random) -> None:
-    f.set16(f.ip + 2, min(len(f.b) - f.ip + rng.randint(1, 64), 0xFFFF))
-
-
-def _bad_ip_checksum(frame: bytes, rng: random.Random) -> bytes:
-    f = _Frame(frame)
-    f.fix_ip_checksum()
-    good = f.get16(f.ip + 10)
-    # 0x0000 and 0xFFFF are the same one's-complement number: neither twin of good verifies.
-    twins = {good, 0xFFFF - good} if good in (0, 0xFFFF) else {good}
-    f.set16(f.ip + 10, _other_than(rng, twins, low=0))
-    return f.bytes()
-
-
-def _other_than(rng: random.Random, avoid: set[int], low: int) -> int:
-    value = rng.randint(low, 0xFFFF - len(avoid))
-    for bad in sorted(avoid):
-        if value >= bad:
-            value += 1
-    return value
-
-
-def _fragment_mf(f: _Frame, rng: random.Random) -> None:
-    f.set16(f.ip + 6, IP_FLAG_MF)
-
-
-def _fragment_offset(f: _Frame, rng: random.Random) -> None:
-    f.set16(f.ip + 6, rng.randint(1, 0x1FFF))  # the last fragment of a datagram
-
-
-def _ip_protocol(f: _Frame, rng: random.Random) -> None:
-    f.b[f.ip + 9] = rng.choice((1, 6, 47, 132))  # ICMP, TCP, GRE, SCTP
-
-
-def _ttl_zero(f: _Frame, rng: random.Random) -> None:
-    f.b[f.ip + 8] = 0
-
-
-def _cut(where: Callable[[_Frame, random.Random], int]) -> Transform:
-    def transform(frame: bytes, rng: random.Random) -> bytes:
-        f = _Frame(frame)
-        return f.bytes()[:where(f, rng)]
-    return transform
-
-
-def _udp_length_long(f: _Frame, rng: random.Random) -> None:
-    f.set16(f.udp + 4, f.total - (f.udp - f.ip) + rng.randint(1, 64))
-
-
-def _udp_length_short(f: _Frame, rng: random.Random) -> None:
-    f.set16(f.udp + 4, rng.randint(0, UDP_HDR_LEN - 1))
-
-
-def _bad_udp_checksum(frame: bytes, rng: random.Random) -> bytes:
-    f = _Frame(frame)
-    f.fix_udp_checksum(force=True)
-    # Non-zero (0 means "no checksum"); among 1..0xFFFF only the right value verifies.
-    f.set16(f.udp + 6, _other_than(rng, {f.get16(f.udp + 6)}, low=1))
-    return f.bytes()
-
-
-def _zero_udp_checksum(f: _Frame, rng: random.Random) -> None:
-    f.set16(f.udp + 6, 0)
-
-
-def _short_payload(f: _Frame, rng: random.Random) -> None:
-    f.set_payload(f.payload()[:rng.randint(0, SEED_PAYLOAD_LEN - 1)])
-
-
-def _jumbo(f: _Frame, rng: random.Random) -> None:
-    payload = f.payload()
-    room = JUMBO_MTU - (f.udp - f.ip) - UDP_HDR_LEN - len(payload)
-    f.set_payload(payload + bytes(rng.randint(ETH_MTU - f.total + 1, room)))
-
-
-def _tags(*tpids: int) -> Transform:
-    def transform(frame: bytes, rng: random.Random) -> bytes:
-        f = _Frame(frame)
-        tags = b"".join(_H.pack(tpid) + _H.pack(rng.randint(1, 4094)) for tpid in tpids)
-        f.b[12:12] = tags  # before the frame's own EtherType, which becomes the inner one
-        return f.bytes()
-    return transform
-
-
-def _ethertype(f: _Frame, rng: random.Random) -> None:
-    f.set16(f.ip - 2, rng.choice((0x86DD, 0x0806, 0x88CC, 0x8847)))
 
 
 # MoldUDP64 / ITCH kinds: edit the UDP payload of a valid itch frame.
@@ -443,54 +369,54 @@ def _kind(name, layer, summary, parser, expected, protos, transform, note=""):
 
 _KINDS = (
     _kind("ip_options", "ipv4", "IHL 6..15: a Router Alert option and NOPs (legal IPv4)",
-          "native", VALID, _BOTH, _edit(_ip_options),
+          "native", VALID, _BOTH, _native("ip_options"),
           "a receiver that skips a fixed 20-byte IPv4 header misreads these"),
     _kind("ip_ihl_short", "ipv4", "IHL below 5 (0..4)", "native", "ip_ihl", _BOTH,
-          _edit(_ihl_short)),
+          _native("ip_ihl_short")),
     _kind("ip_version", "ipv4", "version field not 4", "native", "ip_version", _BOTH,
-          _edit(_version)),
+          _native("ip_version")),
     _kind("ip_total_length_short", "ipv4", "total length below IHL*4 + 8 (no room for UDP)",
-          "native", "ip_total_length", _BOTH, _edit(_total_short)),
+          "native", "ip_total_length", _BOTH, _native("ip_total_length_short")),
     _kind("ip_total_length_long", "ipv4", "total length beyond the bytes that arrived",
-          "native", "ip_total_length", _BOTH, _edit(_total_long)),
+          "native", "ip_total_length", _BOTH, _native("ip_total_length_long")),
     _kind("ip_checksum_bad", "ipv4", "wrong IPv4 header checksum", "native", "ip_checksum",
-          _BOTH, _bad_ip_checksum),
+          _BOTH, _native("ip_checksum_bad")),
     _kind("ip_fragment_mf", "ipv4", "first fragment: More Fragments set, DF clear", "native",
-          "ip_fragment", _BOTH, _edit(_fragment_mf)),
+          "ip_fragment", _BOTH, _native("ip_fragment_mf")),
     _kind("ip_fragment_offset", "ipv4", "last fragment: non-zero fragment offset", "native",
-          "ip_fragment", _BOTH, _edit(_fragment_offset)),
+          "ip_fragment", _BOTH, _native("ip_fragment_offset")),
     _kind("ip_protocol", "ipv4", "IP protocol not UDP (ICMP, TCP, GRE, SCTP)", "native",
-          "ip_protocol", _BOTH, _edit(_ip_protocol)),
-    _kind("ip_ttl_zero", "ipv4", "TTL 0", "native", VALID, _BOTH, _edit(_ttl_zero),
+          "ip_protocol", _BOTH, _native("ip_protocol")),
+    _kind("ip_ttl_zero", "ipv4", "TTL 0", "native", VALID, _BOTH, _native("ip_ttl_zero"),
           "no TTL check in the native parser (an end host may accept TTL 0; a router "
           "would have dropped it): accepted as valid"),
     _kind("ip_truncated", "ipv4", "frame cut inside the IPv4 header", "native", "ip_truncated",
-          _BOTH, _cut(lambda f, rng: f.ip + rng.randint(0, IPV4_HDR_LEN - 1))),
+          _BOTH, _native("ip_truncated")),
     _kind("udp_length_long", "udp", "UDP length beyond the IPv4 payload", "native",
-          "udp_length", _BOTH, _edit(_udp_length_long, ip_checksum=False)),
+          "udp_length", _BOTH, _native("udp_length_long")),
     _kind("udp_length_short", "udp", "UDP length below its own 8-byte header", "native",
-          "udp_length", _BOTH, _edit(_udp_length_short, ip_checksum=False)),
+          "udp_length", _BOTH, _native("udp_length_short")),
     _kind("udp_checksum_bad", "udp", "wrong non-zero UDP checksum", "native", "udp_checksum",
-          _BOTH, _bad_udp_checksum),
+          _BOTH, _native("udp_checksum_bad")),
     _kind("udp_checksum_zero", "udp", "UDP checksum 0 (none: legal for IPv4)", "native", VALID,
-          _BOTH, _edit(_zero_udp_checksum, ip_checksum=False)),
+          _BOTH, _native("udp_checksum_zero")),
     _kind("runt", "ethernet", "frame cut below the 14-byte Ethernet header", "native", "runt",
-          _BOTH, _cut(lambda f, rng: rng.randint(0, ETH_HDR_LEN - 1))),
+          _BOTH, _native("runt")),
     _kind("truncated_payload", "payload", "frame cut inside the UDP payload, headers unchanged",
           "native", "ip_total_length", _BOTH,
-          _cut(lambda f, rng: f.udp + UDP_HDR_LEN + rng.randint(0, len(f.payload()) - 1)),
+          _native("truncated_payload"),
           "the native parser has no separate reason: IPv4 total length now exceeds the "
           "bytes that arrived, so it reports ip_total_length"),
     _kind("short_payload", "payload", "consistent headers, UDP payload below the 32-byte seed "
-          "message + trailer", "native", "payload_short", _SEED, _edit(_short_payload)),
+          "message + trailer", "native", "payload_short", _SEED, _native("short_payload")),
     _kind("vlan_8021q", "ethernet", "one 802.1Q tag (TPID 0x8100)", "native", VALID, _BOTH,
-          _tags(ETHERTYPE_VLAN)),
+          _native("vlan_8021q")),
     _kind("vlan_qinq", "ethernet", "802.1ad outer (0x88a8) and 802.1Q inner tags", "native",
-          VALID, _BOTH, _tags(ETHERTYPE_QINQ, ETHERTYPE_VLAN)),
+          VALID, _BOTH, _native("vlan_qinq")),
     _kind("ethertype", "ethernet", "EtherType not IPv4 (IPv6, ARP, LLDP, MPLS)", "native",
-          "ethertype", _BOTH, _edit(_ethertype, ip_checksum=False)),
+          "ethertype", _BOTH, _native("ethertype")),
     _kind("jumbo", "payload", "IPv4 packet above a 1500-byte MTU (up to 9000): the message, "
-          "then extra payload bytes", "native", VALID, _SEED, _edit(_jumbo),
+          "then extra payload bytes", "native", VALID, _SEED, _native("jumbo"),
           "the native parser has no MTU check and accepts the message; a port left at "
           "MTU 1500 drops these before any parser sees them"),
     _kind("mold_count_mismatch", "moldudp64", "Message Count differs from the blocks present",
@@ -599,5 +525,6 @@ def sequence_reactions(sequences: Iterable[tuple[int, int]]) -> list[str]:
 
 
 __all__ = ["CATALOG", "PARSERS", "PROTOS", "VALID", "MalformedKind", "apply", "get",
-           "ipv4_checksum", "kind_names", "l2_length", "parse_kinds", "reaction",
+           "ipv4_checksum", "kind_names", "l2_length", "native_apply", "native_kinds",
+           "parse_kinds", "reaction",
            "sequence_reactions", "udp_checksum", "udp_frame", "udp_payload"]

@@ -13,11 +13,13 @@ import json
 import math
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import replace
 
 import pytest
 
 import simkit
+from simkit import malformed
 from simkit.engine.process import call_engine, unique_prefix
 from simkit.engine.run import engine_args
 from simkit.errors import ConfigError
@@ -177,3 +179,51 @@ def test_bad_impairments_are_refused_before_anything_runs(needs_dpdk_link, nothi
                      "--impair", "kind=drop,p=0.1", "--truth",
                      str(tmp_path / "no" / "such" / "dir.jsonl")], unique_prefix(), 10)
     assert not list(tmp_path.iterdir())
+
+
+def test_malform_in_the_generator_is_counted_by_reason_exactly_and_python_agrees(
+        tmp_path, frames, needs_dpdk_link, nothing_left):
+    needs_dpdk_link("ring")
+    spec = "malform:kind=any,p=0.05"
+    report, raw, truth = run_impaired(tmp_path, [spec])
+    assert truth == Impairer([spec], seed=SEED).run(frames).truth
+    assert within_bound(len(truth.malformed), 0.05)
+    assert set(truth.malformed.values()) == set(malformed.native_kinds()) - {"jumbo"}
+
+    # each malformed packet gets its kind's documented reaction from the receiver:
+    # rejected ones are counted by reason, exactly; legal oddities arrive as packets
+    expected = Counter(malformed.get(kind).expected for kind in truth.malformed.values())
+    rejected = sum(n for reaction, n in expected.items() if reaction != "valid")
+    assert report.malformed_by_reason == {k: n for k, n in expected.items() if k != "valid"}
+    assert report.injected["malformed"] == rejected
+    assert raw["injected"]["malform_applied"] == len(truth.malformed)
+    assert raw["seq"]["unique"] == report.rx_packets - rejected == COUNT - rejected
+    assert report.lost == report.unexplained_malformed == 0
+
+
+def test_scenario_malformed_ratio_is_a_malform_any_impairment(needs_dpdk_link, nothing_left):
+    needs_dpdk_link("ring")
+    report = simkit.run(simkit.Scenario(count=20_000, malformed=0.1, seed=3))
+    assert report.injected["malformed"] > 0 and report.lost == 0
+    assert report.malformed_total == report.injected["malformed"]
+    with pytest.raises(ConfigError, match="malformed=0.1 is malform:kind=any"):
+        simkit.run(simkit.Scenario(count=10, malformed=0.1, impairments=("malform:p=0.2",)))
+
+
+@pytest.mark.parametrize("scenario,words", [
+    ({"impairments": ("malform:kind=jumbo,p=0.1",)}, "kind jumbo"),
+    ({"impairments": ("malform:p=0.1",), "proto": "itch"}, "seed frames"),
+    ({"impairments": ("malform:kind=nope,p=0.1",)}, "unknown kind 'nope'"),
+])
+def test_malform_the_generator_cannot_do_is_refused_with_the_reason(
+        scenario, words, needs_dpdk_link, nothing_left):
+    needs_dpdk_link("ring")
+    with pytest.raises(ConfigError, match=words):
+        simkit.run(simkit.Scenario(count=10, **scenario))
+
+
+def test_malform_from_a_datagram_backend_is_refused_before_anything_opens(nothing_left):
+    with pytest.raises(ConfigError, match="datagram socket"):
+        call_engine(["run", "--tx-backend", "socket", "--tx-dev", "udp:198.18.0.2:9",
+                     "--rx-dev", "none", "--count", "10", "--impair",
+                     "kind=malform,p=0.1,kinds=4"], unique_prefix(), 10)

@@ -12,6 +12,7 @@ from simkit.impair import (
     Duplicate,
     GilbertElliott,
     Impairer,
+    Malform,
     Reorder,
     Truncate,
     parse_spec,
@@ -33,6 +34,10 @@ from simkit.impair import (
     ("truncate:p=0.001,len=40", Truncate(0.001, 40)),
     ("delay:mean=20us,jitter=5us", Delay(20_000, 5_000)),
     (" DELAY : mean = 1.5ms ", Delay("1.5ms")),
+    ("malform:kind=ip_options,p=0.05", Malform(0.05, ("ip_options",))),
+    ("malform:kind=runt+ip_options,p=0.05", Malform(0.05, ("ip_options", "runt"))),
+    ("malform:p=0.05", Malform(0.05, "any")),
+    ("malform:kind=ANY,p=5%", Malform(0.05)),
 ])
 def test_the_design_grammar_parses_to_models_that_round_trip(text, model):
     parsed = parse_spec(text)
@@ -64,6 +69,11 @@ def test_the_design_grammar_parses_to_models_that_round_trip(text, model):
     ("delay:mean=fast", "delay: mean must be a duration"),
     ("delay:mean=2h", "delay: mean must be a duration"),
     ("wobble:p=0.1", "unknown impairment 'wobble'"),
+    ("malform:kind=bogus,p=0.1", "malform: unknown kind 'bogus': choose from ip_options"),
+    ("malform:kind=mold_count_mismatch,p=0.1", "malform: unknown kind 'mold_count_mismatch'"),
+    ("malform:kind=any+runt,p=0.1", "malform: kind must be any or kind names joined with +"),
+    ("malform:kind=ip_options,p=2", "malform: p must be between 0 and 1, got 2"),
+    ("malform:kind=runt", "malform: missing parameter 'p'"),
 ])
 def test_bad_specs_raise_config_error_naming_the_parameter(text, words):
     with pytest.raises(ConfigError) as info:
@@ -75,6 +85,7 @@ def test_bad_specs_raise_config_error_naming_the_parameter(text, words):
     (["drop:p=0.1", "gilbert:p=0.1,r=0.2"], "drop and gilbert are both loss models"),
     (["reorder:p=0.1,gap=2", "delay:mean=10us"], "reorder and delay both decide the order"),
     (["dup:p=0.1", "dup:p=0.2"], "dup given twice"),
+    (["malform:p=0.1", "malform:kind=runt,p=0.2"], "malform given twice"),
 ])
 def test_contradictory_models_are_refused(specs, words):
     with pytest.raises(ConfigError, match=words):
@@ -107,3 +118,11 @@ def test_gap_not_smaller_than_the_stream_is_refused():
     with pytest.raises(ConfigError, match=r"reorder: gap 4 must be smaller than the stream \(4 packets\)"):
         impairer.run([b"x" * 60] * 4)
     assert len(impairer.run([b"x" * 60] * 5).packets) == 5
+
+
+def test_malform_any_is_every_header_level_kind_but_jumbo_in_the_native_mask():
+    from simkit.malformed import native_kinds
+
+    everything = Malform(0.1, tuple(native_kinds()))
+    assert Malform(0.1).mask == everything.mask & ~(1 << (native_kinds().index("jumbo") + 1))
+    assert Malform(0.1, ("runt",)).mask == 1 << (native_kinds().index("runt") + 1)

@@ -276,3 +276,30 @@ def test_native_api_and_python_pcap_path_give_identical_ground_truth(frames, sta
     intact = [(i, f) for i, f in zip(native["order"], written, strict=True)
               if len(f) == 74 and i not in truth.corrupted]
     assert all(struct.unpack_from("<Q", f, SEQ_OFFSET)[0] == i for i, f in intact)
+
+
+def test_malform_rate_kinds_and_each_packet_gets_its_kinds_reaction(frames):
+    from simkit import malformed
+
+    result = Impairer(["malform:kind=any,p=0.05", "dup:p=0.01"], seed=5).run(frames)
+    truth = result.truth
+    assert_binomial(len(truth.malformed), N, 0.05, "malform")
+    assert set(truth.malformed.values()) == set(malformed.native_kinds()) - {"jumbo"}
+    for packet in result.packets:
+        kind = truth.malformed.get(packet.index)
+        if kind is None:
+            assert packet.frame == frames[packet.index]
+        else:  # the catalog's documented reaction, from the receiver's own parser
+            assert malformed.reaction(packet.frame) == malformed.get(kind).expected, kind
+    copies = {}
+    for packet in result.packets:  # a duplicate of a malformed packet is the same bytes
+        assert copies.setdefault(packet.index, packet.frame) == packet.frame
+    assert result.stats["malformed"] == len(truth.malformed)
+    assert not truth.truncated and not truth.corrupted
+
+
+def test_malform_leaves_frames_it_cannot_apply_to_as_they_were():
+    frames = [b"\x00" * 60, build_frame(seq=1)]
+    result = Impairer(["malform:kind=runt,p=1"], seed=1).run(frames)
+    assert result.packets[0].frame == frames[0]
+    assert list(result.truth.malformed) == [1] and len(result.packets[1].frame) < 14

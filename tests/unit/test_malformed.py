@@ -141,3 +141,15 @@ def test_udp_payload_follows_the_frames_own_headers():
 def test_sequence_reactions_follow_the_stream_as_received():
     assert malformed.sequence_reactions([(1, 3), (4, 2), (9, 1), (5, 1), (6, 1)]) == [
         "valid", "valid", "seq_gap", "seq_regression", "valid"]
+
+
+def test_the_catalog_and_the_native_core_agree_on_each_header_level_kinds_reaction():
+    from simkit._native import core
+
+    ffi, lib = core()
+    assert set(malformed.native_kinds()) <= set(malformed.CATALOG)
+    for code, name in enumerate(malformed.native_kinds(), start=1):
+        expected = lib.sk_malform_expected(code)
+        reason = "valid" if expected == 0 else ffi.string(lib.sk_malformed_reason_name(expected))
+        assert malformed.get(name).expected == (reason if reason == "valid" else reason.decode())
+        assert malformed.get(name).parser == "native"

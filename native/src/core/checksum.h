@@ -58,4 +58,32 @@ static inline int sk_csum_verify32(const uint8_t *p, size_t len)
     return sk_csum_fold(sum) == 0xffff;
 }
 
+/* Write the IPv4 header checksum of the hdr_len-byte header at ip. */
+static inline void sk_ipv4_fix_checksum(uint8_t *ip, size_t hdr_len)
+{
+    ip[10] = 0;
+    ip[11] = 0;
+    sk_put_be16(ip + 10, (uint16_t)~sk_csum_fold(sk_csum_add(0, ip, hdr_len)));
+}
+
+/* The UDP checksum of udp_len bytes at udp under the IPv4 header at ip, as
+ * sent: a computed 0 goes out as 0xffff (0 on the wire means "none"). The
+ * checksum field itself must be 0 while it is computed. */
+static inline uint16_t sk_udp_checksum(const uint8_t *ip, const uint8_t *udp,
+                                       size_t udp_len)
+{
+    uint64_t sum = sk_csum_add(0, ip + 12, 8) + 17 /* UDP */ + udp_len;
+    uint16_t c = (uint16_t)~sk_csum_fold(sk_csum_add(sum, udp, udp_len));
+
+    return c == 0 ? 0xffff : c;
+}
+
+/* Write the UDP checksum of the datagram at udp (udp_len bytes). */
+static inline void sk_udp_fix_checksum(const uint8_t *ip, uint8_t *udp, size_t udp_len)
+{
+    udp[6] = 0;
+    udp[7] = 0;
+    sk_put_be16(udp + 6, sk_udp_checksum(ip, udp, udp_len));
+}
+
 #endif /* SK_CHECKSUM_H */

@@ -17,7 +17,6 @@
 #include "simkit.h"
 #include "checksum.h"
 
-#define IP_PROTO_UDP 17
 #define IP_OFF_TOTAL_LEN 2
 #define IP_OFF_CSUM 10
 #define IP_OFF_SRC 12
@@ -45,28 +44,6 @@ struct sk_craft {
     struct sk_rng rng;
     struct sk_rng flow_rng;
 };
-
-/* ---- checksums ---------------------------------------------------------- */
-
-
-static void fix_ip_checksum(uint8_t *ip, uint32_t hdr_len)
-{
-    ip[IP_OFF_CSUM] = 0;
-    ip[IP_OFF_CSUM + 1] = 0;
-    sk_put_be16(ip + IP_OFF_CSUM, (uint16_t)~sk_csum_fold(sk_csum_add(0, ip, hdr_len)));
-}
-
-static void fix_udp_checksum(uint8_t *ip, uint8_t *udp, uint32_t udp_len)
-{
-    uint64_t sum;
-    uint16_t c;
-
-    udp[UDP_OFF_CSUM] = 0;
-    udp[UDP_OFF_CSUM + 1] = 0;
-    sum = sk_csum_add(0, ip + IP_OFF_SRC, 8) + IP_PROTO_UDP + udp_len;
-    c = (uint16_t)~sk_csum_fold(sk_csum_add(sum, udp, udp_len));
-    sk_put_be16(udp + UDP_OFF_CSUM, c == 0 ? 0xffff : c); /* 0 means "none" */
-}
 
 /* ---- validation --------------------------------------------------------- */
 
@@ -334,12 +311,12 @@ static void vary(struct sk_craft *c, uint8_t *p)
 static void checksum(struct sk_craft *c, uint8_t *p, uint32_t udp_len)
 {
     if (c->ip_checksum)
-        fix_ip_checksum(p + c->ip_offset, c->ip_hdr_len);
+        sk_ipv4_fix_checksum(p + c->ip_offset, c->ip_hdr_len);
     if (c->udp_checksum == SK_CRAFT_UDP_CSUM_ZERO) {
         p[c->udp_offset + UDP_OFF_CSUM] = 0;
         p[c->udp_offset + UDP_OFF_CSUM + 1] = 0;
     } else if (c->udp_checksum == SK_CRAFT_UDP_CSUM_COMPUTE) {
-        fix_udp_checksum(p + c->ip_offset, p + c->udp_offset, udp_len);
+        sk_udp_fix_checksum(p + c->ip_offset, p + c->udp_offset, udp_len);
     }
 }
 
@@ -446,7 +423,7 @@ int64_t sk_craft_wrap(struct sk_craft *c, const uint8_t *data, size_t data_len,
         vary(c, p);
         sk_put_be16(p + c->ip_offset + IP_OFF_TOTAL_LEN, (uint16_t)(len - c->ip_offset));
         sk_put_be16(p + c->udp_offset + UDP_OFF_LEN, (uint16_t)(len - c->udp_offset));
-        fix_ip_checksum(p + c->ip_offset, c->ip_hdr_len); /* lengths changed */
+        sk_ipv4_fix_checksum(p + c->ip_offset, c->ip_hdr_len); /* lengths changed */
         checksum(c, p, len - c->udp_offset);
         c->index++;
         src += lens[n];

@@ -62,7 +62,7 @@ static const char *const kind_names[SK_IMPAIR_KIND_COUNT + 1] = {
     [SK_IMPAIR_DROP] = "drop",         [SK_IMPAIR_GILBERT] = "gilbert",
     [SK_IMPAIR_DUP] = "dup",           [SK_IMPAIR_REORDER] = "reorder",
     [SK_IMPAIR_CORRUPT] = "corrupt",   [SK_IMPAIR_TRUNCATE] = "truncate",
-    [SK_IMPAIR_DELAY] = "delay",
+    [SK_IMPAIR_DELAY] = "delay",       [SK_IMPAIR_MALFORM] = "malform",
 };
 
 static const char *const layer_names[SK_IMPAIR_LAYER_COUNT] = {
@@ -147,6 +147,12 @@ static int check_model(const struct sk_impair_model *m, char *msg, size_t cap)
             return fail(msg, cap, "%s: jitter (%llu ns) must not exceed mean (%llu ns): "
                         "delays cannot be negative", kind,
                         (unsigned long long)m->jitter_ns, (unsigned long long)m->mean_ns);
+        break;
+    case SK_IMPAIR_MALFORM:
+        if (m->malform_kinds == 0 ||
+            (m->malform_kinds & ~(((1u << SK_MALFORM_KIND_COUNT) - 1) << 1)) != 0)
+            return fail(msg, cap, "%s: kinds must be a non-empty set of malformation "
+                        "kinds (mask 0x%x)", kind, m->malform_kinds);
         break;
     default:
         break;
@@ -351,6 +357,16 @@ static uint32_t release_head(struct sk_impair *imp, struct sk_impair_out *out)
     return emit(imp, &h->out, out);
 }
 
+/* The kind of a mask that pick chooses, uniformly among its set bits. */
+static uint8_t nth_kind(uint32_t mask, uint64_t pick)
+{
+    uint32_t n = (uint32_t)((((pick >> 32) * (uint64_t)__builtin_popcount(mask))) >> 32);
+
+    while (n-- > 0)
+        mask &= mask - 1; /* drop the lowest set bit */
+    return (uint8_t)__builtin_ctz(mask);
+}
+
 int sk_impair_push(struct sk_impair *imp, uint64_t token, uint8_t *frame,
                    uint32_t len, struct sk_impair_out *out, uint32_t cap)
 {
@@ -358,7 +374,8 @@ int sk_impair_push(struct sk_impair *imp, uint64_t token, uint8_t *frame,
     struct sk_impair_out o;
     uint32_t written = 0;
     int lost = 0, dup = 0, hold = 0, trunc = 0, corr = 0;
-    uint64_t trunc_draw = 0, corrupt_draw = 0, delay_ns = 0;
+    uint64_t trunc_draw = 0, corrupt_draw = 0, delay_ns = 0, malform_pick = 0, malform_draw = 0;
+    int malform = 0;
     double u1, u2;
 
     if (imp == NULL || out == NULL || (frame == NULL && len > 0))
@@ -378,6 +395,11 @@ int sk_impair_push(struct sk_impair *imp, uint64_t token, uint8_t *frame,
     }
     if ((s = imp->by_kind[SK_IMPAIR_DUP]) != NULL)
         dup = uniform(&s->rng) < s->m.p;
+    if ((s = imp->by_kind[SK_IMPAIR_MALFORM]) != NULL) {
+        malform = uniform(&s->rng) < s->m.p;
+        malform_pick = sk_rng_next(&s->rng);
+        malform_draw = sk_rng_next(&s->rng);
+    }
     if ((s = imp->by_kind[SK_IMPAIR_TRUNCATE]) != NULL) {
         trunc = uniform(&s->rng) < s->m.p;
         trunc_draw = sk_rng_next(&s->rng);
@@ -409,6 +431,14 @@ int sk_impair_push(struct sk_impair *imp, uint64_t token, uint8_t *frame,
         out[written++] = o;
         imp->stats.dropped++;
     } else {
+        if (malform) {
+            o.flags |= SK_IMPAIRED_MALFORMED;
+            o.malform = nth_kind(imp->by_kind[SK_IMPAIR_MALFORM]->m.malform_kinds,
+                                 malform_pick);
+            o.malform_draw = malform_draw;
+            imp->stats.malformed++;
+            trunc = corr = 0; /* one damage per packet */
+        }
         if (trunc && len > 1) {
             uint32_t to = imp->by_kind[SK_IMPAIR_TRUNCATE]->m.len;
 

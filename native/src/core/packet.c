@@ -56,21 +56,6 @@ int sk_malformed_reason_count(void)
     return SK_MALFORMED_REASON_COUNT;
 }
 
-/* UDP checksum over the pseudo-header and udp_len bytes at udp. */
-static uint16_t udp_checksum(const uint8_t *ip, const uint8_t *udp,
-                             uint16_t udp_len)
-{
-    uint64_t sum = 0;
-    uint16_t c;
-
-    sum = sk_csum_add(sum, ip + 12, 8); /* src + dst address */
-    sum += IP_PROTO_UDP;
-    sum += udp_len;
-    sum = sk_csum_add(sum, udp, udp_len);
-    c = (uint16_t)~sk_csum_fold(sum);
-    return c == 0 ? 0xffff : c; /* 0 means "no checksum" on the wire */
-}
-
 void sk_seed_fields_default(struct sk_seed_fields *f)
 {
     static const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
@@ -113,7 +98,7 @@ int sk_seed_build(const struct sk_seed_fields *f, uint8_t *buf, size_t cap)
     ip[9] = IP_PROTO_UDP;
     sk_put_be32(ip + 12, f->src_ip);
     sk_put_be32(ip + 16, f->dst_ip);
-    sk_put_be16(ip + 10, (uint16_t)~sk_csum_fold(sk_csum_add(0, ip, SK_IPV4_HDR_LEN)));
+    sk_ipv4_fix_checksum(ip, SK_IPV4_HDR_LEN);
 
     sk_put_be16(udp, f->src_port);
     sk_put_be16(udp + 2, f->dst_port);
@@ -139,8 +124,8 @@ void sk_seed_write_msg(uint8_t *frame, const struct sk_md_msg *m, uint64_t seq,
     frame[OFF_UDP_CSUM + 1] = 0;
     if (udp_csum)
         sk_put_be16(frame + OFF_UDP_CSUM,
-                    udp_checksum(frame + OFF_IP, frame + OFF_UDP,
-                                 SK_UDP_HDR_LEN + SK_SEED_PAYLOAD_LEN));
+                    sk_udp_checksum(frame + OFF_IP, frame + OFF_UDP,
+                                    SK_UDP_HDR_LEN + SK_SEED_PAYLOAD_LEN));
 }
 
 int sk_udp_parse(const uint8_t *frame, size_t len, uint32_t min_payload,

@@ -142,6 +142,7 @@ struct sk_inject_stats {
     uint64_t delayed;
     uint64_t malformed;
     uint64_t malformed_frames;
+    uint64_t malform_applied; /* packets the malform model damaged (valid kinds too) */
     uint64_t wire_packets;  /* frames put on the link: offered - dropped + duplicated */
     /* in sequence numbers (messages for a stream, packets for seed) */
     uint64_t offered_seqs;

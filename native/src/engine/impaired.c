@@ -11,13 +11,15 @@
  *   duplicate  the slot is sent twice, back to back;
  *   held       the slot stays busy until the impairer releases it;
  *   truncated  fewer bytes are sent; corrupted: already flipped in place;
+ *   malformed  damaged in its slot by sk_malform_apply when its entry comes
+ *              (the same C simkit.malformed uses); both copies send that;
  *   delayed    into a small time-ordered queue (a binary heap keyed by TSC
  *              deadline, then index, then copy) until its deadline.
  * Frames are copied from their slot into backend buffers at send time, so a
  * held or delayed packet never pins a DPDK mbuf or a kernel backend's
  * (reused) send buffer. Datagram backends get the frame's UDP payload.
  *
- * A packet the impairments damaged (truncated or corrupted) is run through
+ * A packet the impairments damaged (truncated, corrupted, malformed) is run through
  * the receiver's own parser here: if it would be rejected, it is counted
  * injected.malformed, so the receiver's malformed count is explained and its
  * sequence numbers (one for seed, its messages for a stream) are not reported
@@ -36,6 +38,9 @@
 #define SLOT_MEMORY_MAX (64u << 20)  /* staging memory cap, delay mode */
 #define SENDQ_CAP (SK_IMPAIR_PUSH_MAX_OUT * SK_IO_MAX_BURST + SK_IMPAIR_PUSH_MAX_OUT)
 #define NS_PER_S 1000000000ULL
+/* room a malformation may add to a frame: IPv4 options <= 40 bytes, QinQ 8
+ * (main.c refuses jumbo: it would not fit a DPDK mbuf) */
+#define MALFORM_ROOM 64
 
 /* One frame to send (or waiting for its deadline). */
 struct pend {
@@ -50,6 +55,7 @@ struct istate {
     uint32_t stride;
     uint64_t mask;
     uint64_t *slot_tsc;  /* build TSC of the slot's packet */
+    uint32_t *slot_len;  /* bytes to send from the slot once malformed */
     uint8_t *busy;       /* entries still to send from the slot (0..2) */
     struct pend sendq[SENDQ_CAP];
     uint32_t nsend;
@@ -226,6 +232,22 @@ static inline uint64_t seqs_of(const struct sk_stream *st, uint64_t index)
     return st != NULL ? st->msg_count[index] : 1;
 }
 
+#define DAMAGED (SK_IMPAIRED_TRUNCATED | SK_IMPAIRED_CORRUPTED | SK_IMPAIRED_MALFORMED)
+
+/* A malformed packet's length: on copy 0, damage its slot first. */
+static uint32_t malformed_len(struct istate *s, const struct sk_impair_out *o)
+{
+    uint32_t *len = &s->slot_len[o->index & s->mask];
+    int ret;
+
+    if (o->copy == 0) {
+        ret = sk_malform_apply(o->malform, o->malform_draw, slot_at(s, o->index), o->len,
+                               s->stride);
+        *len = ret < 0 ? o->len : (uint32_t)ret; /* a seed frame always takes it */
+    }
+    return *len;
+}
+
 /* One entry from the impairer. */
 static void take(struct istate *s, const struct sk_impair_out *o)
 {
@@ -239,8 +261,10 @@ static void take(struct istate *s, const struct sk_impair_out *o)
             s->failed = ret;
         return;
     }
-    if (o->copy == 0 && (o->flags & (SK_IMPAIRED_TRUNCATED | SK_IMPAIRED_CORRUPTED)) &&
-        rejected(s, slot_at(s, o->index), o->len)) {
+    if (o->flags & SK_IMPAIRED_MALFORMED)
+        p.o.len = malformed_len(s, o);
+    if (o->copy == 0 && (o->flags & DAMAGED) &&
+        rejected(s, slot_at(s, o->index), p.o.len)) {
         c->inj.malformed++;
         c->inj.malformed_seqs += seqs_of(c->stream, o->index);
         c->inj.malformed_frames += (o->flags & SK_IMPAIRED_DUPLICATED) ? 2 : 1;
@@ -278,6 +302,9 @@ static int state_init(struct istate *s, struct sk_gen_ctx *c)
     s->c = c;
     s->hz = c->sh->hz;
     s->stride = c->stream != NULL ? c->stream->max_len : SK_SEED_FRAME_LEN;
+    for (i = 0; i < c->n_impair; i++)
+        if (c->impair[i].kind == SK_IMPAIR_MALFORM)
+            s->stride += MALFORM_ROOM;
     s->payload_off = c->ops->layer != SK_IO_DATAGRAMS ? 0 :
                      c->stream != NULL ? c->stream->payload_off : SK_SEED_PAYLOAD_OFFSET;
     for (i = 0; i < c->n_impair; i++) {
@@ -302,8 +329,9 @@ static int state_init(struct istate *s, struct sk_gen_ctx *c)
     s->mask = n_slots - 1;
     s->slots = malloc(n_slots * s->stride);
     s->slot_tsc = malloc(n_slots * sizeof(*s->slot_tsc));
+    s->slot_len = malloc(n_slots * sizeof(*s->slot_len));
     s->busy = calloc(n_slots, 1);
-    if (s->slots == NULL || s->slot_tsc == NULL || s->busy == NULL)
+    if (s->slots == NULL || s->slot_tsc == NULL || s->slot_len == NULL || s->busy == NULL)
         return -ENOMEM;
     ret = sk_impair_new(c->impair, c->n_impair, c->impair_seed, &s->imp);
     return ret;
@@ -315,6 +343,7 @@ static void state_free(struct istate *s)
     free(s->heap);
     free(s->slots);
     free(s->slot_tsc);
+    free(s->slot_len);
     free(s->busy);
 }
 
@@ -437,6 +466,7 @@ int sk_generator_run_impaired(struct sk_gen_ctx *c)
     c->inj.corrupted = ist.corrupted;
     c->inj.truncated = ist.truncated;
     c->inj.delayed = ist.delayed;
+    c->inj.malform_applied = ist.malformed;
     ret = s->failed;
 out:
     sk_pace_finish(&pace, &c->pace);

@@ -236,6 +236,12 @@ static int parse_impair(const char *spec, struct sk_run_opts *o)
             if (errno || *end || eq[0] < '0' || eq[0] > '9' || v > UINT32_MAX)
                 goto bad;
             *(tok[0] == 'g' ? &m->gap : &m->len) = (uint32_t)v;
+        } else if (strcmp(tok, "kinds") == 0) { /* malform: a mask of SK_MALFORM_* bits */
+            unsigned long long v = strtoull(eq, &end, 0);
+
+            if (errno || *end || eq[0] < '0' || eq[0] > '9' || v > UINT32_MAX)
+                goto bad;
+            m->malform_kinds = (uint32_t)v;
         } else if (strcmp(tok, "mean_ns") == 0 || strcmp(tok, "jitter_ns") == 0) {
             unsigned long long v = strtoull(eq, &end, 10);
 
@@ -250,13 +256,13 @@ static int parse_impair(const char *spec, struct sk_run_opts *o)
             *(tok[0] == 'p' ? &m->p : tok[0] == 'r' ? &m->r : tok[0] == 'h' ? &m->h : &m->k) = v;
         } else {
             sk_error("bad --impair '%s': unknown key '%s' (kind, p, r, h, k, gap, "
-                     "layer, len, mean_ns, jitter_ns)", spec, tok);
+                     "layer, len, mean_ns, jitter_ns, kinds)", spec, tok);
             return -EINVAL;
         }
     }
     if (!have_kind) {
         sk_error("bad --impair '%s': no kind= (drop, gilbert, dup, reorder, "
-                 "corrupt, truncate, delay)", spec);
+                 "corrupt, truncate, delay, malform)", spec);
         return -EINVAL;
     }
     o->n_impair++;
@@ -409,6 +415,30 @@ static int check_flows(const struct sk_run_opts *o)
     if (bad == NULL)
         return 0;
     sk_error("--flows %u needs %s", o->flows, bad);
+    return -EINVAL;
+}
+
+/* --impair kind=malform: frames the generator builds whole, seed frames on a
+ * frame backend, and no jumbo frames (they would not fit a DPDK mbuf). */
+static int check_malform(const struct sk_run_opts *o)
+{
+    const char *bad = NULL;
+    uint32_t i;
+
+    for (i = 0; i < o->n_impair; i++) {
+        if (o->impair[i].kind != SK_IMPAIR_MALFORM)
+            continue;
+        if (o->impair[i].malform_kinds & (1u << SK_MALFORM_JUMBO))
+            bad = "kind jumbo: a 9000-byte frame does not fit the engine's buffers "
+                  "(simkit corpus makes jumbo frames)";
+        else if (o->tx_ops->layer == SK_IO_DATAGRAMS)
+            bad = "--tx-backend dpdk: a datagram socket's headers are the kernel's";
+        else if (o->stream_path != NULL)
+            bad = "seed frames: a prepared stream's datagrams are sent as they are";
+    }
+    if (bad == NULL)
+        return 0;
+    sk_error("--impair malform needs %s", bad);
     return -EINVAL;
 }
 
@@ -606,6 +636,9 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
             return -EINVAL;
         }
     }
+    ret = check_malform(o);
+    if (ret < 0)
+        return ret;
     if (!o->have_impair_seed)
         o->impair_seed = o->seed;
     if (o->truth_path != NULL && (o->n_impair == 0 || o->truth_path[0] == '\0')) {

@@ -182,6 +182,7 @@ static void emit_injected(struct sk_json *j, const struct sk_inject_stats *inj)
     sk_json_uint(j, "delayed", inj->delayed);
     sk_json_uint(j, "malformed", inj->malformed);
     sk_json_uint(j, "malformed_frames", inj->malformed_frames);
+    sk_json_uint(j, "malform_applied", inj->malform_applied);
     sk_json_uint(j, "dropped_seqs", inj->dropped_seqs);
     sk_json_uint(j, "malformed_seqs", inj->malformed_seqs);
     sk_json_uint(j, "duplicated_seqs", inj->duplicated_seqs);

@@ -21,7 +21,7 @@
 #include "engine.h"
 
 #define TRUTH_INITIAL_RECORDS 4096
-#define SPEC_LEN 160
+#define SPEC_LEN 512 /* a malform model may list every kind */
 #define SHORTEST_DIGITS_MAX 17
 
 struct truth_rec {
@@ -32,6 +32,7 @@ struct truth_rec {
     uint32_t orig_len;
     uint32_t corrupt_offset;
     uint8_t corrupt_bit;
+    uint8_t malform;
 };
 
 struct sk_truth {
@@ -47,7 +48,8 @@ struct sk_truth {
 
 #define EVENT_FLAGS (SK_IMPAIRED_DROPPED | SK_IMPAIRED_DUPLICATED | \
                      SK_IMPAIRED_REORDERED | SK_IMPAIRED_CORRUPTED | \
-                     SK_IMPAIRED_TRUNCATED | SK_IMPAIRED_DELAYED)
+                     SK_IMPAIRED_TRUNCATED | SK_IMPAIRED_DELAYED | \
+                     SK_IMPAIRED_MALFORMED)
 
 /* Python's repr() of a float in [0, 1] (what Model.spec() writes): the
  * shortest %g that reads back exactly, with ".0" on whole numbers. */
@@ -62,6 +64,29 @@ static void float_repr(double v, char *buf, size_t cap)
     }
     if (strpbrk(buf, ".en") == NULL && strlen(buf) + 3 <= cap)
         strcat(buf, ".0");
+}
+
+/* "malform:kind=any,p=..." or "malform:kind=runt+ip_options,p=..." (kinds in
+ * catalog order), as simkit.impair's Malform.spec() writes it. */
+static int malform_spec(const struct sk_impair_model *m, const char *p, char *buf, size_t cap)
+{
+    size_t used;
+    uint32_t k;
+    int n;
+
+    if (m->malform_kinds == SK_MALFORM_ANY_MASK)
+        return snprintf(buf, cap, "malform:kind=any,p=%s", p);
+    n = snprintf(buf, cap, "malform:kind=");
+    for (k = 1; k <= SK_MALFORM_KIND_COUNT && n >= 0 && (size_t)n < cap; k++) {
+        if (!(m->malform_kinds & (1u << k)))
+            continue;
+        used = (size_t)n;
+        n += snprintf(buf + used, cap - used, "%s%s",
+                      buf[used - 1] == '=' ? "" : "+", sk_malform_name(k));
+    }
+    if (n >= 0 && (size_t)n < cap)
+        n += snprintf(buf + n, cap - (size_t)n, ",p=%s", p);
+    return n;
 }
 
 int sk_impair_spec(const struct sk_impair_model *m, char *buf, size_t cap)
@@ -91,6 +116,8 @@ int sk_impair_spec(const struct sk_impair_model *m, char *buf, size_t cap)
         return snprintf(buf, cap, "%s:mean=%lluns,jitter=%lluns", kind,
                         (unsigned long long)m->mean_ns,
                         (unsigned long long)m->jitter_ns);
+    case SK_IMPAIR_MALFORM:
+        return malform_spec(m, p, buf, cap);
     default:
         return snprintf(buf, cap, "%s:p=%s", kind, p);
     }
@@ -174,6 +201,7 @@ int sk_truth_add(struct sk_truth *t, const struct sk_impair_out *o)
     r->orig_len = o->orig_len;
     r->corrupt_offset = o->corrupt_offset;
     r->corrupt_bit = o->corrupt_bit;
+    r->malform = o->malform;
     return 0;
 }
 
@@ -202,11 +230,14 @@ int sk_truth_finish(struct sk_truth *t, const struct sk_impair_stats *st,
     static const uint32_t event_flag[] = {
         SK_IMPAIRED_DROPPED, SK_IMPAIRED_DUPLICATED, SK_IMPAIRED_REORDERED,
         SK_IMPAIRED_CORRUPTED, SK_IMPAIRED_TRUNCATED, SK_IMPAIRED_DELAYED,
+        SK_IMPAIRED_MALFORMED,
     };
     static const char *const event_name[] = {
         "dropped", "duplicated", "reordered", "corrupted", "truncated", "delayed",
+        "malformed",
     };
-    uint64_t counts[6] = {0};
+    enum { EVENTS = sizeof(event_flag) / sizeof(event_flag[0]) };
+    uint64_t counts[EVENTS] = {0};
     FILE *f = t->f;
     size_t i, e;
     uint32_t k;
@@ -214,7 +245,7 @@ int sk_truth_finish(struct sk_truth *t, const struct sk_impair_stats *st,
 
     qsort(t->recs, t->n, sizeof(*t->recs), by_index);
     for (i = 0; i < t->n; i++)
-        for (e = 0; e < 6; e++)
+        for (e = 0; e < EVENTS; e++)
             counts[e] += (t->recs[i].flags & event_flag[e]) != 0;
 
     fprintf(f, "{\"type\":\"summary\",\"seed\":%llu,\"impairments\":[",
@@ -227,7 +258,7 @@ int sk_truth_finish(struct sk_truth *t, const struct sk_impair_stats *st,
     fprintf(f, "],\"packets_in\":%llu,\"packets_out\":%llu,\"counts\":{",
             (unsigned long long)st->packets_in,
             (unsigned long long)inj->wire_packets);
-    for (e = 0; e < 6; e++)
+    for (e = 0; e < EVENTS; e++)
         fprintf(f, "%s\"%s\":%llu", e ? "," : "", event_name[e],
                 (unsigned long long)counts[e]);
     fputs("}}\n", f);
@@ -249,6 +280,8 @@ int sk_truth_finish(struct sk_truth *t, const struct sk_impair_stats *st,
             fprintf(f, ",\"truncated\":{\"from\":%u,\"to\":%u}", r->orig_len, r->len);
         if (r->flags & SK_IMPAIRED_DELAYED)
             fprintf(f, ",\"delay_ns\":%llu", (unsigned long long)r->delay_ns);
+        if (r->flags & SK_IMPAIRED_MALFORMED)
+            fprintf(f, ",\"malformed\":\"%s\"", sk_malform_name(r->malform));
         fputs("}\n", f);
     }
     if (ferror(f) | fclose(f)) {

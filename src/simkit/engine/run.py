@@ -10,13 +10,12 @@ from simkit._native import core
 from simkit.engine import streams
 from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
 from simkit.errors import ConfigError
-from simkit.impair import Impairer
+from simkit.impair import Impairer, Malform, parse_specs
 from simkit.links import DutPath, default_rx_backend, dut_backend_of, make_link
 from simkit.report import Report
 from simkit.scenario import Scenario
 
 IMPLEMENTED_BACKENDS = ("dpdk", "io_uring", "socket")
-NOT_YET = "is not implemented in this version of simkit"
 # engine facts about the data path, kept in Report.engine (and its to_dict)
 ENGINE_IO_KEYS = ("tx_backend", "rx_backend", "receiver", "io_uring", "processes")
 DUT_READY = r"^READY$"  # a DUT prints this line once its ports are up
@@ -24,15 +23,6 @@ DUT_READY_TIMEOUT_S = 10.0
 DUT_LINKS = ("ring", "veth")  # ring: the default, i.e. no link asked for; a DUT path is veth
 RECEIVER_DRAIN_MS = 200  # a two-process receiver's silence before it ends (engine default)
 RECEIVER_DRAIN_GAPS = 3  # ... at least this many gaps of a paced run
-
-
-def _refuse_unimplemented(scenario: Scenario) -> None:
-    unsupported = [name for name, wanted in (
-        ("malformed packets", scenario.malformed > 0),
-        ("a DUT", scenario.dut is not None),
-    ) if wanted]
-    if unsupported:
-        raise ConfigError(f"{', '.join(unsupported)} {NOT_YET}")
 
 
 def _count_args(scenario: Scenario, count: int) -> list[str]:
@@ -98,7 +88,10 @@ def stream_args(scenario: Scenario) -> tuple[list[str], int]:
 
 
 # struct sk_impair_model fields the engine's --impair takes, besides kind
-_NATIVE_IMPAIR_FIELDS = ("p", "r", "h", "k", "gap", "layer", "len", "mean_ns", "jitter_ns")
+_NATIVE_IMPAIR_FIELDS = ("p", "r", "h", "k", "gap", "layer", "len", "mean_ns", "jitter_ns",
+                         "malform_kinds")
+# ... and the key it goes by there where that differs
+_NATIVE_IMPAIR_KEYS = {"malform_kinds": "kinds"}
 
 
 def native_impair_spec(model) -> str:
@@ -115,8 +108,23 @@ def native_impair_spec(model) -> str:
     for name in _NATIVE_IMPAIR_FIELDS:
         value = getattr(native, name)
         if value or (name == "p" and model.kind != "delay"):
-            parts.append(f"{name}={value!r}")
+            parts.append(f"{_NATIVE_IMPAIR_KEYS.get(name, name)}={value!r}")
     return ",".join(parts)
+
+
+def impairment_models(scenario: Scenario) -> tuple:
+    """``scenario.impairments``, plus ``malform:kind=any,p=R`` for ``malformed=R``.
+
+    Raises:
+        ConfigError: a bad SPEC, or ``malformed`` next to a malform impairment.
+    """
+    models = parse_specs(scenario.impairments) if scenario.impairments else ()
+    if not scenario.malformed:
+        return models
+    if any(isinstance(m, Malform) for m in models):
+        raise ConfigError(f"malformed={scenario.malformed:g} is malform:kind=any,"
+                          f"p={scenario.malformed:g}: drop it or the malform impairment")
+    return (*models, Malform(p=scenario.malformed))
 
 
 def impair_args(scenario: Scenario) -> list[str]:
@@ -131,9 +139,10 @@ def impair_args(scenario: Scenario) -> list[str]:
         ConfigError: a bad SPEC, contradictory models, or a reorder gap not
             shorter than the stream.
     """
-    if not scenario.impairments:
+    models = impairment_models(scenario)
+    if not models:
         return []
-    impairer = Impairer(scenario.impairments, seed=scenario.seed)
+    impairer = Impairer(models, seed=scenario.seed)
     impairer.check_stream(scenario.count)
     args = []
     for model in impairer.models:
@@ -170,7 +179,6 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
     """
     if scenario.dut is not None:
         return _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s)
-    _refuse_unimplemented(scenario)
     prefix = unique_prefix()
     rx_backend = scenario.rx_backend or default_rx_backend(scenario.link, scenario.backend)
     link = make_link(scenario.link, prefix, pcap_path=scenario.pcap_path,
@@ -267,7 +275,6 @@ def dut_scenario(scenario: Scenario) -> Scenario:
     if scenario.link not in DUT_LINKS:
         raise ConfigError(f"a DUT runs on its own path of veth pairs (generator -> DUT -> "
                           f"receiver): --link {scenario.link} cannot carry one; use veth")
-    _refuse_unimplemented(replace(scenario, dut=None))
     return replace(scenario, link="veth", rx_backend=scenario.rx_backend or scenario.backend)
 
 

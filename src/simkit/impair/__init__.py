@@ -1,7 +1,8 @@
 """Impairments with ground truth: netem-style models, seeded and deterministic.
 
 The models (:class:`Drop`, :class:`GilbertElliott`, :class:`Duplicate`,
-:class:`Reorder`, :class:`Corrupt`, :class:`Truncate`, :class:`Delay`) are
+:class:`Reorder`, :class:`Corrupt`, :class:`Truncate`, :class:`Delay`,
+:class:`Malform` - the malformed-header catalog's header-level kinds) are
 implemented once, in the native core (``native/src/core/impair.c``), which the
 native generator calls per packet and :class:`Impairer` calls per stream — so
 the same models and seed give the same ground truth on both paths.
@@ -23,6 +24,7 @@ from simkit.impair.models import (
     Drop,
     Duplicate,
     GilbertElliott,
+    Malform,
     Model,
     Reorder,
     Truncate,
@@ -34,6 +36,6 @@ from simkit.impair.truth import EVENTS, Corruption, GroundTruth, Truncation
 
 __all__ = [
     "EVENTS", "LAYERS", "MODELS", "Corrupt", "Corruption", "Delay", "Drop", "Duplicate",
-    "GilbertElliott", "GroundTruth", "ImpairResult", "Impairer", "Model", "OutPacket", "Reorder",
+    "GilbertElliott", "GroundTruth", "ImpairResult", "Impairer", "Malform", "Model", "OutPacket", "Reorder",
     "Truncate", "Truncation", "check_models", "impair_pcap", "parse_spec", "parse_specs",
 ]

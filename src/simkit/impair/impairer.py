@@ -18,20 +18,22 @@ from simkit.errors import ConfigError, NativeError
 from simkit.impair.models import Delay, Model, Reorder
 from simkit.impair.spec import parse_specs
 from simkit.impair.truth import Corruption, GroundTruth, Truncation
+from simkit.malformed import native_apply, native_kinds
 from simkit.validators import parse_seed
 
 # struct sk_impair_out, read in bulk: token, index, delay_ns, flags, len, orig_len,
-# corrupt_offset, corrupt_bit, copy (checked against the native layout on use)
-_OUT = struct.Struct("=QQQIIIIBBH4x")
+# corrupt_offset, corrupt_bit, copy, malform, reserved, malform_draw (checked
+# against the native layout on use)
+_OUT = struct.Struct("=QQQIIIIBBBB4xQ")
 STATS_FIELDS = ("packets_in", "packets_out", "dropped", "duplicated", "held", "reordered",
-                "corrupted", "truncated", "delayed", "delay_ns_sum", "queued")
+                "corrupted", "truncated", "delayed", "delay_ns_sum", "queued", "malformed")
 
 
 class OutPacket(NamedTuple):
     """One frame leaving the impairer, in output order."""
 
     index: int          #: its index in the input
-    frame: bytes        #: after corruption and truncation
+    frame: bytes        #: after corruption, truncation or malformation
     ts_ns: int | None   #: input timestamp + delay (None without timestamps)
     copy: int           #: 0 the packet, 1 its duplicate
     delay_ns: int
@@ -57,6 +59,21 @@ def _first_seen_late(indexes: Iterable[int]) -> tuple[int, ...]:
             late.append(index)
         highest = max(highest, index)
     return tuple(sorted(late))
+
+
+def _malformed(frame: bytes, kind: int, draw: int, copy: int, index: int,
+               done: dict[int, tuple[str | None, bytes]]) -> bytes:
+    """A packet the malform model picked, damaged once (copy 0; its duplicate
+    repeats the bytes); ``done[index]`` keeps ``(kind name, frame)``, the name
+    None where the kind does not apply to this frame (not Eth/IPv4/UDP, IHL 15
+    already, two tags already): that packet goes out as it was."""
+    if copy == 0:
+        name = native_kinds()[kind - 1]
+        try:
+            done[index] = (name, native_apply(name, frame, draw))
+        except ConfigError:
+            done[index] = (None, frame)
+    return done[index][1]
 
 
 class Impairer:
@@ -144,7 +161,7 @@ class Impairer:
 
     def _collect(self, entries, buf: bytearray, timestamps, stats, lib) -> ImpairResult:
         dropped, duplicated, reordered = [], [], []
-        corrupted, truncated, delayed = {}, {}, {}
+        corrupted, truncated, delayed, malformed = {}, {}, {}, {}
         packets: list[OutPacket] = []
         last_ts = None
         dropped_f, dup_f, reordered_f = (lib.SK_IMPAIRED_DROPPED, lib.SK_IMPAIRED_DUPLICATED,
@@ -152,10 +169,15 @@ class Impairer:
         corrupted_f, truncated_f, delayed_f, held_f = (lib.SK_IMPAIRED_CORRUPTED,
                                                        lib.SK_IMPAIRED_TRUNCATED,
                                                        lib.SK_IMPAIRED_DELAYED, lib.SK_IMPAIRED_HELD)
-        for token, index, delay_ns, flags, length, orig_len, offset, bit, copy, _ in entries:
+        malformed_f = lib.SK_IMPAIRED_MALFORMED
+        for (token, index, delay_ns, flags, length, orig_len, offset, bit, copy, kind, _,
+             draw) in entries:
             if flags & dropped_f:
                 dropped.append(index)
                 continue
+            frame = bytes(buf[token:token + length])
+            if flags & malformed_f:
+                frame = _malformed(frame, kind, draw, copy, index, malformed)
             if copy == 0 and flags:
                 if flags & dup_f:
                     duplicated.append(index)
@@ -173,7 +195,7 @@ class Impairer:
                 if flags & held_f and last_ts is not None:
                     ts = max(ts, last_ts)  # it arrives after the packet it follows
                 last_ts = ts
-            packets.append(OutPacket(index, bytes(buf[token:token + length]), ts, copy, delay_ns))
+            packets.append(OutPacket(index, frame, ts, copy, delay_ns))
         if timestamps is not None and self._model(Delay) is not None:
             packets.sort(key=lambda p: p.ts_ns)  # stable: duplicates stay behind
             reordered = list(_first_seen_late(p.index for p in packets))
@@ -181,5 +203,6 @@ class Impairer:
                             packets_in=stats["packets_in"], packets_out=len(packets),
                             dropped=tuple(dropped), duplicated=tuple(sorted(duplicated)),
                             reordered=tuple(sorted(reordered)), corrupted=corrupted,
-                            truncated=truncated, delayed=delayed)
+                            truncated=truncated, delayed=delayed,
+                            malformed={i: name for i, (name, _) in malformed.items() if name})
         return ImpairResult(packets=packets, truth=truth, stats=stats)

@@ -27,6 +27,7 @@ from simkit.errors import ConfigError
 from simkit.validators import parse_duration_ns
 
 LAYERS = ("frame", "eth", "ip", "udp", "payload")
+ANY = "any"  # Malform: every header-level kind but jumbo
 
 
 def _number(kind: str, key: str, value) -> float:
@@ -275,8 +276,59 @@ class Delay(Model):
         m.kind, m.mean_ns, m.jitter_ns = self.code, self.mean, self.jitter
 
 
+@dataclass(frozen=True)
+class Malform(Model):
+    """With probability ``p`` the packet gets one malformation of the catalog
+    (:mod:`simkit.malformed`), drawn uniformly from ``kinds``: header-level kind
+    names (a tuple, or joined with ``+`` in a SPEC: ``kind=ip_options+runt``) or
+    ``"any"`` - every header-level kind but ``jumbo`` (which needs a 9000-byte
+    path; name it to get it). A malformed packet is not also truncated or
+    corrupted, so the reaction it should get is known (the catalog's
+    ``expected``)."""
+
+    p: float
+    kinds: str | tuple[str, ...] = ANY
+    kind: ClassVar[str] = "malform"
+    code: ClassVar[int] = 8
+    keys: ClassVar[dict[str, str]] = {"kind": "kinds", "p": "p"}
+
+    def _coerce(self) -> None:
+        from simkit.malformed import native_kinds  # the catalog imports the packet layers
+
+        super()._coerce()
+        names = self.kinds.split("+") if isinstance(self.kinds, str) else list(self.kinds)
+        names = [str(n).strip().lower() for n in names if str(n).strip()]
+        if names == [ANY]:
+            return self._set("kinds", ANY)
+        if not names or ANY in names:
+            raise ConfigError(f"malform: kind must be {ANY} or kind names joined with +, "
+                              f"got {self.kinds!r}")
+        for name in names:
+            if name not in native_kinds():
+                raise ConfigError(f"malform: unknown kind {name!r}: choose from "
+                                  f"{', '.join(native_kinds())} (or {ANY})")
+        self._set("kinds", tuple(n for n in native_kinds() if n in names))
+
+    @property
+    def mask(self) -> int:
+        """The kinds as the native core's bit mask (bit i: kind code i)."""
+        lib = core()[1]
+        if self.kinds == ANY:
+            return lib.SK_MALFORM_ANY_MASK
+        from simkit.malformed import native_kinds
+
+        return sum(1 << (native_kinds().index(name) + 1) for name in self.kinds)
+
+    def fill_native(self, m) -> None:
+        m.kind, m.p, m.malform_kinds = self.code, self.p, self.mask
+
+    def spec(self) -> str:
+        kinds = self.kinds if self.kinds == ANY else "+".join(self.kinds)
+        return f"{self.kind}:kind={kinds},p={self.p!r}"
+
+
 MODELS: dict[str, type[Model]] = {cls.kind: cls for cls in (
-    Drop, GilbertElliott, Duplicate, Reorder, Corrupt, Truncate, Delay)}
+    Drop, GilbertElliott, Duplicate, Reorder, Corrupt, Truncate, Delay, Malform)}
 
 
 def check_models(models) -> tuple[Model, ...]:

@@ -9,6 +9,7 @@ A SPEC is ``KIND[:key=value,...]`` (DESIGN.md)::
     corrupt:p=0.001,layer=payload
     truncate:p=0.001,len=40
     delay:mean=20us,jitter=5us
+    malform:kind=ip_options+runt,p=0.05      (kind=any: every header-level kind but jumbo)
 
 Probabilities are fractions in [0, 1] (``1%`` is accepted and means 0.01);
 durations take ns, us, ms or s.
@@ -77,6 +78,7 @@ _EXAMPLES = {
     "drop": "drop:p=0.01", "gilbert": "gilbert:p=0.01,r=0.3,h=0.5,k=1", "dup": "dup:p=0.001",
     "reorder": "reorder:p=0.01,gap=3", "corrupt": "corrupt:p=0.001,layer=payload",
     "truncate": "truncate:p=0.001,len=40", "delay": "delay:mean=20us,jitter=5us",
+    "malform": "malform:kind=ip_options,p=0.05",
 }
 
 

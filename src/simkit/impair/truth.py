@@ -10,6 +10,7 @@ then one ``packet`` line per packet something happened to, in index order::
     {"type": "packet", "index": 17, "dropped": true}
     {"type": "packet", "index": 40, "corrupted": {"offset": 51, "bit": 3},
      "truncated": {"from": 74, "to": 30}, "delay_ns": 21004}
+    {"type": "packet", "index": 41, "malformed": "ip_options"}
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import NamedTuple
 
 from simkit.errors import ConfigError
 
-EVENTS = ("dropped", "duplicated", "reordered", "corrupted", "truncated", "delayed")
+EVENTS = ("dropped", "duplicated", "reordered", "corrupted", "truncated", "delayed", "malformed")
 
 
 class Corruption(NamedTuple):
@@ -41,7 +42,7 @@ class Truncation(NamedTuple):
 @dataclass(frozen=True)
 class GroundTruth:
     """Which packets (by input index) were dropped, duplicated, reordered,
-    corrupted, truncated and delayed, and how."""
+    corrupted, truncated, delayed and malformed (the catalog kind), and how."""
 
     seed: int
     impairments: tuple[str, ...]
@@ -53,6 +54,7 @@ class GroundTruth:
     corrupted: dict[int, Corruption] = field(default_factory=dict)
     truncated: dict[int, Truncation] = field(default_factory=dict)
     delayed: dict[int, int] = field(default_factory=dict)
+    malformed: dict[int, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """How many packets each event hit."""
@@ -83,6 +85,8 @@ class GroundTruth:
             rec(index)["truncated"] = {"from": t.orig_len, "to": t.len}
         for index, ns in self.delayed.items():
             rec(index)["delay_ns"] = ns
+        for index, kind in self.malformed.items():
+            rec(index)["malformed"] = kind
         return [records[i] for i in sorted(records)]
 
     def to_dict(self) -> dict:
@@ -132,4 +136,5 @@ class GroundTruth:
             truncated={p["index"]: Truncation(p["truncated"]["from"], p["truncated"]["to"])
                        for p in packets if "truncated" in p},
             delayed={p["index"]: p["delay_ns"] for p in packets if "delay_ns" in p},
+            malformed={p["index"]: p["malformed"] for p in packets if "malformed" in p},
         )
