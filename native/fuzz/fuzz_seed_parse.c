@@ -11,7 +11,10 @@
  *   - Ethernet padding after an accepted frame changes nothing, and cutting
  *     it to exactly L2 + IP total length changes nothing;
  *   - sk_seed_build() -> (0-2 VLAN tags) -> sk_seed_parse() round-trips the
- *     fields taken from the same bytes, with and without UDP checksum.
+ *     fields taken from the same bytes, with and without UDP checksum;
+ *   - every malformation kind applied to an accepted frame (in a buffer of
+ *     exactly the room it may use) gets the reaction sk_malform_expected()
+ *     documents, or is refused as not applicable.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -195,6 +198,31 @@ static void check_roundtrip(const uint8_t *data, size_t size)
     free(frame);
 }
 
+/* An accepted frame, damaged by each kind: the documented reaction. */
+static void check_malformations(const uint8_t *f, size_t len)
+{
+    size_t cap = len + SK_MALFORM_MAX_GROWTH;
+    uint8_t *buf = malloc(cap);
+    struct sk_seed_view v;
+    uint32_t kind;
+    int got, r;
+
+    FUZZ_CHECK(buf != NULL, "out of memory");
+    for (kind = 1; kind <= SK_MALFORM_KIND_COUNT; kind++) {
+        memcpy(buf, f, len);
+        got = sk_malform_apply(kind, len * 2654435761u + kind, buf, (uint32_t)len,
+                               (uint32_t)cap);
+        FUZZ_CHECK(got >= 0 || got == -EINVAL, "%s: %d", sk_malform_name(kind), got);
+        if (got < 0) /* IPv4 options past IHL 15, a tag beyond two, jumbo too big */
+            continue;
+        FUZZ_CHECK((size_t)got <= cap, "%s: length %d", sk_malform_name(kind), got);
+        r = sk_seed_parse(buf, (size_t)got, &v);
+        FUZZ_CHECK(r == sk_malform_expected(kind), "%s: parser says %s",
+                   sk_malform_name(kind), sk_malformed_reason_name(r));
+    }
+    free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct sk_seed_view v;
@@ -207,6 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r == SK_PARSE_OK) {
         check_view(data, size, &v);
         check_padding_and_trim(data, size, &v);
+        check_malformations(data, size);
     }
     check_roundtrip(data, size);
     return 0;

@@ -59,7 +59,9 @@ class Scenario:
         burst: packets per burst (1..512).
         seed: seeds every pseudo-random choice, so runs repeat exactly.
         impairments: impairment specs such as ``"drop:p=0.01"``.
-        malformed: fraction of packets given malformed headers (0..1).
+        malformed: fraction of packets given malformed headers (0..1): the
+            impairment ``malform:kind=any,p=malformed`` (every header-level kind
+            of :mod:`simkit.malformed` but jumbo), with its ground truth.
         dut: argv of the application under test; ``None`` runs a loopback.
         eal_args: extra DPDK EAL arguments (e.g. real ports for hardware runs).
         udp_checksum: compute UDP checksums (else 0, which IPv4 allows).
@@ -118,6 +120,7 @@ class Scenario:
             "arrivals": v.parse_arrivals(self.arrivals),
             "duration_s": v.parse_duration_s(self.duration_s),
             "flows": v.parse_flows(self.flows),
+            "malformed": v.parse_ratio(self.malformed),
         }
         _check_flows(checked, self.impairments)
         if checked["arrivals"] == "poisson" and checked["rate_pps"] is None:
@@ -134,8 +137,6 @@ class Scenario:
             raise ConfigError("sqpoll needs an io_uring side: backend or rx_backend io_uring")
         object.__setattr__(self, "send_zc", bool(self.send_zc))
         object.__setattr__(self, "sqpoll", bool(self.sqpoll))
-        if not 0.0 <= float(self.malformed) <= 1.0:
-            raise ConfigError(f"malformed must be a ratio between 0 and 1, got {self.malformed!r}")
         if not float(self.timeout_s) > 0:
             raise ConfigError(f"timeout_s must be positive, got {self.timeout_s!r}")
         for name, value in checked.items():

@@ -178,3 +178,18 @@ def parse_scale(value) -> float:
     if not 0 < scale < float("inf"):
         raise ConfigError(f"scale must be a positive number, got {value!r}")
     return scale
+
+
+def parse_ratio(value) -> float:
+    """The malformed fraction: a number in [0, 1].
+
+    Raises:
+        ConfigError: not a number, or outside [0, 1].
+    """
+    try:
+        ratio = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"malformed ratio must be a number in [0, 1], got {value!r}") from None
+    if not 0.0 <= ratio <= 1.0:  # also rejects NaN
+        raise ConfigError(f"malformed ratio must be in [0, 1], got {value!r}")
+    return ratio

@@ -227,3 +227,18 @@ def test_malform_from_a_datagram_backend_is_refused_before_anything_opens(nothin
         call_engine(["run", "--tx-backend", "socket", "--tx-dev", "udp:198.18.0.2:9",
                      "--rx-dev", "none", "--count", "10", "--impair",
                      "kind=malform,p=0.1,kinds=4"], unique_prefix(), 10)
+
+
+def test_cli_run_malformed_reports_reasons_and_exits_0_and_a_bad_ratio_exits_2(
+        tmp_path, needs_dpdk_link, nothing_left):
+    needs_dpdk_link("ring")
+    out = tmp_path / "report.json"
+    proc = simkit_cli("run", "--malformed", "0.05", "--count", 20_000, "--json", out)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    assert report["malformed"]["total"] == report["injected"]["malformed"] > 0
+    assert report["seq"]["lost"] == 0
+    assert "malformed ip_checksum:" in proc.stdout  # the summary names each reason
+    bad = simkit_cli("run", "--malformed", "2", "--count", 10)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "malformed ratio must be in [0, 1]" in bad.stderr

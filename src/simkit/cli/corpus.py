@@ -6,8 +6,9 @@ import json
 
 from simkit import validators
 from simkit.cli.common import Progress, typed
-from simkit.corpus.writer import RAW_UNITS, parse_ratio
+from simkit.corpus.writer import RAW_UNITS
 from simkit.pcap import FORMATS
+from simkit.validators import parse_ratio
 
 
 def register(sub):

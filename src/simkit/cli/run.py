@@ -44,7 +44,13 @@ def register(sub):
     run.add_argument("--seed", type=typed(validators.parse_seed), default=1,
                      help="seed of every pseudo-random choice (default: 1)")
     run.add_argument("--impair", action="append", default=[], metavar="SPEC",
-                     help="impairment such as drop:p=0.01 (repeatable)")
+                     help="impairment in the generator, e.g. drop:p=0.01 or "
+                          "malform:kind=ip_options+runt,p=0.05 (repeatable; kinds: drop, "
+                          "gilbert, dup, reorder, corrupt, truncate, delay, malform) "
+                          "(default: none)")
+    run.add_argument("--malformed", type=typed(validators.parse_ratio), default=0.0,
+                     metavar="RATIO", help="fraction of packets given malformed headers from "
+                     "the catalog, i.e. --impair malform:kind=any,p=RATIO (default: 0)")
     run.add_argument("--replay", default=None, metavar="PCAP",
                      help="with --proto itch: send this capture's MoldUDP64 datagrams (--count "
                           "caps them) instead of the simulated session")
@@ -103,7 +109,8 @@ def command(args) -> int:
         count = len(replay_payloads(args.replay))
     scenario = Scenario(backend=args.backend, link=args.link, proto=args.proto, count=count,
                         rate_pps=args.rate, burst=args.burst, seed=args.seed,
-                        impairments=tuple(args.impair), dut=args.dut, eal_args=args.eal_args,
+                        impairments=tuple(args.impair), malformed=args.malformed,
+                        dut=args.dut, eal_args=args.eal_args,
                         udp_checksum=args.udp_checksum, pcap_path=args.pcap,
                         timeout_s=args.timeout, rx_backend=args.rx_backend,
                         arrivals=args.arrivals, duration_s=args.duration,

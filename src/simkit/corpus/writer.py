@@ -23,28 +23,13 @@ from simkit import malformed
 from simkit.corpus.sources import SOURCES
 from simkit.errors import ConfigError
 from simkit.pcap import FORMATS, PcapWriter, pcap_record, pcapng_record
-from simkit.validators import PROTOS, parse_count, parse_seed
+from simkit.validators import PROTOS, parse_count, parse_ratio, parse_seed
 
 RAW_UNITS = ("packet", "payload")
 EPOCH_BASE_S = 1_600_000_000      # 2020-09-13: capture times start here ...
 EPOCH_SPREAD_S = 100_000_000      # ... plus (seed mod this) seconds
 PACKET_GAP_NS = 1_000
 FLUSH_EVERY = 1 << 16
-
-
-def parse_ratio(value) -> float:
-    """The malformed fraction: a number in [0, 1].
-
-    Raises:
-        ConfigError: not a number, or outside [0, 1].
-    """
-    try:
-        ratio = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"malformed ratio must be a number in [0, 1], got {value!r}") from None
-    if not 0.0 <= ratio <= 1.0:  # also rejects NaN
-        raise ConfigError(f"malformed ratio must be in [0, 1], got {value!r}")
-    return ratio
 
 
 @dataclass(frozen=True)
