@@ -36,6 +36,8 @@ def assert_sqpoll_stated(uring: dict, side: str) -> None:
     assert isinstance(granted, bool)
     if not granted:  # refused by this kernel: a fallback, said with its reason
         assert uring[f"{side}_sqpoll_fallback"]
+    else:  # the kernel's SQ thread works for the side: its CPU is found and given apart
+        assert isinstance(uring[f"{side}_sqpoll_cpu_ms"], int)
 
 
 @pytest.mark.parametrize("flags", FLAGS, ids=[_id(f) for f in FLAGS])

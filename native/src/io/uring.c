@@ -31,6 +31,7 @@
  */
 #define _GNU_SOURCE
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,8 @@ struct sk_port {
     uint64_t zc_copied;             /* ... of them saying the kernel copied */
     int sqpoll;                     /* -1 not asked, 0 refused, 1 running */
     char sqpoll_why[MODE_LEN];      /* why it was refused */
+    long sq_tid;                    /* the SQPOLL thread (0: not found) ... */
+    long sq_ticks0;                 /* ... and its CPU ticks when the ring was made */
     uint8_t empty[1];               /* data of an empty datagram */
     struct msghdr msg[SK_IO_MAX_BURST];
     struct iovec iov[SK_IO_MAX_BURST];
@@ -320,14 +323,112 @@ static int spec_flag(const char *spec, const char *key, char *err, size_t errlen
     return -EINVAL;
 }
 
+/* The kernel runs a ring's SQPOLL thread in our thread group; once running,
+ * it names itself "iou-sqp-<tid of the ring's creator>". Its CPU time
+ * (utime + stime) is not in getrusage(RUSAGE_THREAD) of the side that uses
+ * it, so the report gives it apart. A ring's thread is the task so named
+ * that was not there before the ring was made. */
+#define SQ_TASKS_MAX 256
+#define SQ_NAME_WAIT_MS 200
+
+struct task_list {
+    long tid[SQ_TASKS_MAX];
+    unsigned n;
+};
+
+/* Our tasks; with name != NULL only those whose comm is name. */
+static void list_tasks(struct task_list *out, const char *name)
+{
+    char path[64], comm[32];
+    struct dirent *e;
+    DIR *d = opendir("/proc/self/task");
+    FILE *f;
+    long tid;
+
+    out->n = 0;
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL && out->n < SQ_TASKS_MAX) {
+        if ((tid = strtol(e->d_name, NULL, 10)) <= 0)
+            continue;
+        if (name != NULL) {
+            snprintf(path, sizeof(path), "/proc/self/task/%ld/comm", tid);
+            if ((f = fopen(path, "r")) == NULL)
+                continue;
+            if (fgets(comm, sizeof(comm), f) == NULL)
+                comm[0] = '\0';
+            fclose(f);
+            comm[strcspn(comm, "\n")] = '\0';
+            if (strcmp(comm, name) != 0)
+                continue;
+        }
+        out->tid[out->n++] = tid;
+    }
+    closedir(d);
+}
+
+static int listed(const struct task_list *l, long tid)
+{
+    unsigned i;
+
+    for (i = 0; i < l->n; i++)
+        if (l->tid[i] == tid)
+            return 1;
+    return 0;
+}
+
+/* The SQ thread of the ring this thread just made (before: our tasks then);
+ * 0 if it did not show up named within SQ_NAME_WAIT_MS. */
+static long new_sq_thread(const struct task_list *before)
+{
+    struct task_list now;
+    char name[32];
+    unsigned i, waited;
+
+    snprintf(name, sizeof(name), "iou-sqp-%ld", (long)gettid());
+    for (waited = 0; waited < SQ_NAME_WAIT_MS; waited++) {
+        list_tasks(&now, name);
+        for (i = 0; i < now.n; i++)
+            if (!listed(before, now.tid[i]))
+                return now.tid[i];
+        usleep(1000);
+    }
+    return 0;
+}
+
+/* utime + stime of a task of ours in clock ticks; -1 if it cannot be read. */
+static long task_cpu_ticks(long tid)
+{
+    char path[64], buf[512], *p;
+    unsigned long utime, stime;
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/self/task/%ld/stat", tid);
+    if ((f = fopen(path, "r")) == NULL)
+        return -1;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* after "pid (comm)": state is field 3, utime 14, stime 15 */
+    if ((p = strrchr(buf, ')')) == NULL ||
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+               &utime, &stime) != 2)
+        return -1;
+    return (long)(utime + stime);
+}
+
 /* The ring, with SQPOLL when asked and the kernel agrees; a refusal is
  * recorded (sqpoll_why) and the ring made without it. */
 static int ring_init(struct sk_port *p, int sqpoll, char *err, size_t errlen)
 {
     struct io_uring_params params;
+    struct task_list before;
     int ret;
 
     p->sqpoll = sqpoll ? 1 : -1;
+    if (sqpoll)
+        list_tasks(&before, NULL);
     for (;;) {
         memset(&params, 0, sizeof(params));
         params.flags = IORING_SETUP_CQSIZE;
@@ -348,6 +449,8 @@ static int ring_init(struct sk_port *p, int sqpoll, char *err, size_t errlen)
             snprintf(p->sqpoll_why, sizeof(p->sqpoll_why), "SQPOLL needs registered "
                      "files before Linux 5.11");
         } else {
+            p->sq_tid = new_sq_thread(&before);
+            p->sq_ticks0 = p->sq_tid > 0 ? task_cpu_ticks(p->sq_tid) : -1;
             break;
         }
         p->sqpoll = 0; /* again, without */
@@ -743,7 +846,9 @@ static unsigned uring_facts(struct sk_port *p, struct sk_io_fact *out, unsigned 
 {
     static const char *const sqpoll_key[2] = {"tx_sqpoll", "rx_sqpoll"};
     static const char *const why_key[2] = {"tx_sqpoll_fallback", "rx_sqpoll_fallback"};
-    struct sk_io_fact f[4];
+    static const char *const cpu_key[2] = {"tx_sqpoll_cpu_ms", "rx_sqpoll_cpu_ms"};
+    struct sk_io_fact f[5];
+    long ticks;
     unsigned k = 0, i;
 
     if (p->dir == SK_IO_TX && p->zc_asked)
@@ -755,6 +860,11 @@ static unsigned uring_facts(struct sk_port *p, struct sk_io_fact *out, unsigned 
         if (p->sqpoll == 0)
             f[k++] = (struct sk_io_fact){.key = why_key[p->dir], .kind = SK_IO_FACT_STR,
                                          .s = p->sqpoll_why};
+        if (p->sqpoll == 1 && p->sq_ticks0 >= 0 &&
+            (ticks = task_cpu_ticks(p->sq_tid)) >= p->sq_ticks0)
+            f[k++] = (struct sk_io_fact){.key = cpu_key[p->dir], .kind = SK_IO_FACT_UINT,
+                                         .u = (uint64_t)(ticks - p->sq_ticks0) * 1000 /
+                                              (uint64_t)sysconf(_SC_CLK_TCK)};
     }
     if (p->zc_asked) {
         f[k++] = (struct sk_io_fact){.key = "zc_notifications", .kind = SK_IO_FACT_UINT,
