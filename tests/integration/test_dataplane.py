@@ -58,6 +58,20 @@ def test_tap_dpdk_generator_into_kernel_receiver(rx, needs_pair, nothing_left):
     assert_exact(report)
 
 
+TAP_KERNEL_RATE_PPS = 10_000  # net_tap reads on SIGIO: modest rates on a shared 2-core machine
+
+
+@pytest.mark.parametrize("tx", KERNEL)
+def test_tap_kernel_generator_into_dpdk_receiver(tx, needs_pair, nothing_left):
+    """Two processes: the DPDK receiver brings net_tap up, then the kernel gets its neighbour."""
+    needs_pair("tap", tx, "dpdk")
+    report = simkit.run(simkit.Scenario(backend=tx, rx_backend="dpdk", link="tap", count=COUNT,
+                                        rate_pps=TAP_KERNEL_RATE_PPS, timeout_s=30))
+    assert_exact(report)
+    assert report.engine["processes"] == 2
+    assert (report.engine["tx_backend"], report.engine["rx_backend"]) == (tx, "dpdk")
+
+
 def test_io_uring_single_recv_fallback_accounts_the_same(needs_pair, nothing_left):
     needs_pair("veth", "socket", "io_uring")
     from simkit.links.veth import VethLink

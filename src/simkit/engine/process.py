@@ -277,7 +277,8 @@ def call_engine(args: list[str], prefix: str, timeout_s: float,
 
 def call_engine_pair(receiver_args: list[str], generator_args: list[str], timeout_s: float,
                      on_progress: Callable[[int, int], None] | None = None,
-                     ready_timeout_s: float = PAIR_READY_TIMEOUT_S) -> tuple[dict, dict]:
+                     ready_timeout_s: float = PAIR_READY_TIMEOUT_S,
+                     receiver_ready: Callable[[], None] | None = None) -> tuple[dict, dict]:
     """Run a receiver-only and a generator-only engine across a two-process link.
 
     The receiver (started with ``--ready``) comes first; once its port is up
@@ -297,6 +298,8 @@ def call_engine_pair(receiver_args: list[str], generator_args: list[str], timeou
             :data:`PAIR_RECEIVER_EXTRA_S` more (it starts first and ends last).
         on_progress: called with (tx, rx): the generator's tx, the receiver's rx.
         ready_timeout_s: how long the receiver may take to bring its port up.
+        receiver_ready: called once the receiver's port is up, before the
+            generator starts (the link's last step, see Wiring.receiver_ready).
 
     Returns:
         (generator JSON, receiver JSON).
@@ -323,6 +326,8 @@ def call_engine_pair(receiver_args: list[str], generator_args: list[str], timeou
     generator = None
     try:
         receiver.wait_ready(ready_timeout_s)
+        if receiver_ready is not None:
+            receiver_ready()
         generator = EngineProcess([*generator_args, "--hold"], unique_prefix(), timeout_s,
                                   relay(0), role="generator", hold=True).start()
         code = _watch_pair(generator, receiver)

@@ -231,7 +231,8 @@ def run_two_processes(scenario: Scenario, wiring,
     progress = on_progress is not None
     generator = engine_args(scenario, replace(wiring, rx_dev="none", rx_netns=None), progress)
     tx, rx = call_engine_pair(receiver_args(scenario, wiring, progress), generator,
-                              scenario.timeout_s, on_progress)
+                              scenario.timeout_s, on_progress,
+                              receiver_ready=wiring.receiver_ready)
     return merge_two_processes(tx, rx)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -31,6 +32,9 @@ class Wiring:
         two_process: generator and receiver run as two engine processes, each
             with its own DPDK file prefix and core (tx_dev in one, rx_dev in
             the other; the receiver first): a DPDK-to-DPDK link such as memif.
+        receiver_ready: with two_process, run once the receiver's port is up and
+            before the generator starts (e.g. a neighbour entry that bringing
+            the port up flushed).
     """
 
     tx_dev: str
@@ -42,6 +46,7 @@ class Wiring:
     rx_netns: str | None = None
     dst_mac: str | None = None
     two_process: bool = False
+    receiver_ready: Callable[[], None] | None = None
 
     @property
     def receiver(self) -> bool:
