@@ -296,7 +296,11 @@ def price_ticks(name: str, value: Any, scale: int, bits: int) -> int:
             than ``scale`` decimal places, or is too large for the field.
     """
     if isinstance(value, Decimal):
-        amount = value
+        if value.is_finite() and value >= 0 and value.adjusted() <= 24:  # the usual case
+            ticks = value.scaleb(scale)
+            if ticks == ticks.to_integral_value() and ticks < 1 << bits:
+                return int(ticks)
+        amount = value  # whatever is wrong with it, the checks below say it
     elif isinstance(value, int) and not isinstance(value, bool):
         amount = Decimal(value)
     elif isinstance(value, float):
@@ -365,13 +369,15 @@ class _Codec:
     type_byte: bytes
     encoders: tuple[tuple[str, Any, Callable[[Any], Any]], ...]
     decoders: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    names: frozenset[str]
 
 
 def _codec(spec: MessageSpec) -> _Codec:
     fmt = "!c" + "".join(_STRUCT_FORMAT.get(f.kind, f"{f.width}s") for f in spec.fields)
     return _Codec(spec, struct.Struct(fmt), spec.type.encode("ascii"),
                   tuple((f.name, f.default, _field_encoder(spec, f)) for f in spec.fields),
-                  tuple((f.name, _field_decoder(f)) for f in spec.fields))
+                  tuple((f.name, _field_decoder(f)) for f in spec.fields),
+                  frozenset(spec.field_names))
 
 
 _CODECS = {s.type: _codec(s) for s in _SPECS}
@@ -455,8 +461,9 @@ def encode(msg_type: str, **fields: Any) -> bytes:
         ConfigError: an unknown type or field name, or a value that does not
             fit its field (the message names the field).
     """
-    codec = _CODECS[spec_for(msg_type).type]
-    unknown = fields.keys() - set(codec.spec.field_names)
+    codec = (_CODECS.get(msg_type) if isinstance(msg_type, str) else None) or \
+        _CODECS[spec_for(msg_type).type]
+    unknown = fields.keys() - codec.names
     if unknown:
         raise ConfigError(f"{', '.join(sorted(unknown))}: not a field of ITCH {codec.spec.type} "
                           f"{codec.spec.title}; fields are {', '.join(codec.spec.field_names)}")
