@@ -57,14 +57,20 @@ struct sk_mold_view {
     uint16_t count;  /* 0 heartbeat, 0xFFFF end of session */
 };
 
+#define SK_STREAM_TIMED 1ULL /* header flags bit 0: records carry t_ns */
+
 /* A prepared stream (stream.c): frames mapped from --stream PATH, each
  * datagram's first message index (MoldUDP64 seq - first_seq) and count, and
  * the generator's send TSC per message (written before the frame is sent,
- * read by the receiver after it arrived: the link orders the two). */
+ * read by the receiver after it arrived: the link orders the two). A timed
+ * stream also has each frame's departure offset from the first (a capture's
+ * timing: --arrivals capture). */
 struct sk_stream {
     uint8_t *map;
     size_t map_len;
     uint64_t count;          /* datagrams */
+    uint64_t flags;          /* SK_STREAM_TIMED */
+    uint64_t *t_ns;          /* [count], timed only (NULL otherwise): 0, non-decreasing */
     const uint8_t **frames;
     uint32_t *lens;
     uint64_t *msg_index;
