@@ -111,7 +111,8 @@ struct sk_run_opts {
     const char *stream_path; /* --stream: send these frames (MoldUDP64) */
     int unlink_stream;       /* --unlink-stream: remove it once mapped */
     /* pacing (pace.c) */
-    enum sk_arrivals arrivals; /* --arrivals constant|poisson (with --rate) */
+    enum sk_arrivals arrivals; /* --arrivals constant|poisson (with --rate) | capture */
+    double speed;            /* --speed: a capture's timing multiplier (0: not given) */
     double duration_s;       /* --duration: send this long (0: --count decides) */
     /* two-process links (memif): one side per engine process */
     int ready;               /* --ready: print SK_READY_LINE on stderr once up */
@@ -185,7 +186,6 @@ struct sk_gen_ctx {
     struct sk_shared *sh;
     struct sk_seed_fields fields;  /* frame template (FRAMES backends) */
     uint64_t count;
-    uint64_t rate_pps;
     unsigned burst;
     uint64_t seed;
     int udp_checksum;
@@ -197,7 +197,7 @@ struct sk_gen_ctx {
     struct sk_stream *stream; /* send this stream (NULL: seed frames) */
     struct sk_inject_stats inj; /* out: what the impairments did */
     struct sk_impair_stats imp_stats; /* out: the impairer's own counters */
-    enum sk_arrivals arrivals;
+    struct sk_pace_cfg pacing; /* rate and arrivals, or the stream's timing */
     double duration_s;        /* 0: count decides */
     struct sk_pace_report pace; /* out: how well the rate was kept */
     unsigned flows;           /* packet i: flow i % flows, its seq i / flows */
