@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 from dataclasses import dataclass, field, fields
 
@@ -73,7 +74,15 @@ class Scenario:
         sqpoll: io_uring rings (generator and receiver) with a kernel
             submission thread (``IORING_SETUP_SQPOLL``); falls back likewise.
         replay: with proto itch, send the UDP payloads of this capture (a user's
-            MoldUDP64 session) instead of the simulated one; count caps it.
+            MoldUDP64 session) instead of the simulated one; count caps it. By
+            default at the capture's own timing, as tcpreplay replays it (see
+            ``replay_speed``).
+        replay_speed: with replay: the capture's timing scaled by this
+            multiplier (2.0 twice as fast, 0.5 half as fast; tcpreplay's
+            ``--multiplier``), paced natively on the TSC. ``None``: x1, the
+            capture's own timing, unless ``rate_pps`` is given (then a constant
+            rate instead); ``math.inf``: as fast as possible (tcpreplay's
+            ``--topspeed``). 0.001 to 1,000,000 otherwise.
         flows: 1..64 flows: packet i goes to flow i % flows, which has its own
             UDP source port (10000 + flow), symbol and sequence numbers (from
             0); the receiver accounts each flow apart (``seq.flows`` in the
@@ -102,6 +111,7 @@ class Scenario:
     sqpoll: bool = False
     flows: int = 1
     replay: str | None = None
+    replay_speed: float | None = None
 
     def __post_init__(self) -> None:
         checked = {
@@ -121,6 +131,7 @@ class Scenario:
             "duration_s": v.parse_duration_s(self.duration_s),
             "flows": v.parse_flows(self.flows),
             "malformed": v.parse_ratio(self.malformed),
+            "replay_speed": None if self.replay_speed is None else v.parse_speed(self.replay_speed),
         }
         _check_flows(checked, self.impairments)
         if checked["arrivals"] == "poisson" and checked["rate_pps"] is None:
@@ -130,6 +141,13 @@ class Scenario:
                               f"{self.timeout_s:g}: raise timeout_s")
         if self.replay is not None and checked["proto"] != "itch":
             raise ConfigError("--replay sends a MoldUDP64 capture: it needs proto itch")
+        if checked["replay_speed"] is not None and self.replay is None:
+            raise ConfigError("replay_speed (--speed, --topspeed) sets the pace of a capture's "
+                              "replay: it needs replay (--replay PCAP)")
+        if checked["replay_speed"] is not None and checked["rate_pps"] is not None:
+            raise ConfigError("replay_speed (--speed, --topspeed) and rate_pps (--rate) both "
+                              "set the pace of a replay: give one (rate_pps for a constant "
+                              "rate, replay_speed to scale the capture's timing)")
         if self.send_zc and checked["backend"] != "io_uring":
             raise ConfigError(f"send_zc is how the io_uring generator sends: it needs backend "
                               f"io_uring, not {checked['backend']}")
@@ -141,6 +159,16 @@ class Scenario:
             raise ConfigError(f"timeout_s must be positive, got {self.timeout_s!r}")
         for name, value in checked.items():
             object.__setattr__(self, name, value)
+
+    @property
+    def capture_speed(self) -> float | None:
+        """The multiplier a replay runs at on its capture's own clock; ``None`` when it
+        does not (no replay, ``rate_pps`` given, or ``replay_speed`` inf: as fast as
+        possible)."""
+        if self.replay is None or self.rate_pps is not None:
+            return None
+        speed = 1.0 if self.replay_speed is None else self.replay_speed
+        return None if math.isinf(speed) else speed
 
     def to_dict(self) -> dict:
         """The scenario as plain JSON-ready values."""

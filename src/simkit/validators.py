@@ -20,6 +20,7 @@ BUDGET_KEYS = ("p50", "p90", "p99", "p999", "max")
 MAX_BURST = 512
 MAX_COUNT = 1 << 48
 MAX_FLOWS = 64  # the engine's SK_MAX_FLOWS
+MIN_SPEED, MAX_SPEED = 0.001, 1e6  # the engine's SK_PACE_SPEED_MIN / _MAX
 
 _UNITS_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(ns|us|µs|ms|s)?\s*$")
@@ -116,6 +117,21 @@ def parse_rate(value) -> float | None:
 def parse_arrivals(value: str) -> str:
     """How paced packets arrive: ``constant`` gaps or ``poisson`` (exponential gaps)."""
     return _choice("arrivals", value, ARRIVALS)
+
+
+def parse_speed(value) -> float:
+    """A replay's multiplier of its capture's timing (2 = twice as fast), from 0.001 to
+    1,000,000; ``inf``: as fast as possible (tcpreplay's ``--topspeed``)."""
+    try:
+        speed = float(str(value).replace("_", "")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"speed must be a multiplier (a number), got {value!r}") from None
+    if speed == float("inf"):
+        return speed
+    if not MIN_SPEED <= speed <= MAX_SPEED:  # also refuses nan
+        raise ConfigError(f"speed must be a multiplier from {MIN_SPEED:g} to {MAX_SPEED:,.0f} "
+                          f"(2 = twice as fast), got {value!r}")
+    return speed
 
 
 def parse_duration_s(value) -> float | None:

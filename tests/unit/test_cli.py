@@ -19,12 +19,24 @@ def simkit_cli(*args):
     (["run", "--proto", "fix"], "unknown proto 'fix'"),
     (["run", "--budget", "p99=fast"], "budget p99 must be a duration"),
     (["run", "--json", "/nonexistent-dir/r.json"], "not a writable directory"),
+    (["run", "--proto", "itch", "--replay", "x.pcap", "--speed", "0"], "speed must be a multiplier"),
+    (["run", "--proto", "itch", "--replay", "x.pcap", "--speed", "-1"], "speed must be a multiplier"),
+    (["run", "--proto", "itch", "--replay", "x.pcap", "--speed", "1e9"], "speed must be a multiplier"),
+    (["run", "--proto", "itch", "--replay", "x.pcap", "--speed", "nan"], "speed must be a multiplier"),
+    (["run", "--proto", "itch", "--replay", "x.pcap", "--count", "10", "--speed", "2",
+      "--rate", "1000"], "both set the pace of a replay"),
+    (["run", "--proto", "itch", "--replay", "x.pcap", "--count", "10", "--topspeed",
+      "--rate", "1000"], "both set the pace of a replay"),
+    (["run", "--proto", "itch", "--replay", "x.pcap", "--speed", "2", "--topspeed"],
+     "not allowed with argument --speed"),
+    (["run", "--proto", "itch", "--speed", "2"], "needs replay (--replay PCAP)"),
 ])
 def test_usage_errors_exit_2_with_one_line(args, words):
     proc = simkit_cli(*args)
     assert proc.returncode == 2, proc.stderr
     assert words in proc.stderr
     assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
     assert proc.stdout == ""
 
 
@@ -42,5 +54,5 @@ def test_what_this_build_or_link_cannot_do_exits_77(args, words):
 def test_help_lists_the_contract_options():
     out = simkit_cli("run", "--help").stdout
     for flag in ("--backend", "--link", "--proto", "--count", "--rate", "--burst", "--seed",
-                 "--impair", "--dut", "--budget", "--json"):
+                 "--impair", "--dut", "--budget", "--json", "--replay", "--speed", "--topspeed"):
         assert flag in out

@@ -34,3 +34,32 @@ def test_scenario_is_frozen_and_serialisable():
     assert s.to_dict()["impairments"] == ["drop:p=0.01"]
     with pytest.raises(AttributeError):
         s.count = 5
+
+
+def test_a_replay_runs_at_its_capture_timing_unless_told_otherwise():
+    base = {"proto": "itch", "replay": "x.pcap"}
+    assert Scenario(**base).capture_speed == 1.0
+    assert Scenario(**base, replay_speed=10).capture_speed == 10.0
+    assert Scenario(**base, replay_speed="0.5").replay_speed == 0.5
+    assert Scenario(**base, replay_speed=float("inf")).capture_speed is None  # top speed
+    assert Scenario(**base, rate_pps=1000).capture_speed is None              # constant rate
+    assert Scenario(proto="itch").capture_speed is None                      # no replay
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"replay_speed": 0}, "speed must be a multiplier from 0.001"),
+    ({"replay_speed": -2}, "speed must be a multiplier from 0.001"),
+    ({"replay_speed": float("nan")}, "speed must be a multiplier from 0.001"),
+    ({"replay_speed": 1e7}, "speed must be a multiplier from 0.001"),
+    ({"replay_speed": "fast"}, "speed must be a multiplier"),
+    ({"replay_speed": 2, "rate_pps": 1000}, "replay_speed .* and rate_pps .* both set the pace"),
+    ({"replay_speed": float("inf"), "rate_pps": 1000}, "both set the pace"),
+])
+def test_bad_replay_speeds_name_the_parameter(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        Scenario(proto="itch", replay="x.pcap", **kwargs)
+
+
+def test_replay_speed_needs_a_replay():
+    with pytest.raises(ConfigError, match=r"replay_speed .* needs replay"):
+        Scenario(proto="itch", replay_speed=2)

@@ -57,14 +57,20 @@ struct sk_mold_view {
     uint16_t count;  /* 0 heartbeat, 0xFFFF end of session */
 };
 
+#define SK_STREAM_TIMED 1ULL /* header flags bit 0: records carry t_ns */
+
 /* A prepared stream (stream.c): frames mapped from --stream PATH, each
  * datagram's first message index (MoldUDP64 seq - first_seq) and count, and
  * the generator's send TSC per message (written before the frame is sent,
- * read by the receiver after it arrived: the link orders the two). */
+ * read by the receiver after it arrived: the link orders the two). A timed
+ * stream also has each frame's departure offset from the first (a capture's
+ * timing: --arrivals capture). */
 struct sk_stream {
     uint8_t *map;
     size_t map_len;
     uint64_t count;          /* datagrams */
+    uint64_t flags;          /* SK_STREAM_TIMED */
+    uint64_t *t_ns;          /* [count], timed only (NULL otherwise): 0, non-decreasing */
     const uint8_t **frames;
     uint32_t *lens;
     uint64_t *msg_index;
@@ -105,7 +111,8 @@ struct sk_run_opts {
     const char *stream_path; /* --stream: send these frames (MoldUDP64) */
     int unlink_stream;       /* --unlink-stream: remove it once mapped */
     /* pacing (pace.c) */
-    enum sk_arrivals arrivals; /* --arrivals constant|poisson (with --rate) */
+    enum sk_arrivals arrivals; /* --arrivals constant|poisson (with --rate) | capture */
+    double speed;            /* --speed: a capture's timing multiplier (0: not given) */
     double duration_s;       /* --duration: send this long (0: --count decides) */
     /* two-process links (memif): one side per engine process */
     int ready;               /* --ready: print SK_READY_LINE on stderr once up */
@@ -180,7 +187,6 @@ struct sk_gen_ctx {
     struct sk_shared *sh;
     struct sk_seed_fields fields;  /* frame template (FRAMES backends) */
     uint64_t count;
-    uint64_t rate_pps;
     unsigned burst;
     uint64_t seed;
     int udp_checksum;
@@ -192,7 +198,7 @@ struct sk_gen_ctx {
     struct sk_stream *stream; /* send this stream (NULL: seed frames) */
     struct sk_inject_stats inj; /* out: what the impairments did */
     struct sk_impair_stats imp_stats; /* out: the impairer's own counters */
-    enum sk_arrivals arrivals;
+    struct sk_pace_cfg pacing; /* rate and arrivals, or the stream's timing */
     double duration_s;        /* 0: count decides */
     struct sk_pace_report pace; /* out: how well the rate was kept */
     unsigned flows;           /* packet i: flow i % flows, its seq i / flows */

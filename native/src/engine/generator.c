@@ -8,7 +8,8 @@
  * and send (a datagram backend gets the 32-byte payload only: its kernel
  * adds the headers; bytes are counted as the 74-byte frame either way), retrying the unsent tail so a loopback never loses packets.
  * With a rate, pace.c says how many packets are due (constant or Poisson
- * arrivals) and measures how well the departures kept to the schedule; with
+ * arrivals; or, with --arrivals capture, a timed stream's own offsets scaled
+ * by --speed) and measures how well the departures kept to the schedule; with
  * a duration the loop ends when it is up (or at --count, if that comes first).
  */
 #include <errno.h>
@@ -132,7 +133,7 @@ int sk_generator_run(struct sk_gen_ctx *c)
     sk_thread_usage(&cpu0, &cs0);
     start = sk_rdtsc();
     end = sk_duration_end(start, c->duration_s, sh->hz);
-    ret = sk_pace_init(&pace, c->rate_pps, c->arrivals, c->seed, sh->hz, start);
+    ret = sk_pace_init(&pace, &c->pacing, sh->hz, start);
     if (ret < 0)
         goto out;
     st->first_tsc = start;

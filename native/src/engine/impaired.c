@@ -406,7 +406,7 @@ int sk_generator_run_impaired(struct sk_gen_ctx *c)
     sk_thread_usage(&cpu0, &cs0);
     start = sk_rdtsc();
     end = sk_duration_end(start, c->duration_s, sh->hz);
-    ret = sk_pace_init(&pace, c->rate_pps, c->arrivals, c->seed, sh->hz, start);
+    ret = sk_pace_init(&pace, &c->pacing, sh->hz, start);
     if (ret < 0)
         goto out;
     st->first_tsc = start;

@@ -9,7 +9,8 @@
  *                 [--timeout-s S] [--progress] [--verbose]
  *                 [--impair kind=NAME,key=value,...]... [--impair-seed S]
  *                 [--truth PATH] [--stream PATH [--unlink-stream]]
- *                 [--arrivals constant|poisson] [--duration SECONDS]
+ *                 [--arrivals constant|poisson|capture] [--speed X]
+ *                 [--duration SECONDS]
  *                 [--send-zc] [--sqpoll] [--flows N]
  *
  * stdout carries exactly one JSON object (the real stdout is kept for it and
@@ -95,7 +96,8 @@ static void usage(FILE *f)
 "              [--eal \"ARGS\"] [--drain-ms MS] [--timeout-s S] [--progress]\n"
 "              [--verbose] [--impair kind=NAME,key=value,...]...\n"
 "              [--impair-seed S] [--truth PATH] [--stream PATH [--unlink-stream]]\n"
-"              [--arrivals constant|poisson] [--duration SECONDS]\n"
+"              [--arrivals constant|poisson|capture] [--speed X]\n"
+"              [--duration SECONDS]\n"
 "              [--send-zc] [--sqpoll] [--flows N]\n"
 "SPEC for dpdk is a vdev devargs string (net_pcap_tx0,tx_pcap=/tmp/x.pcap) or\n"
 "@ring on both sides for an in-process crossed ring pair; for io_uring and\n"
@@ -107,7 +109,10 @@ static void usage(FILE *f)
 "(or a signal): the peer process finishes before the link goes down.\n"
 "--send-zc: the io_uring generator sends with IORING_OP_SEND_ZC; --sqpoll:\n"
 "io_uring rings with a kernel submission thread (IORING_SETUP_SQPOLL).\n"
-"Either falls back where the kernel refuses; the report says which ran.\n",
+"Either falls back where the kernel refuses; the report says which ran.\n"
+"--arrivals capture: a timed --stream's own departure offsets (a capture's\n"
+"timing), scaled by --speed X (default 1; 2 = twice as fast), as tcpreplay\n"
+"--multiplier does; not with --rate.\n",
             SK_ENGINE_NAME, SK_ENGINE_NAME);
 }
 
@@ -280,7 +285,7 @@ enum {
     OPT_RX_BACKEND, OPT_TX_NETNS, OPT_RX_NETNS, OPT_DST_MAC, OPT_IMPAIR,
     OPT_IMPAIR_SEED, OPT_TRUTH, OPT_STREAM, OPT_UNLINK_STREAM,
     OPT_READY, OPT_HOLD, /* two-process links */
-    OPT_ARRIVALS, OPT_DURATION, /* pacing */
+    OPT_ARRIVALS, OPT_DURATION, OPT_SPEED, /* pacing */
     OPT_SEND_ZC, OPT_SQPOLL, /* io_uring */
     OPT_FLOWS, /* flows */
 };
@@ -315,6 +320,7 @@ static const struct option long_opts[] = {
     {"hold", no_argument, NULL, OPT_HOLD},
     {"arrivals", required_argument, NULL, OPT_ARRIVALS},
     {"duration", required_argument, NULL, OPT_DURATION},
+    {"speed", required_argument, NULL, OPT_SPEED},
     {"send-zc", no_argument, NULL, OPT_SEND_ZC},
     {"sqpoll", no_argument, NULL, OPT_SQPOLL},
     {"flows", required_argument, NULL, OPT_FLOWS},
@@ -442,17 +448,69 @@ static int check_malform(const struct sk_run_opts *o)
     return -EINVAL;
 }
 
-/* --arrivals constant|poisson, --duration SECONDS. */
+/* --speed X: a multiplier of a capture's timing, in [SK_PACE_SPEED_MIN, MAX]. */
+static int parse_speed(const char *s, double *out)
+{
+    char *end;
+    double d;
+
+    errno = 0;
+    d = strtod(s, &end);
+    if (errno != 0 || *end != '\0' || end == s || !isfinite(d) || d < SK_PACE_SPEED_MIN ||
+        d > SK_PACE_SPEED_MAX) {
+        sk_error("bad --speed '%s': expected a multiplier in [%g, %g] (2 = twice as fast)",
+                 s, SK_PACE_SPEED_MIN, SK_PACE_SPEED_MAX);
+        return -EINVAL;
+    }
+    *out = d;
+    return 0;
+}
+
+/* --arrivals constant|poisson|capture, --duration SECONDS, --speed X. */
 static int parse_pacing(int opt, const char *arg, struct sk_run_opts *o)
 {
+    static const enum sk_arrivals modes[] = {
+        SK_ARRIVALS_CONSTANT, SK_ARRIVALS_POISSON, SK_ARRIVALS_CAPTURE,
+    };
+    size_t i;
+
     if (opt == OPT_DURATION)
         return parse_seconds("--duration", arg, &o->duration_s);
-    if (strcmp(arg, "constant") == 0 || strcmp(arg, "poisson") == 0) {
-        o->arrivals = arg[0] == 'p' ? SK_ARRIVALS_POISSON : SK_ARRIVALS_CONSTANT;
-        return 0;
+    if (opt == OPT_SPEED)
+        return parse_speed(arg, &o->speed);
+    for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        if (strcmp(arg, sk_arrivals_name(modes[i])) == 0) {
+            o->arrivals = modes[i];
+            return 0;
+        }
     }
-    sk_error("bad --arrivals '%s': use constant or poisson", arg);
+    sk_error("bad --arrivals '%s': use constant, poisson or capture", arg);
     return -EINVAL;
+}
+
+/* --arrivals capture / --speed: a timed stream's own timing, not a rate. */
+static int check_capture(struct sk_run_opts *o)
+{
+    const char *bad = NULL;
+
+    if (o->speed > 0 && o->rate_pps > 0)
+        bad = "--speed with --rate: --rate sends at a constant rate, --speed scales a "
+              "capture's timing (--arrivals capture); give one";
+    else if (o->speed > 0 && o->arrivals != SK_ARRIVALS_CAPTURE)
+        bad = "--speed scales a capture's timing: it needs --arrivals capture";
+    else if (o->arrivals == SK_ARRIVALS_CAPTURE && o->rate_pps > 0)
+        bad = "--arrivals capture with --rate: the capture's timestamps set the pace; "
+              "scale them with --speed X";
+    else if (o->arrivals == SK_ARRIVALS_CAPTURE && o->stream_path == NULL)
+        bad = "--arrivals capture needs --stream PATH: a timed stream (simkit prepares "
+              "one from a capture for --replay)";
+    if (bad != NULL) {
+        sk_error("%s", bad);
+        return -EINVAL;
+    }
+    if (o->arrivals == SK_ARRIVALS_CAPTURE && o->speed == 0)
+        o->speed = 1.0;
+    return 0;
 }
 
 /* --send-zc / --sqpoll: ",send_zc=1" / ",sqpoll=1" on the io_uring sides'
@@ -491,6 +549,8 @@ static int check_pacing(struct sk_run_opts *o, int have_count)
         sk_error("--arrivals poisson needs --rate PPS: the mean rate of the arrivals");
         return -EINVAL;
     }
+    if (check_capture(o) < 0)
+        return -EINVAL;
     if (o->duration_s > 0 && o->duration_s >= o->timeout_s) {
         sk_error("--duration %g s is not under --timeout-s %g: raise --timeout-s",
                  o->duration_s, o->timeout_s);
@@ -580,6 +640,7 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
             break;
         case OPT_ARRIVALS:
         case OPT_DURATION:
+        case OPT_SPEED:
             ret = parse_pacing(c, optarg, o);
             break;
         case OPT_SEND_ZC:

@@ -189,13 +189,16 @@ static void emit_injected(struct sk_json *j, const struct sk_inject_stats *inj)
     sk_json_end_object(j);
 }
 
-/* "pacing" (only with --rate): achieved vs requested, departure jitter. */
+/* "pacing" (only with --rate or --arrivals capture): achieved vs requested,
+ * departure jitter. */
 static void emit_pacing(struct sk_json *j, const struct sk_pace_report *p)
 {
     if (!p->paced)
         return;
     sk_json_begin_object(j, "pacing");
     sk_json_string(j, "arrivals", sk_arrivals_name(p->arrivals));
+    if (p->arrivals == SK_ARRIVALS_CAPTURE)
+        sk_json_double(j, "speed", p->speed);
     sk_json_double(j, "requested_pps", p->requested_pps);
     sk_json_double(j, "achieved_pps", p->achieved_pps);
     sk_json_bool(j, "fell_short", p->fell_short);
@@ -327,6 +330,27 @@ static void emit_report(FILE *f, const struct sk_shared *sh,
     emit_latency(&j, rx->hist);
     sk_json_end_object(&j);
     sk_json_finish(&j);
+}
+
+/* --arrivals capture: the stream must be timed, and its first --count frames,
+ * at --speed, must fit in the run (--timeout-s) unless --duration ends it. */
+static int check_capture_stream(const struct sk_run_opts *o, const struct sk_stream *s)
+{
+    double span_s;
+
+    if (s->t_ns == NULL) {
+        sk_error("--arrivals capture needs a timed --stream: %s has no time offsets "
+                 "(simkit writes them when it prepares a --replay capture)", o->stream_path);
+        return -EINVAL;
+    }
+    span_s = (double)s->t_ns[o->count - 1] / o->speed / 1e9;
+    if (o->duration_s == 0 && span_s >= o->timeout_s) {
+        sk_error("--stream %s spans %.3f s at --speed %g, not under --timeout-s %g: "
+                 "raise --timeout-s or --speed, or give --duration", o->stream_path,
+                 span_s, o->speed, o->timeout_s);
+        return -EINVAL;
+    }
+    return 0;
 }
 
 /* Open (or close) one side, inside its network namespace if it has one. */
@@ -512,6 +536,10 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
             code = SK_EXIT_USAGE;
             goto out;
         }
+        if (o->arrivals == SK_ARRIVALS_CAPTURE && check_capture_stream(o, stream) < 0) {
+            code = SK_EXIT_USAGE;
+            goto out;
+        }
     }
     if (o->truth_path != NULL) {
         ret = sk_truth_open(&truth, o->truth_path, o->impair, o->n_impair,
@@ -544,11 +572,15 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
 
     gen = (struct sk_gen_ctx){
         .ops = txs.ops, .port = txs.port, .sh = sh, .count = o->count,
-        .rate_pps = o->rate_pps, .burst = o->burst, .seed = o->seed,
+        .burst = o->burst, .seed = o->seed,
         .udp_checksum = o->udp_checksum, .progress = o->progress,
         .impair = o->impair, .n_impair = o->n_impair,
         .impair_seed = o->impair_seed, .truth = truth, .stream = stream,
-        .arrivals = o->arrivals, .duration_s = o->duration_s,
+        .pacing = {
+            .arrivals = o->arrivals, .pps = o->rate_pps, .seed = o->seed,
+            .t_ns = stream != NULL ? stream->t_ns : NULL, .n = o->count, .speed = o->speed,
+        },
+        .duration_s = o->duration_s,
         .flows = rx.flows,
     };
     sk_seed_fields_default(&gen.fields);

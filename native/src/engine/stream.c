@@ -4,8 +4,12 @@
  *
  * File (little-endian):
  *   header  8 bytes magic "SKSTRM1\0", u32 version (1), u32 payload_offset
- *           (where the UDP payload starts in each frame), u64 count, u64 0
+ *           (where the UDP payload starts in each frame), u64 count,
+ *           u64 flags (bit 0 SK_STREAM_TIMED; other bits must be 0)
  *   records count x { u32 frame_len, frame_len bytes of Eth/IPv4/UDP frame }
+ *           timed: count x { u32 frame_len, u64 t_ns, frame }, t_ns the
+ *           frame's departure offset from the first (0 for the first, never
+ *           decreasing: a capture's timing, --arrivals capture)
  * Each UDP payload is a MoldUDP64 datagram. The file is mapped privately
  * (the destination MAC can be patched in place without touching the file);
  * every record is bounds-checked once here, and the MoldUDP64 sequence and
@@ -30,6 +34,7 @@
 #define STREAM_VERSION 1
 #define STREAM_HEADER_LEN 32
 #define RECORD_HEADER_LEN 4
+#define TIMED_RECORD_HEADER_LEN 12 /* u32 frame_len, u64 t_ns */
 #define ETH_DST_OFFSET 0
 #define ETH_ADDR_LEN 6
 
@@ -55,6 +60,7 @@ void sk_stream_close(struct sk_stream *s)
     free(s->msg_index);
     free(s->msg_count);
     free(s->send_tsc);
+    free(s->t_ns);
     free(s);
 }
 
@@ -65,13 +71,31 @@ static int bad(char *err, size_t errlen, const char *path, const char *what)
     return -EINVAL;
 }
 
+/* A timed record's offset: 0 for the first, then never decreasing. */
+static int check_time(char *err, size_t errlen, const char *path, uint64_t i,
+                      uint64_t t, uint64_t prev)
+{
+    char what[160];
+
+    if (i == 0 && t != 0)
+        snprintf(what, sizeof(what), "the first frame's time offset is %llu ns, not 0",
+                 (unsigned long long)t);
+    else if (i > 0 && t < prev)
+        snprintf(what, sizeof(what), "frame %llu's time offset %llu ns is before the "
+                 "previous frame's %llu ns (offsets must not decrease)",
+                 (unsigned long long)i, (unsigned long long)t, (unsigned long long)prev);
+    else
+        return 0;
+    return bad(err, errlen, path, what);
+}
+
 int sk_stream_open(const char *path, int unlink_after, const uint8_t *dst_mac,
                    struct sk_stream **out, char *err, size_t errlen)
 {
     struct sk_stream *s;
     struct stat st;
     uint64_t i, at, next_seq = 0;
-    uint32_t len;
+    uint32_t len, rec_len;
     int fd = -1, ret = -ENOMEM;
 
     *out = NULL;
@@ -107,7 +131,18 @@ int sk_stream_open(const char *path, int unlink_after, const uint8_t *dst_mac,
     }
     s->payload_off = get_le32(s->map + 12);
     s->count = get_le64(s->map + 16);
-    if (s->count == 0 || s->count > (s->map_len - STREAM_HEADER_LEN) / RECORD_HEADER_LEN) {
+    s->flags = get_le64(s->map + 24);
+    if (s->payload_off > SK_STREAM_MAX_FRAME - SK_MOLD_HEADER_LEN) {
+        /* also keeps payload_off + SK_MOLD_HEADER_LEN below from wrapping */
+        ret = bad(err, errlen, path, "payload offset beyond a frame");
+        goto out;
+    }
+    if (s->flags & ~SK_STREAM_TIMED) {
+        ret = bad(err, errlen, path, "unknown header flags (written by a newer simkit?)");
+        goto out;
+    }
+    rec_len = s->flags & SK_STREAM_TIMED ? TIMED_RECORD_HEADER_LEN : RECORD_HEADER_LEN;
+    if (s->count == 0 || s->count > (s->map_len - STREAM_HEADER_LEN) / rec_len) {
         ret = bad(err, errlen, path, "record count does not fit the file");
         goto out;
     }
@@ -115,7 +150,10 @@ int sk_stream_open(const char *path, int unlink_after, const uint8_t *dst_mac,
     s->lens = malloc(s->count * sizeof(*s->lens));
     s->msg_index = malloc(s->count * sizeof(*s->msg_index));
     s->msg_count = malloc(s->count * sizeof(*s->msg_count));
-    if (s->frames == NULL || s->lens == NULL || s->msg_index == NULL || s->msg_count == NULL) {
+    if (s->flags & SK_STREAM_TIMED)
+        s->t_ns = malloc(s->count * sizeof(*s->t_ns));
+    if (s->frames == NULL || s->lens == NULL || s->msg_index == NULL || s->msg_count == NULL ||
+        ((s->flags & SK_STREAM_TIMED) && s->t_ns == NULL)) {
         snprintf(err, errlen, "cannot index --stream: out of memory");
         goto out;
     }
@@ -125,12 +163,19 @@ int sk_stream_open(const char *path, int unlink_after, const uint8_t *dst_mac,
         uint64_t seq;
         uint16_t n;
 
-        if (s->map_len - at < RECORD_HEADER_LEN) {
+        if (s->map_len - at < rec_len) {
             ret = bad(err, errlen, path, "truncated record header");
             goto out;
         }
         len = get_le32(s->map + at);
-        at += RECORD_HEADER_LEN;
+        if (s->t_ns != NULL) {
+            s->t_ns[i] = get_le64(s->map + at + RECORD_HEADER_LEN);
+            if (check_time(err, errlen, path, i, s->t_ns[i], i ? s->t_ns[i - 1] : 0) < 0) {
+                ret = -EINVAL;
+                goto out;
+            }
+        }
+        at += rec_len;
         if (len > s->map_len - at || len > SK_STREAM_MAX_FRAME ||
             len < s->payload_off + SK_MOLD_HEADER_LEN) {
             ret = bad(err, errlen, path, "a record is truncated or not a MoldUDP64 frame");

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from simkit import validators
 from simkit.cli.common import EXIT_INTERRUPTED, Progress, check_writable, typed, write_json
 from simkit.engine.run import DUT_READY
@@ -53,7 +55,16 @@ def register(sub):
                      "the catalog, i.e. --impair malform:kind=any,p=RATIO (default: 0)")
     run.add_argument("--replay", default=None, metavar="PCAP",
                      help="with --proto itch: send this capture's MoldUDP64 datagrams (--count "
-                          "caps them) instead of the simulated session")
+                          "caps them) instead of the simulated session, at the capture's own "
+                          "timing unless --speed, --topspeed or --rate (default: none)")
+    speed = run.add_mutually_exclusive_group()
+    speed.add_argument("--speed", type=typed(validators.parse_speed), default=None, metavar="X",
+                       help="with --replay: the capture's timing x X, paced on the TSC (2 = "
+                            "twice as fast), as tcpreplay --multiplier; not with --rate "
+                            "(default: 1, the capture's own timing)")
+    speed.add_argument("--topspeed", action="store_true",
+                       help="with --replay: as fast as possible, not at the capture's timing "
+                            "(default: off)")
     run.add_argument("--dut", default=None, metavar="ARGV",
                      help="application under test, as one quoted command line; traffic goes "
                           "generator -> DUT -> receiver")
@@ -115,7 +126,8 @@ def command(args) -> int:
                         timeout_s=args.timeout, rx_backend=args.rx_backend,
                         arrivals=args.arrivals, duration_s=args.duration,
                         send_zc=args.send_zc, sqpoll=args.sqpoll,
-                        flows=args.flows, replay=args.replay)
+                        flows=args.flows, replay=args.replay,
+                        replay_speed=math.inf if args.topspeed else args.speed)
     progress = Progress(scenario.count, quiet=args.quiet)
     try:
         report = run(scenario, budget_ns=args.budget,
@@ -123,6 +135,11 @@ def command(args) -> int:
     finally:
         progress.done()
     print(summary_table(report))
+    if report.pacing.get("arrivals") == "capture":
+        pacing = report.pacing
+        print(f"capture timing x{pacing['speed']:g}: {pacing['requested_pps']:,.1f} pps requested, "
+              f"{pacing['achieved_pps']:,.1f} achieved, departure deviation p50 "
+              f"{pacing['deviation_p50_ns']:,} ns, p99 {pacing['deviation_p99_ns']:,} ns")
     if report.fell_short:
         pacing = report.pacing
         print(f"rate fell short: achieved {pacing['achieved_pps']:,.0f} pps of the "

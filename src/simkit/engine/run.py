@@ -71,20 +71,35 @@ def stream_args(scenario: Scenario) -> tuple[list[str], int]:
 
     The stream is the simulated session, or with ``scenario.replay`` the UDP
     payloads of the user's capture (at most ``count``), both prepared by
-    :mod:`simkit.engine.streams`; seed needs none (the engine builds it).
+    :mod:`simkit.engine.streams`; seed needs none (the engine builds it). A
+    replay at its capture's timing (:attr:`Scenario.capture_speed`) adds
+    ``--arrivals capture --speed X``.
 
     Raises:
-        ConfigError: more datagrams than a prepared stream may have, or a
-            capture that is missing, truncated or holds no UDP frame.
+        ConfigError: more datagrams than a prepared stream may have, a
+            capture that is missing, truncated or holds no UDP frame, or one
+            whose span at its speed does not fit in the run's timeout.
     """
     if scenario.proto != "itch":
         return [], scenario.count
     if scenario.replay:
-        path, frames = streams.replay_stream(scenario.replay, scenario.count,
-                                             scenario.udp_checksum)
-        return ["--stream", path], frames
+        stream = streams.replay_stream(scenario.replay, scenario.count, scenario.udp_checksum)
+        return ["--stream", stream.path, *_capture_args(scenario, stream.span_ns)], stream.frames
     path = streams.itch_stream(scenario.count, scenario.seed, scenario.udp_checksum)
     return ["--stream", path], scenario.count
+
+
+def _capture_args(scenario: Scenario, span_ns: int) -> list[str]:
+    """``--arrivals capture --speed X`` for a replay at its capture's timing (else none)."""
+    speed = scenario.capture_speed
+    if speed is None:
+        return []
+    span_s = span_ns / speed / 1e9
+    if scenario.duration_s is None and span_s >= scenario.timeout_s:
+        raise ConfigError(f"{scenario.replay} spans {span_s:.3f} s at replay_speed {speed:g}: "
+                          f"not under timeout_s {scenario.timeout_s:g}; raise timeout_s "
+                          "(--timeout) or replay_speed (--speed), or give duration_s")
+    return ["--arrivals", "capture", "--speed", repr(speed)]
 
 
 # struct sk_impair_model fields the engine's --impair takes, besides kind

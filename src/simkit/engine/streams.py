@@ -8,12 +8,23 @@ in all, the last one the end of session; each framed natively in Eth/IPv4/UDP
 (:meth:`simkit.packets.template.Template.wrap`) with the seed frames'
 addressing, so every link wires them like seed frames.
 
+``--replay PCAP`` sends a capture's UDP payloads, framed the same way, in a
+*timed* stream: each record carries the frame's departure offset from the
+first, taken from the capture's timestamps (nanoseconds, as
+:func:`simkit.pcap.read_packets` gives them for microsecond, nanosecond and
+pcapng files), so the engine can replay it at the capture's own timing
+(``--arrivals capture --speed X``). A timestamp earlier than the one before it
+(captures merged from several queues) is taken as the one before: that packet
+leaves at once, as tcpreplay sends it.
+
 The engine maps the file and sends it; a datagram backend sends each frame's
 UDP payload. The file format (little-endian)::
 
     header   8s magic b"SKSTRM1\\0", u32 version 1, u32 payload offset (42),
-             u64 frame count, u64 0
+             u64 frame count, u64 flags (bit 0: timed; 0 for the simulated session)
     records  per frame: u32 length, then the frame
+             timed: u32 length, u64 offset in ns from the first frame (0 first,
+             never decreasing), then the frame
 
 Python builds the session at about 2,000 datagrams a second (the simulator is
 pure Python), so a prepared stream is kept for the rest of the process (the
@@ -31,6 +42,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from itertools import islice
+from typing import NamedTuple
 
 from simkit.errors import ConfigError
 from simkit.packets.market import MarketSimulator
@@ -56,8 +68,10 @@ MAX_ITCH_DATAGRAMS = 200_000
 WRAP_BATCH = 4096
 STREAMS_KEPT = 2
 SPOOL_PREFIX = "simkit-streams-"
+STREAM_TIMED = 1  # header flags bit 0: every record carries its offset
 _HEADER = struct.Struct("<8sIIQQ")
 _RECORD = struct.Struct("<I")
+_TIMED_RECORD = struct.Struct("<IQ")
 _OPEN_ENDED = 1 << 62
 
 _lock = threading.Lock()
@@ -94,24 +108,35 @@ def _headers(udp_checksum: bool) -> Template:
     return Template.from_bytes(bytes(frame), {}, udp_checksum=bool(udp_checksum))
 
 
-def write_stream(path: str, payloads, udp_checksum: bool = False) -> int:
+def write_stream(path: str, payloads, udp_checksum: bool = False, offsets_ns=None) -> int:
     """Frame ``payloads`` (UDP payloads) and write them as a stream file; the frame count.
+
+    Args:
+        path: the file to write.
+        payloads: the UDP payloads, in order.
+        udp_checksum: compute UDP checksums.
+        offsets_ns: a timed stream: each payload's departure offset from the
+            first, in ns (0 first, never decreasing: the engine refuses
+            anything else), one per payload; ``None``: untimed.
 
     Raises:
         ConfigError: the file cannot be written, or there is nothing to write.
     """
     template, count = _headers(udp_checksum), 0
+    flags = 0 if offsets_ns is None else STREAM_TIMED
+    offsets = iter(offsets_ns if offsets_ns is not None else ())
     try:
         with open(path, "wb") as out:
-            out.write(_HEADER.pack(STREAM_MAGIC, STREAM_VERSION, PAYLOAD_OFFSET, 0, 0))
+            out.write(_HEADER.pack(STREAM_MAGIC, STREAM_VERSION, PAYLOAD_OFFSET, 0, flags))
             payloads = iter(payloads)
             while batch := list(islice(payloads, WRAP_BATCH)):
                 for frame in template.wrap(batch):
-                    out.write(_RECORD.pack(len(frame)))
+                    out.write(_TIMED_RECORD.pack(len(frame), next(offsets)) if flags
+                              else _RECORD.pack(len(frame)))
                     out.write(frame)
                 count += len(batch)
             out.seek(0)
-            out.write(_HEADER.pack(STREAM_MAGIC, STREAM_VERSION, PAYLOAD_OFFSET, count, 0))
+            out.write(_HEADER.pack(STREAM_MAGIC, STREAM_VERSION, PAYLOAD_OFFSET, count, flags))
     except OSError as exc:
         raise ConfigError(f"cannot write the stream {path}: {exc.strerror}") from None
     if not count:
@@ -125,6 +150,19 @@ def read_stream(path: str) -> list[bytes]:
     Raises:
         ConfigError: the file is missing or not a simkit stream.
     """
+    return _read_records(path)[0]
+
+
+def stream_offsets(path: str) -> list[int] | None:
+    """A timed stream's departure offsets (ns from its first frame); ``None`` if untimed.
+
+    Raises:
+        ConfigError: the file is missing or not a simkit stream.
+    """
+    return _read_records(path)[1]
+
+
+def _read_records(path: str) -> tuple[list[bytes], list[int] | None]:
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -132,20 +170,22 @@ def read_stream(path: str) -> list[bytes]:
         raise ConfigError(f"cannot read the stream {path}: {exc.strerror}") from None
     if len(data) < _HEADER.size:
         raise ConfigError(f"{path}: not a simkit stream (too short)")
-    magic, version, _, count, _ = _HEADER.unpack_from(data)
-    if magic != STREAM_MAGIC or version != STREAM_VERSION:
-        raise ConfigError(f"{path}: not a simkit stream (magic or version)")
-    frames, at = [], _HEADER.size
+    magic, version, _, count, flags = _HEADER.unpack_from(data)
+    if magic != STREAM_MAGIC or version != STREAM_VERSION or flags & ~STREAM_TIMED:
+        raise ConfigError(f"{path}: not a simkit stream (magic, version or flags)")
+    record = _TIMED_RECORD if flags & STREAM_TIMED else _RECORD
+    frames, offsets, at = [], [], _HEADER.size
     for _ in range(count):
-        if at + _RECORD.size > len(data):
+        if at + record.size > len(data):
             raise ConfigError(f"{path}: truncated after {len(frames)} frames")
-        (length,) = _RECORD.unpack_from(data, at)
-        at += _RECORD.size
+        length, *offset = record.unpack_from(data, at)
+        at += record.size
         if at + length > len(data):
             raise ConfigError(f"{path}: truncated after {len(frames)} frames")
         frames.append(data[at:at + length])
+        offsets += offset
         at += length
-    return frames
+    return frames, offsets if flags & STREAM_TIMED else None
 
 
 def _spool_dir() -> str:
@@ -195,32 +235,57 @@ def itch_stream(count: int, seed: int, udp_checksum: bool = False) -> str:
         return path
 
 
+def replay_records(pcap_path: str, count: int | None = None) -> list[tuple[int, bytes]]:
+    """``(offset_ns, payload)`` of a capture's first ``count`` UDP frames (others are
+    skipped): the offset from the first of them, never decreasing (a timestamp
+    before the previous one counts as the previous one).
+
+    Raises:
+        ConfigError: the capture is missing, truncated or holds no UDP frame.
+    """
+    records, first, last = [], None, 0
+    for ts, frame in read_packets(pcap_path):
+        payload = udp_payload(frame)
+        if isinstance(payload, Malformed):
+            continue
+        first = ts if first is None else first
+        last = max(last, ts - first)
+        records.append((last, payload))
+        if count is not None and len(records) == count:
+            break
+    if not records:
+        raise ConfigError(f"{pcap_path}: no well-formed UDP frame to replay")
+    return records
+
+
 def replay_payloads(pcap_path: str, count: int | None = None) -> list[bytes]:
     """The UDP payloads of a capture's first ``count`` UDP frames (others are skipped).
 
     Raises:
         ConfigError: the capture is missing, truncated or holds no UDP frame.
     """
-    payloads = []
-    for _ts, frame in read_packets(pcap_path):
-        payload = udp_payload(frame)
-        if not isinstance(payload, Malformed):
-            payloads.append(payload)
-            if count is not None and len(payloads) == count:
-                break
-    if not payloads:
-        raise ConfigError(f"{pcap_path}: no well-formed UDP frame to replay")
-    return payloads
+    return [payload for _, payload in replay_records(pcap_path, count)]
+
+
+class ReplayStream(NamedTuple):
+    """A prepared ``--replay`` stream: its path, frames, and the capture span it covers."""
+
+    path: str
+    frames: int
+    span_ns: int  # the last frame's offset: the replay's length at x1
 
 
 def replay_stream(pcap_path: str, count: int | None = None,
-                  udp_checksum: bool = False) -> tuple[str, int]:
-    """A stream of a capture's UDP payloads framed with simkit's addressing (so every
-    link wires them), for ``--proto itch --replay FILE``: its path (removed at exit)
-    and how many frames it holds."""
-    payloads = replay_payloads(pcap_path, count)
+                  udp_checksum: bool = False) -> ReplayStream:
+    """A timed stream of a capture's UDP payloads framed with simkit's addressing (so
+    every link wires them), for ``--proto itch --replay FILE``; removed at exit.
+
+    Raises:
+        ConfigError: as :func:`replay_records`, or the stream cannot be written.
+    """
+    records = replay_records(pcap_path, count)
     with _lock:
         fd, path = tempfile.mkstemp(prefix="replay-", suffix=".stream", dir=_spool_dir())
         os.close(fd)
-        write_stream(path, payloads, udp_checksum)
-    return path, len(payloads)
+        write_stream(path, (p for _, p in records), udp_checksum, (t for t, _ in records))
+    return ReplayStream(path, len(records), records[-1][0])

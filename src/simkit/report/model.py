@@ -17,7 +17,8 @@ from simkit.report.histogram import render_histogram
 # malformed_frames (each copy of a packet made malformed) and the *_seqs counts
 # (sequence numbers: messages for itch) that close the books
 INJECTED_KINDS = ("dropped", "duplicated", "reordered", "corrupted", "malformed")
-# the engine's "pacing" keys (with a rate): arrivals, requested_pps, achieved_pps,
+# the engine's "pacing" keys (with a rate, or a replay at its capture's timing):
+# arrivals (constant, poisson, capture), speed (capture), requested_pps, achieved_pps,
 # fell_short (achieved < 95 % of requested), bursts, deviation_p50_ns / _p99_ns /
 # _max_ns (a burst's departure - its first packet's schedule), gap_cv and
 # gap_samples (inter-departure gaps between on-time departures: ~0 constant, ~1 poisson)

@@ -1,0 +1,171 @@
+/*
+ * test_engine_pace.c - the pacer (pace.c) on a fake clock (hz 1e9: a tick is
+ * a nanosecond): --arrivals capture's due counts against a small schedule at
+ * several speeds, the burst cap, the end of the schedule, lateness in the
+ * report, a schedule with no span, bad configurations; and the constant
+ * mode beside it, unchanged.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "engine.h"
+#include "check.h"
+
+#define HZ 1000000000ULL
+#define START 1000ULL
+#define MANY 32
+
+static const uint64_t schedule[] = {0, 100, 100, 250, 1000};
+#define N (sizeof(schedule) / sizeof(schedule[0]))
+
+static int capture(struct sk_pacer *p, const uint64_t *t_ns, uint64_t n, double speed)
+{
+    struct sk_pace_cfg cfg = {
+        .arrivals = SK_ARRIVALS_CAPTURE, .t_ns = t_ns, .n = n, .speed = speed,
+    };
+
+    return sk_pace_init(p, &cfg, HZ, START);
+}
+
+/* x1: each packet at start + its offset; late ones leave together, never more
+ * than max, never beyond the schedule. */
+static void test_capture_due_counts(void)
+{
+    struct sk_pace_report r;
+    struct sk_pacer p;
+
+    CHECK_EQ_U(capture(&p, schedule, N, 1.0), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START, 0, MANY), 1);      /* packet 0 at once */
+    sk_pace_departed(&p, 0, 1, START);
+    CHECK_EQ_U(sk_pace_due(&p, START + 99, 1, MANY), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 100, 1, MANY), 2); /* 1 and 2 share a time */
+    CHECK_EQ_U(sk_pace_due(&p, START + 100, 1, 1), 1);    /* the burst caps it */
+    sk_pace_departed(&p, 1, 2, START + 100);
+    CHECK_EQ_U(sk_pace_due(&p, START + 249, 3, MANY), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 5000, 3, MANY), 2); /* late: 3 and 4, no more */
+    sk_pace_departed(&p, 3, 2, START + 4000);              /* 3750 ns after 3's time */
+    CHECK_EQ_U(sk_pace_due(&p, START + 9000, 5, MANY), 0); /* the schedule is over */
+
+    sk_pace_finish(&p, &r);
+    CHECK(r.paced);
+    CHECK_EQ_U(r.arrivals, SK_ARRIVALS_CAPTURE);
+    CHECK(r.speed == 1.0);
+    CHECK(r.requested_pps == 5e6);   /* 5 packets over 1000 ns */
+    CHECK(r.achieved_pps == 1.25e6); /* ... that took 4000 ns */
+    CHECK(r.fell_short);
+    CHECK_EQ_U(r.bursts, 3);
+    CHECK_EQ_U(r.dev_p50_ns, 0);
+    CHECK(r.dev_max_ns >= 3750 && r.dev_max_ns <= 3750 + 3750 / 1000); /* 3 digits */
+    sk_pace_free(&p);
+}
+
+/* The multiplier scales the offsets: x2 halves them, x0.5 doubles them. */
+static void test_capture_speed(void)
+{
+    struct sk_pace_report r;
+    struct sk_pacer p;
+
+    CHECK_EQ_U(capture(&p, schedule, N, 2.0), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 49, 1, MANY), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 50, 1, MANY), 2);
+    CHECK_EQ_U(sk_pace_due(&p, START + 499, 3, MANY), 1);
+    CHECK_EQ_U(sk_pace_due(&p, START + 500, 3, MANY), 2);
+    sk_pace_finish(&p, &r);
+    CHECK(r.requested_pps == 1e7);
+    CHECK(r.speed == 2.0);
+    sk_pace_free(&p);
+
+    CHECK_EQ_U(capture(&p, schedule, N, 0.5), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 199, 1, MANY), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 1999, 3, MANY), 1);
+    CHECK_EQ_U(sk_pace_due(&p, START + 2000, 3, MANY), 2);
+    sk_pace_finish(&p, &r);
+    CHECK(r.requested_pps == 2.5e6);
+    sk_pace_free(&p);
+}
+
+/* Departures exactly on schedule: achieved is the request, nothing deviates. */
+static void test_capture_on_time(void)
+{
+    struct sk_pace_report r;
+    struct sk_pacer p;
+    uint64_t k;
+
+    CHECK_EQ_U(capture(&p, schedule, N, 1.0), 0);
+    for (k = 0; k < N; k++)
+        if (k == 0 || schedule[k] != schedule[k - 1])
+            sk_pace_departed(&p, k, (unsigned)sk_pace_due(&p, START + schedule[k], k, MANY),
+                             START + schedule[k]);
+    sk_pace_finish(&p, &r);
+    CHECK(r.achieved_pps == r.requested_pps);
+    CHECK(!r.fell_short);
+    CHECK_EQ_U(r.bursts, 4);
+    CHECK_EQ_U(r.dev_max_ns, 0);
+    sk_pace_free(&p);
+}
+
+/* Every packet at one instant: all due at start, no rate to fall short of. */
+static void test_capture_without_span(void)
+{
+    static const uint64_t same[] = {0, 0, 0};
+    struct sk_pace_report r;
+    struct sk_pacer p;
+
+    CHECK_EQ_U(capture(&p, same, 3, 1.0), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START, 0, MANY), 3);
+    sk_pace_departed(&p, 0, 3, START + 10);
+    sk_pace_finish(&p, &r);
+    CHECK(r.paced);
+    CHECK(r.requested_pps == 0.0);
+    CHECK(!r.fell_short);
+    sk_pace_free(&p);
+}
+
+static void test_capture_bad_configs(void)
+{
+    static const uint64_t huge[] = {0, UINT64_MAX};
+    struct sk_pacer p;
+
+    CHECK_EQ_U(capture(&p, NULL, N, 1.0), (uint64_t)-EINVAL);
+    CHECK_EQ_U(capture(&p, schedule, 0, 1.0), (uint64_t)-EINVAL);
+    CHECK_EQ_U(capture(&p, schedule, N, 0.0), (uint64_t)-EINVAL);
+    CHECK_EQ_U(capture(&p, schedule, N, -1.0), (uint64_t)-EINVAL);
+    CHECK_EQ_U(capture(&p, huge, 2, 0.001), (uint64_t)-EINVAL); /* span beyond the TSC */
+    CHECK(strcmp(sk_arrivals_name(SK_ARRIVALS_CAPTURE), "capture") == 0);
+}
+
+/* Constant pacing through the same init: packet k due at start + (k+1)/pps. */
+static void test_constant_unchanged(void)
+{
+    struct sk_pace_cfg cfg = {.arrivals = SK_ARRIVALS_CONSTANT, .pps = 1000};
+    struct sk_pace_report r;
+    struct sk_pacer p;
+
+    CHECK_EQ_U(sk_pace_init(&p, &cfg, HZ, START), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 999999, 0, MANY), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 1000000, 0, MANY), 1);
+    sk_pace_departed(&p, 0, 1, START + 1000000);
+    sk_pace_finish(&p, &r);
+    CHECK(r.paced && r.requested_pps == 1000.0 && r.speed == 0.0);
+    CHECK(strcmp(sk_arrivals_name(r.arrivals), "constant") == 0);
+    sk_pace_free(&p);
+
+    cfg.pps = 0; /* not paced: everything is due */
+    CHECK_EQ_U(sk_pace_init(&p, &cfg, HZ, START), 0);
+    CHECK_EQ_U(sk_pace_due(&p, 0, 0, MANY), MANY);
+    sk_pace_finish(&p, &r);
+    CHECK(!r.paced);
+    sk_pace_free(&p);
+}
+
+int main(void)
+{
+    test_capture_due_counts();
+    test_capture_speed();
+    test_capture_on_time();
+    test_capture_without_span();
+    test_capture_bad_configs();
+    test_constant_unchanged();
+    return CHECK_DONE();
+}
