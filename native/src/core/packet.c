@@ -10,6 +10,7 @@
 
 #include "simkit.h"
 #include "checksum.h"
+#include "seed_write.h"
 #include "parse.h"
 
 #define ETHERTYPE_IPV4 0x0800
@@ -26,7 +27,6 @@
 #define OFF_ETHERTYPE 12
 #define OFF_IP SK_ETH_HDR_LEN
 #define OFF_UDP (OFF_IP + SK_IPV4_HDR_LEN)
-#define OFF_UDP_CSUM (OFF_UDP + 6)
 
 static const char *const reason_names[SK_MALFORMED_REASON_COUNT + 1] = {
     [SK_PARSE_OK] = "ok",
@@ -115,17 +115,7 @@ int sk_seed_build(const struct sk_seed_fields *f, uint8_t *buf, size_t cap)
 void sk_seed_write_msg(uint8_t *frame, const struct sk_md_msg *m, uint64_t seq,
                        int udp_csum)
 {
-    sk_put_le64(frame + SK_SEED_OFF_TIMESTAMP, m->timestamp);
-    sk_put_le32(frame + SK_SEED_OFF_SYMBOL_ID, m->symbol_id);
-    sk_put_le64(frame + SK_SEED_OFF_PRICE, sk_double_bits(m->price));
-    sk_put_le32(frame + SK_SEED_OFF_SIZE, m->size);
-    sk_put_le64(frame + SK_SEED_OFF_SEQ, seq);
-    frame[OFF_UDP_CSUM] = 0;
-    frame[OFF_UDP_CSUM + 1] = 0;
-    if (udp_csum)
-        sk_put_be16(frame + OFF_UDP_CSUM,
-                    sk_udp_checksum(frame + OFF_IP, frame + OFF_UDP,
-                                    SK_UDP_HDR_LEN + SK_SEED_PAYLOAD_LEN));
+    sk_seed_write_msg_inline(frame, m, seq, udp_csum);
 }
 
 int sk_udp_parse(const uint8_t *frame, size_t len, uint32_t min_payload,

@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "../core/compiler.h"
 #include "../core/rng.h"
+#include "../core/seed_write.h"
 
 /* A burst of seed packets, one stamp for all. The draws run on a local
  * copy of the state (kept in registers); a datagram backend gets the
@@ -39,7 +40,7 @@ static void fill_seed(const struct sk_gen_ctx *c, struct sk_pkt *pkts, unsigned 
         }
         /* the headers; sk_seed_write_msg writes all 32 payload bytes */
         memcpy(pkts[i].data, tmpl, SK_SEED_PAYLOAD_OFFSET);
-        sk_seed_write_msg(pkts[i].data, &msg, seq0 + i, c->udp_checksum);
+        sk_seed_write_msg_inline(pkts[i].data, &msg, seq0 + i, c->udp_checksum);
     }
     *rng = r;
 }
@@ -65,7 +66,7 @@ static void fill_seed_flows(const struct sk_gen_ctx *c, struct sk_pkt *pkts,
         memcpy(pkts[i].data, tmpl, SK_SEED_PAYLOAD_OFFSET);
         sk_put_be16(pkts[i].data + SK_ETH_HDR_LEN + SK_IPV4_HDR_LEN,
                     (uint16_t)(c->fields.src_port + f));
-        sk_seed_write_msg(pkts[i].data, &msg, q, c->udp_checksum);
+        sk_seed_write_msg_inline(pkts[i].data, &msg, q, c->udp_checksum);
         if (++f == c->flows) {
             f = 0;
             q++;
