@@ -181,3 +181,21 @@ def test_netem_with_a_rate_cap_is_netem_over_tbf(needs_pair, needs_qdisc, nothin
     assert report.lost == report.link_dropped > 0
     assert 0.3 * CAP_BPS < rx_bps(report) < 1.5 * CAP_BPS
     assert report.latency.min >= 1_000_000 * 0.95
+
+
+def test_a_dut_path_is_shaped_on_its_way_into_the_dut(needs_pair, needs_qdisc, nothing_left,
+                                                      feed_handler_build):
+    needs_pair("veth", "socket", "socket")
+    needs_qdisc("tbf")
+    count = 40_000
+    dut = [str(feed_handler_build / "feed-handler-uring"), "--listen", "{listen}", "--publish",
+           "{publish}"]
+    report = simkit.run(simkit.Scenario(backend="socket", count=count, rate_pps=OFFERED_PPS,
+                                        timeout_s=60, dut=dut,
+                                        link_impairments=[f"rate:bps={CAP_BPS}"]))
+    root = report.link_impairments["qdiscs"][0]
+    assert report.link_impairments["netns"].endswith("g")  # the generator's end of the path
+    assert root["kind"] == "tbf" and report.link_dropped > 0
+    assert root["packets"] == report.engine["dut"]["summary"]["seed"]  # what reached the DUT
+    assert report.lost == report.link_dropped
+    assert report.tx_packets == count

@@ -273,7 +273,7 @@ def dut_scenario(scenario: Scenario) -> Scenario:
     if scenario.link not in DUT_LINKS:
         raise ConfigError(f"a DUT runs on its own path of veth pairs (generator -> DUT -> "
                           f"receiver): --link {scenario.link} cannot carry one; use veth")
-    _refuse_unimplemented(replace(scenario, dut=None))
+    _refuse_unimplemented(replace(scenario, dut=None, link_impairments=()))
     return replace(scenario, link="veth", rx_backend=scenario.rx_backend or scenario.backend)
 
 
