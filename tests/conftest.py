@@ -42,6 +42,22 @@ def needs_dpdk_link():
     return check
 
 
+@pytest.fixture
+def link_qdiscs() -> dict:
+    """Which kernel qdiscs shape a veth link here (doctor's ``link_impairments``)."""
+    return _doctor()["link_impairments"]
+
+
+@pytest.fixture
+def needs_qdisc(link_qdiscs):
+    """Skip unless this kernel has the qdisc (``tbf`` or ``netem``), with doctor's reason."""
+    def check(name: str) -> None:
+        entry = link_qdiscs[name]
+        if not entry["available"]:
+            pytest.skip(f"qdisc {name} unavailable here: {entry['reason']}")
+    return check
+
+
 def simkit_namespaces() -> set[str]:
     """simkit's network namespaces present now."""
     from simkit import netns

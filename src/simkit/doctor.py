@@ -15,7 +15,7 @@ from simkit.engine import probe
 from simkit.engine.run import IMPLEMENTED_BACKENDS
 from simkit.errors import SimkitError
 from simkit.links import IMPLEMENTED as IMPLEMENTED_LINKS
-from simkit.links import LINK_CLASSES, NOT_YET
+from simkit.links import LINK_CLASSES, NOT_YET, qdisc
 from simkit.validators import BACKENDS, LINKS
 
 CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
@@ -91,6 +91,13 @@ def _link(name: str, facts: dict, backends: dict, namespaces: dict) -> dict:
                   pmd.get("reason") or f"DPDK driver {LINK_PMDS[name]} not found")
 
 
+def _link_impairments(namespaces: dict) -> dict:
+    """Which kernel qdiscs shape a veth link here (``--link-impair``): tbf (rate), netem."""
+    if not namespaces["available"]:
+        return {name: dict(namespaces) for name in qdisc.QDISCS}
+    return {name: dict(entry) for name, entry in qdisc.support().items()}
+
+
 def _pairs(backends: dict, links: dict) -> dict:
     """For each link: which generator->receiver backend pairs run here, and why not others."""
     out = {}
@@ -121,6 +128,7 @@ def doctor() -> dict:
         "links": links,
         "pairs": _pairs(backends, links),
         "namespaces": namespaces,
+        "link_impairments": _link_impairments(namespaces),
         "io_uring": facts.get("io_uring_features", {}),
         "tsc": {"hz": facts.get("tsc_hz"), "invariant": facts.get("tsc_invariant")},
         "cores": os.cpu_count(),
@@ -143,6 +151,12 @@ def doctor_text(facts: dict) -> str:
     for name, pairs in facts.get("pairs", {}).items():
         ok = [pair for pair, entry in pairs.items() if entry["available"]]
         lines.append(f"  {name:<9} {', '.join(ok) if ok else 'none'}")
+    if facts.get("link_impairments"):
+        lines.append("link impairments (kernel qdiscs on veth, --link-impair):")
+        for name, entry in facts["link_impairments"].items():
+            mark = "yes" if entry["available"] else "no "
+            lines.append(f"  {name:<9} {mark}  {qdisc.KINDS[name]}"
+                         f"{': ' + entry['reason'] if entry['reason'] else ''}")
     if facts.get("io_uring", {}).get("rx_mode"):
         lines.append(f"io_uring:  receives with {facts['io_uring']['rx_mode']}")
     tsc = facts["tsc"]

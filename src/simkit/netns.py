@@ -41,11 +41,25 @@ def unique_base() -> str:
     return f"{PREFIX}{os.getpid()}-{next(_serial)}"
 
 
-def _ip_binary() -> str:
-    binary = shutil.which("ip")
+def _binary(name: str) -> str:
+    binary = shutil.which(name)
     if binary is None:
-        raise BackendUnavailable("the `ip` command (iproute2) is missing: install iproute2")
+        raise BackendUnavailable(f"the `{name}` command (iproute2) is missing: install iproute2")
     return binary
+
+
+def _run_iproute2(tool: str, args: tuple[str, ...], netns: str | None, check: bool) -> str:
+    """Run ``TOOL [-n NETNS] ARGS`` (``ip`` or ``tc``, both take ``-n``); return its stdout."""
+    argv = [_binary(tool), *(("-n", netns) if netns else ()), *args]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=IP_TIMEOUT_S,
+                          stdin=subprocess.DEVNULL)
+    if check and proc.returncode != 0:
+        message = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+        if "Operation not permitted" in message or "Permission denied" in message:
+            raise BackendUnavailable(f"`{tool} {' '.join(args)}` failed: {message}: "
+                                     "needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN)")
+        raise NativeError(f"`{tool} {' '.join(argv[1:])}` failed: {message}")
+    return proc.stdout
 
 
 def run_ip(*args: str, netns: str | None = None, check: bool = True) -> str:
@@ -55,16 +69,17 @@ def run_ip(*args: str, netns: str | None = None, check: bool = True) -> str:
         BackendUnavailable: ``ip`` is missing or the caller lacks CAP_NET_ADMIN.
         NativeError: any other failure (the message quotes ``ip``).
     """
-    argv = [_ip_binary(), *(("-n", netns) if netns else ()), *args]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=IP_TIMEOUT_S,
-                          stdin=subprocess.DEVNULL)
-    if check and proc.returncode != 0:
-        message = (proc.stderr.strip().splitlines() or ["no message"])[-1]
-        if "Operation not permitted" in message or "Permission denied" in message:
-            raise BackendUnavailable(f"`ip {' '.join(args)}` failed: {message}: "
-                                     "needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN)")
-        raise NativeError(f"`{' '.join(argv[1:])}` failed: {message}")
-    return proc.stdout
+    return _run_iproute2("ip", args, netns, check)
+
+
+def run_tc(*args: str, netns: str | None = None, check: bool = True) -> str:
+    """Run ``tc [-n NETNS] ARGS`` (traffic control) and return its stdout.
+
+    Raises:
+        BackendUnavailable: ``tc`` is missing or the caller lacks CAP_NET_ADMIN.
+        NativeError: any other failure (the message quotes ``tc`` and its last line).
+    """
+    return _run_iproute2("tc", args, netns, check)
 
 
 def run_in(netns: str, *argv: str, check: bool = True) -> None:

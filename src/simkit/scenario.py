@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 
 from simkit import validators as v
 from simkit.errors import ConfigError
+from simkit.links.shaping import parse_link_specs
 
 
 def _argv(value, what: str) -> tuple[str, ...]:
@@ -88,6 +89,11 @@ class Scenario:
             0); the receiver accounts each flow apart (``seq.flows`` in the
             engine's report). More than one needs dpdk on both sides, proto
             seed and no impairments.
+        link_impairments: what the kernel does on the wire, applied with
+            qdiscs on the generator's veth end (link ``veth``, or a DUT
+            path): SPECs such as ``"rate:bps=100mbit"`` or
+            ``"delay:mean=20us,jitter=5us"``, or
+            :mod:`simkit.links.shaping` objects; kept parsed.
     """
 
     backend: str = "dpdk"
@@ -112,6 +118,7 @@ class Scenario:
     flows: int = 1
     replay: str | None = None
     replay_speed: float | None = None
+    link_impairments: tuple = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         checked = {
@@ -132,8 +139,12 @@ class Scenario:
             "flows": v.parse_flows(self.flows),
             "malformed": v.parse_ratio(self.malformed),
             "replay_speed": None if self.replay_speed is None else v.parse_speed(self.replay_speed),
+            "link_impairments": parse_link_specs(self.link_impairments),
         }
         _check_flows(checked, self.impairments)
+        if checked["link_impairments"] and checked["link"] != "veth" and not checked["dut"]:
+            raise ConfigError(f"link_impairments are applied by the kernel on the generator's "
+                              f"veth end: they need link veth (or a DUT), not {checked['link']}")
         if checked["arrivals"] == "poisson" and checked["rate_pps"] is None:
             raise ConfigError("poisson arrivals need a rate (rate_pps): the mean of the arrivals")
         if checked["duration_s"] is not None and not checked["duration_s"] < float(self.timeout_s):
@@ -172,5 +183,7 @@ class Scenario:
 
     def to_dict(self) -> dict:
         """The scenario as plain JSON-ready values."""
-        return {f.name: (list(val) if isinstance(val := getattr(self, f.name), tuple) else val)
-                for f in fields(self)}
+        out = {f.name: (list(val) if isinstance(val := getattr(self, f.name), tuple) else val)
+               for f in fields(self)}
+        out["link_impairments"] = [model.spec() for model in self.link_impairments]
+        return out

@@ -8,6 +8,7 @@ from simkit import validators
 from simkit.cli.common import EXIT_INTERRUPTED, Progress, check_writable, typed, write_json
 from simkit.engine.run import DUT_READY
 from simkit.errors import CheckFailed, ConfigError
+from simkit.links.shaping import parse_link_spec
 from simkit.report.table import summary_table
 from simkit.scenario import Scenario
 
@@ -53,6 +54,12 @@ def register(sub):
     run.add_argument("--malformed", type=typed(validators.parse_ratio), default=0.0,
                      metavar="RATIO", help="fraction of packets given malformed headers from "
                      "the catalog, i.e. --impair malform:kind=any,p=RATIO (default: 0)")
+    run.add_argument("--link-impair", action="append", default=[], metavar="SPEC",
+                     type=typed(parse_link_spec),
+                     help="impairment applied by the kernel on the generator's veth end "
+                          "(--link veth or --dut), such as rate:bps=100mbit or "
+                          "delay:mean=20us,jitter=5us (netem kinds need a kernel with netem: "
+                          "see `simkit doctor`) (repeatable) (default: none)")
     run.add_argument("--replay", default=None, metavar="PCAP",
                      help="with --proto itch: send this capture's MoldUDP64 datagrams (--count "
                           "caps them) instead of the simulated session, at the capture's own "
@@ -94,11 +101,16 @@ def _problems(report, scenario) -> list[str]:
     problems = []
     if not report.engine.get("receiver", True):
         pass  # a link without a receiver (null): nothing can be lost or damaged
-    elif report.lost or report.unexplained_duplicated or report.unexplained_malformed:
-        # what --impair injected (drops, duplicates, damaged frames) is explained
-        problems.append(f"unexplained loss or damage on a clean loopback: lost {report.lost:,}, "
-                        f"duplicated {report.unexplained_duplicated:,}, malformed "
-                        f"{report.unexplained_malformed:,}")
+    else:
+        # what --impair injected (drops, duplicates, damaged frames) is explained, and so
+        # is what --link-impair's qdiscs dropped, duplicated (dup) or damaged (corrupt)
+        kernel = {model.kind for model in scenario.link_impairments}
+        lost = max(0, report.lost - report.link_dropped)
+        duplicated = 0 if "dup" in kernel else report.unexplained_duplicated
+        malformed = 0 if "corrupt" in kernel else report.unexplained_malformed
+        if lost or duplicated or malformed:
+            problems.append(f"unexplained loss or damage on a clean loopback: lost {lost:,}, "
+                            f"duplicated {duplicated:,}, malformed {malformed:,}")
     if report.timed_out:
         problems.append(f"the run hit its {scenario.timeout_s:g} s limit")
     if report.budget_failures():
@@ -111,6 +123,9 @@ def command(args) -> int:
 
     if args.json:
         check_writable(args.json)
+    if args.link_impair and args.link != "veth" and not args.dut:
+        raise ConfigError(f"--link-impair is applied by the kernel on the generator's veth end: "
+                          f"it needs --link veth (or --dut), not --link {args.link}")
     if args.duration is not None and args.count is not None and args.proto != "itch":
         raise ConfigError("--count and --duration both end the run: give one of them")
     count = args.count if args.count is not None else DEFAULT_COUNT[args.proto]
@@ -127,7 +142,8 @@ def command(args) -> int:
                         arrivals=args.arrivals, duration_s=args.duration,
                         send_zc=args.send_zc, sqpoll=args.sqpoll,
                         flows=args.flows, replay=args.replay,
-                        replay_speed=math.inf if args.topspeed else args.speed)
+                        replay_speed=math.inf if args.topspeed else args.speed,
+                        link_impairments=tuple(args.link_impair))
     progress = Progress(scenario.count, quiet=args.quiet)
     try:
         report = run(scenario, budget_ns=args.budget,

@@ -12,6 +12,8 @@ from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
 from simkit.errors import ConfigError
 from simkit.impair import Impairer, Malform, parse_specs
 from simkit.links import DutPath, default_rx_backend, dut_backend_of, make_link
+from simkit.links.qdisc import require as require_qdiscs
+from simkit.links.qdisc import shaped
 from simkit.report import Report
 from simkit.scenario import Scenario
 
@@ -194,17 +196,18 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
     """
     if scenario.dut is not None:
         return _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s)
+    require_qdiscs(scenario.link_impairments)  # before any namespace is made
     prefix = unique_prefix()
     rx_backend = scenario.rx_backend or default_rx_backend(scenario.link, scenario.backend)
     link = make_link(scenario.link, prefix, pcap_path=scenario.pcap_path,
                      tx_backend=scenario.backend, rx_backend=rx_backend)
-    with link as wiring:
+    with link as wiring, shaped(wiring, scenario.link_impairments) as (wiring, shaping):
         if wiring.two_process:
             raw = run_two_processes(scenario, wiring, on_progress)
         else:
             raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
                               prefix, scenario.timeout_s, on_progress)
-    return _report(scenario, raw, wiring, budget_ns)
+    return _report(scenario, raw, wiring, budget_ns, shaping)
 
 
 def receiver_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
@@ -274,8 +277,11 @@ def merge_two_processes(tx: dict, rx: dict) -> dict:
     return merged
 
 
-def _report(scenario: Scenario, raw: dict, wiring, budget_ns) -> Report:
+def _report(scenario: Scenario, raw: dict, wiring, budget_ns, shaping: dict | None = None,
+            ) -> Report:
     report = Report.from_engine(scenario, raw, budget_ns=budget_ns)
+    if shaping:  # what the kernel's qdiscs did on the generator's veth end
+        report = replace(report, link_impairments=shaping)
     # which backends ran, whether anything received, io_uring's modes
     report.engine.update({key: raw[key] for key in ENGINE_IO_KEYS if key in raw})
     report.engine["link_receiver"] = wiring.receiver
@@ -312,11 +318,12 @@ def run_on_path(scenario: Scenario, path, duts=(), budget_ns: dict[str, int] | N
     scenario = dut_scenario(scenario)
     for dut in duts:
         dut.check_alive()
-    raw = call_engine(engine_args(scenario, path.wiring, progress=on_progress is not None),
-                      unique_prefix(), scenario.timeout_s, on_progress)
+    with shaped(path.wiring, scenario.link_impairments) as (wiring, shaping):
+        raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
+                          unique_prefix(), scenario.timeout_s, on_progress)
     for dut in duts:
         dut.check_alive()  # a crash mid-run: the run's counts mean nothing, say why
-    report = _report(scenario, raw, path.wiring, budget_ns)
+    report = _report(scenario, raw, path.wiring, budget_ns, shaping)
     report.engine["dut"] = {"argv": [list(d.argv) for d in duts], "backend": path.dut_backend,
                             "netns": path.dut_netns}
     return report
@@ -327,6 +334,7 @@ def _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s) -
     from simkit.dut import DUT  # dut imports engine.process: keep the import one-way
 
     scenario = dut_scenario(scenario)
+    require_qdiscs(scenario.link_impairments)  # before any namespace is made
     path = DutPath(unique_prefix(), scenario.backend, scenario.rx_backend,
                    dut_backend=dut_backend_of(scenario.dut), eal_args=" ".join(scenario.eal_args))
     with path:

@@ -41,6 +41,22 @@ def parse_spec(text: str) -> Model:
     if cls is None:
         raise ConfigError(f"unknown impairment {kind!r} in {text!r}: choose one of "
                           f"{', '.join(MODELS)}")
+    params = spec_params(kind, rest, cls.keys)
+    required = [key for key, name in cls.keys.items()
+                if cls.__dataclass_fields__[name].default is MISSING and key not in params]
+    if required:
+        raise ConfigError(f"{kind}: missing parameter {required[0]!r} (as in {_example(kind)})")
+    return cls(**{cls.keys[key]: value for key, value in params.items()})
+
+
+def spec_params(kind: str, rest: str, keys) -> dict[str, str]:
+    """The ``key=value,...`` after ``KIND:`` as a dict, each key one of ``keys``.
+
+    Shared with the link (kernel qdisc) SPECs of :mod:`simkit.links.shaping`.
+
+    Raises:
+        ConfigError: a part that is not key=value, an unknown key, a key given twice.
+    """
     params: dict[str, str] = {}
     for part in rest.split(","):
         if not part.strip():
@@ -49,17 +65,13 @@ def parse_spec(text: str) -> Model:
         key = key.strip().lower()
         if not sep or not value.strip():
             raise ConfigError(f"{kind}: {part.strip()!r} must look like key=value")
-        if key not in cls.keys:
+        if key not in keys:
             raise ConfigError(f"{kind}: unknown parameter {key!r}: choose from "
-                              f"{', '.join(cls.keys)}")
+                              f"{', '.join(keys)}")
         if key in params:
             raise ConfigError(f"{kind}: parameter {key!r} given twice")
         params[key] = value.strip()
-    required = [key for key, name in cls.keys.items()
-                if cls.__dataclass_fields__[name].default is MISSING and key not in params]
-    if required:
-        raise ConfigError(f"{kind}: missing parameter {required[0]!r} (as in {_example(kind)})")
-    return cls(**{cls.keys[key]: value for key, value in params.items()})
+    return params
 
 
 def parse_specs(specs: Iterable[str | Model]) -> tuple[Model, ...]:

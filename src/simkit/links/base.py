@@ -29,6 +29,8 @@ class Wiring:
         tx_netns: network namespace the generator's port is opened in.
         rx_netns: network namespace the receiver's port is opened in.
         dst_mac: destination MAC of the frames a DPDK generator builds.
+        tx_iface: the generator's kernel interface (a veth end in ``tx_netns``),
+            whose egress qdiscs can shape the traffic (link impairments).
         two_process: generator and receiver run as two engine processes, each
             with its own DPDK file prefix and core (tx_dev in one, rx_dev in
             the other; the receiver first): a DPDK-to-DPDK link such as memif.
@@ -47,6 +49,7 @@ class Wiring:
     dst_mac: str | None = None
     two_process: bool = False
     receiver_ready: Callable[[], None] | None = None
+    tx_iface: str | None = None
 
     @property
     def receiver(self) -> bool:

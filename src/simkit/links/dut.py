@@ -150,7 +150,7 @@ class DutPath(Link):
             f"net_af_packet_rx,iface={self.if_rx},framecnt={AF_PACKET_FRAMES}",
             tx_backend=self.tx_backend, rx_backend=self.rx_backend,
             tx_netns=self.gen_ns, rx_netns=self.rx_ns,
-            dst_mac=None if tx_kernel else mac[self.if_in])
+            dst_mac=None if tx_kernel else mac[self.if_in], tx_iface=self.if_gen)
         return self.wiring
 
     def _placeholders(self, mac: dict[str, str]) -> dict[str, str]:

@@ -8,6 +8,9 @@ a /30): a DPDK side's kernel stays silent (no ICMP, no ARP) so the DPDK
 receiver sees nothing but the generator's frames. Neighbour entries are
 static, so the first packets are not lost to ARP, and transmit checksum
 offload is off, so frames a DPDK receiver reads carry real UDP checksums.
+Link impairments (``Scenario.link_impairments``) are kernel qdiscs on the
+egress of the generator's end (``Wiring.tx_iface``, see
+:mod:`simkit.links.qdisc`); they go with its namespace.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ class VethLink(Link):
             f"net_af_packet_rx,iface={rx_if},framecnt={AF_PACKET_FRAMES}",
             tx_backend=self.tx_backend, rx_backend=self.rx_backend,
             tx_netns=self.tx_ns, rx_netns=self.rx_ns,
-            dst_mac=None if tx_kernel else rx_mac)
+            dst_mac=None if tx_kernel else rx_mac, tx_iface=tx_if)
 
     def teardown(self) -> None:
         while self._made:

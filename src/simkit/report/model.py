@@ -158,6 +158,9 @@ class Report:
     interrupted: bool = False
     timed_out: bool = False
     pacing: dict[str, Any] = field(default_factory=dict)
+    #: the kernel qdiscs that shaped the generator's veth end (Scenario.link_impairments):
+    #: specs, tc commands, each qdisc's counters, and ``dropped`` (the root qdisc's drops)
+    link_impairments: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_engine(cls, scenario, raw: dict, budget_ns: dict[str, int] | None = None) -> Report:
@@ -181,6 +184,11 @@ class Report:
     def fell_short(self) -> bool:
         """A rate was asked for and the generator achieved less than 95 % of it."""
         return bool(self.pacing.get("fell_short"))
+
+    @property
+    def link_dropped(self) -> int:
+        """Packets the kernel's qdiscs dropped on the link (0 without link impairments)."""
+        return int(self.link_impairments.get("dropped", 0))
 
     @property
     def lost(self) -> int:
@@ -263,5 +271,7 @@ class Report:
             **({"pacing": dict(self.pacing)} if self.pacing else {}),
             "budget": {"limits_ns": dict(self.budget_ns), "passed": not self.budget_failures()},
             "engine": dict(self.engine),
+            **({"link_impairments": dict(self.link_impairments)}
+               if self.link_impairments else {}),
             "interrupted": self.interrupted, "timed_out": self.timed_out,
         }

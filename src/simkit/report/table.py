@@ -39,6 +39,11 @@ def summary_table(report: Report) -> str:
     if any(injected.values()):
         lines.append("injected (ground truth): " + ", ".join(
             f"{kind} {count:,}" for kind, count in injected.items() if count))
+    shaping = report.link_impairments
+    if shaping:
+        sent = sum(q.get("packets", 0) for q in shaping.get("qdiscs", []) if q.get("root"))
+        lines.append(f"link (kernel qdiscs on {shaping['iface']}): {' '.join(shaping['specs'])}: "
+                     f"sent {sent:,}, dropped {shaping.get('dropped', 0):,}")
     lines.append("")
     lat = report.latency
     lines += _table(
