@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +42,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -97,6 +99,9 @@ static void runtime_dir_remove(void)
 #define NAME_LEN 64
 #define EAL_MEMORY_MB "256"
 #define VDEV_BUS "vdev"
+#define THP_HEAP "sk_thp"
+#define THP_SIZE (2u << 20)
+#define THP_HEAP_BYTES (96u << 20) /* two ports' pools, with room */
 
 struct sk_port {
     uint16_t port_id;
@@ -110,6 +115,9 @@ struct sk_port {
 static struct {
     int eal_ready;
     int memif_ports;              /* memif ports opened: no rte_eal_cleanup() */
+    void *thp_mem;                /* the mbuf heap's memory; NULL: none */
+    int thp_off;                  /* real ports, or a heap tried once */
+    int thp_socket;               /* its socket id for pool_create */
     unsigned worker_lcore;
     FILE *log_stream;
     int log_verbose;
@@ -117,7 +125,8 @@ static struct {
     char log_last[LOG_LINE_LEN];
     char *argv[MAX_EAL_ARGS];
     int argc;
-} env = {.log_lock = PTHREAD_MUTEX_INITIALIZER, .worker_lcore = RTE_MAX_LCORE};
+} env = {.log_lock = PTHREAD_MUTEX_INITIALIZER, .worker_lcore = RTE_MAX_LCORE,
+      .thp_socket = SOCKET_ID_ANY};
 
 static struct {
     struct rte_ring *ab;  /* A transmits, B receives */
@@ -273,6 +282,82 @@ static int mentions_pci_allow(const char *extra)
     return found;
 }
 
+/* ---- mbuf memory ------------------------------------------------------- */
+
+/* --no-huge memory is a shared memfd of 4 KiB pages (never THP unless the
+ * host's shmem_enabled says so), and a pool's mbufs spread over thousands of
+ * those pages, so every burst pays TLB misses. Virtual-device pools live on a
+ * heap of our own instead: private anonymous memory advised for transparent
+ * huge pages (THP "madvise" mode, the default), added to DPDK as external
+ * memory. Measured here, runs alternating old/new: ring loopback ~45 Mpps
+ * instead of ~38, the generator on net_null ~57 instead of ~48. Real ports
+ * (-a in --eal) keep DPDK's memory: their DMA needs its IOVAs. */
+static void thp_heap_create(void)
+{
+    uint8_t *raw, *mem;
+    int socket;
+
+    raw = mmap(NULL, THP_HEAP_BYTES + THP_SIZE, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    env.thp_off = 1; /* one try */
+    if (raw == MAP_FAILED)
+        return;
+    mem = (uint8_t *)RTE_ALIGN_CEIL((uintptr_t)raw, THP_SIZE);
+    if (mem > raw)
+        munmap(raw, (size_t)(mem - raw));
+    munmap(mem + THP_HEAP_BYTES, (size_t)(raw + THP_SIZE - mem));
+    madvise(mem, THP_HEAP_BYTES, MADV_HUGEPAGE); /* no THP: 4 KiB, still fine */
+    if (rte_malloc_heap_create(THP_HEAP) != 0)
+        goto unmap;
+    if (rte_malloc_heap_memory_add(THP_HEAP, mem, THP_HEAP_BYTES, NULL, 0,
+                                   THP_SIZE) != 0)
+        goto destroy;
+    socket = rte_malloc_heap_get_socket(THP_HEAP);
+    if (socket < 0)
+        goto remove;
+    env.thp_mem = mem;
+    env.thp_socket = socket;
+    return;
+remove:
+    rte_malloc_heap_memory_remove(THP_HEAP, mem, THP_HEAP_BYTES);
+destroy:
+    rte_malloc_heap_destroy(THP_HEAP);
+unmap:
+    munmap(mem, THP_HEAP_BYTES);
+}
+
+/* After every pool on the heap is freed; a pool still there (a memif port
+ * left to the process exit) keeps the heap to the exit too. */
+static void thp_heap_destroy(void)
+{
+    if (env.thp_mem == NULL)
+        return;
+    if (rte_malloc_heap_memory_remove(THP_HEAP, env.thp_mem, THP_HEAP_BYTES) != 0)
+        return;
+    rte_malloc_heap_destroy(THP_HEAP);
+    munmap(env.thp_mem, THP_HEAP_BYTES);
+    env.thp_mem = NULL;
+    env.thp_socket = SOCKET_ID_ANY;
+}
+
+/* A pool on the huge-page heap (made on first use) when the port may have
+ * one, else on the port's socket. net_memif ports may not: with their pools
+ * on external memory, half the runs here never connected. */
+static struct rte_mempool *pool_create(const char *name, int socket, int thp)
+{
+    struct rte_mempool *mp = NULL;
+
+    if (thp && env.thp_mem == NULL && !env.thp_off)
+        thp_heap_create();
+    if (thp && env.thp_mem != NULL)
+        mp = rte_pktmbuf_pool_create(name, NB_MBUF, MBUF_CACHE_SIZE, 0,
+                                     RTE_MBUF_DEFAULT_BUF_SIZE, env.thp_socket);
+    if (mp == NULL)
+        mp = rte_pktmbuf_pool_create(name, NB_MBUF, MBUF_CACHE_SIZE, 0,
+                                     RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    return mp;
+}
+
 static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
                          size_t errlen)
 {
@@ -334,6 +419,7 @@ static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
         goto out;
     }
     env.eal_ready = 1;
+    env.thp_off = mentions_pci_allow(cfg->extra_args);
     env.worker_lcore = rte_get_next_lcore(-1, 1, 0);
     ret = 0;
 out:
@@ -362,8 +448,7 @@ static int port_setup(struct sk_port *p, char *err, size_t errlen)
     if (socket < 0)
         socket = (int)rte_socket_id();
     snprintf(pool_name, sizeof(pool_name), "sk_pool_%u", p->port_id);
-    p->pool = rte_pktmbuf_pool_create(pool_name, NB_MBUF, MBUF_CACHE_SIZE, 0,
-                                      RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    p->pool = pool_create(pool_name, socket, !is_memif(p->port_id));
     if (p->pool == NULL) {
         ret = -rte_errno;
         snprintf(err, errlen, "cannot create mbuf pool for port %s: %s: "
@@ -780,6 +865,7 @@ static void dpdk_env_cleanup(void)
 {
     if (pair.end[0] != NULL || pair.end[1] != NULL)
         pair_destroy();
+    thp_heap_destroy();
     if (env.eal_ready && env.memif_ports == 0) { /* memif: see port_release() */
         rte_eal_cleanup();
         env.eal_ready = 0;
