@@ -4,17 +4,19 @@ Each row runs simkit and its reference on the same kind of DPDK vdev, one right
 after the other on the same machine, and gives the ratio (simkit / reference).
 A second table puts the kernel receivers side by side (io_uring vs socket) on
 the same veth link at the same offered load; a third compares pacing accuracy
-with tcpreplay's (bench/rate.py); a fourth is the seed design's comparison of
+with tcpreplay's, at constant rates and at a capture's timing x a multiplier
+(bench/rate.py); a fourth is the seed design's comparison of
 socket, io_uring and DPDK on one veth link (bench/compare.py). Figures are meant for
 docs/PERFORMANCE.md, never for timing asserts in tests.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from simkit.bench.compare import CompareRow, compare_methods
-from simkit.bench.rate import RateRow, rate_accuracy
+from simkit.bench.rate import RateRow, rate_accuracy, replay_accuracy
 from simkit.bench.testpmd import testpmd_mpps
 from simkit.engine import run
 from simkit.scenario import Scenario
@@ -116,11 +118,18 @@ class BenchResult:
 
 
 def run_bench(count: int = 10_000_000, seconds: float = 4.0, rx_count: int = 1_000_000,
-              rx_rate_pps: float = 200_000, compare: dict | None = None) -> BenchResult:
-    """Run every comparison this version has (``compare``: compare_methods' arguments)."""
+              rx_rate_pps: float = 200_000, compare: dict | None = None,
+              say: Callable[[str], None] = lambda line: None) -> BenchResult:
+    """Run every comparison this version has (``compare``: compare_methods' arguments),
+    calling ``say`` with a line as each stage starts."""
+    say("generator on net_null, then ring loopback, each beside dpdk-testpmd")
     rows = [null_generator(count, seconds), *ring_loopback(count, seconds)]
-    return BenchResult(rows, kernel_receivers(rx_count, rx_rate_pps), rate_accuracy(),
-                       compare_methods(**(compare or {})))
+    say("kernel receivers on veth")
+    receivers = kernel_receivers(rx_count, rx_rate_pps)
+    say("rate accuracy beside tcpreplay (--pps, then --multiplier on a timed capture)")
+    rates = rate_accuracy() + replay_accuracy()
+    say("socket / io_uring / DPDK comparison on veth")
+    return BenchResult(rows, receivers, rates, compare_methods(**(compare or {})))
 
 
 def bench_table(rows: list[BenchRow]) -> str:

@@ -3,6 +3,8 @@ side by side, measured in one run."""
 
 from __future__ import annotations
 
+import sys
+
 from simkit import validators
 from simkit.cli.common import check_writable, typed, write_json
 
@@ -54,7 +56,9 @@ def command(args) -> int:
             write_json(args.json, {"compare": [row.to_dict() for row in rows]})
         return 0
     result = run_bench(count=args.count, seconds=args.seconds, rx_count=args.rx_count,
-                       rx_rate_pps=args.rx_rate or 200_000, compare=compare)
+                       rx_rate_pps=args.rx_rate or 200_000, compare=compare,
+                       say=lambda line: print(f"simkit bench: {line} ...", file=sys.stderr,
+                                              flush=True))
     print(bench_table(result.rows))
     print()
     print(receivers_table(result.receivers))
