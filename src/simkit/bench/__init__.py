@@ -39,7 +39,15 @@ class BenchRow:
         return {**asdict(self), "ratio": round(self.ratio, 4)}
 
 
-def ring_loopback(count: int, seconds: float) -> list[BenchRow]:
+def _span(count: int | None, seconds: float) -> dict:
+    """Scenario arguments for a simkit run of ``count`` packets, or of ``seconds`` (the
+    reference's own window) when count is None."""
+    if count is None:
+        return {"duration_s": seconds, "timeout_s": seconds + 60}
+    return {"count": count, "timeout_s": max(60, count / 1e6)}
+
+
+def ring_loopback(count: int | None, seconds: float) -> list[BenchRow]:
     """Generator -> receiver over a net_ring pair, every packet stamped, parsed (IPv4
     checksum verified) and recorded in the latency histogram and sequence accounting;
     against testpmd on two net_ring ports, per-port receive rate, in two modes:
@@ -49,7 +57,7 @@ def ring_loopback(count: int, seconds: float) -> list[BenchRow]:
     - ``io`` forwarding: moves mbuf pointers without reading a packet (an upper bound
       no per-packet work can approach).
     """
-    report = run(Scenario(backend="dpdk", link="ring", count=count, timeout_s=max(60, count / 1e6)))
+    report = run(Scenario(backend="dpdk", link="ring", **_span(count, seconds)))
     rings = ["net_ring0", "net_ring1"]
     name = "ring loopback, gen->rx with latency"
     return [BenchRow(name, report.rx.mpps, f"testpmd {mode} fwd, 2x net_ring (per port)",
@@ -57,11 +65,10 @@ def ring_loopback(count: int, seconds: float) -> list[BenchRow]:
             for mode in ("csum", "io")]
 
 
-def null_generator(count: int, seconds: float) -> BenchRow:
+def null_generator(count: int | None, seconds: float) -> BenchRow:
     """The generator alone on net_null (every packet built, stamped, sent in bursts) against
     testpmd txonly on net_null; one polling core each."""
-    report = run(Scenario(backend="dpdk", link="null", count=count,
-                          timeout_s=max(60, count / 1e6)))
+    report = run(Scenario(backend="dpdk", link="null", **_span(count, seconds)))
     reference = testpmd_mpps(["net_null0"], "txonly", seconds=seconds, direction="Tx")
     return BenchRow("generator on net_null, stamped", report.tx.mpps,
                     "testpmd txonly, net_null", reference)
@@ -117,7 +124,7 @@ class BenchResult:
                 "compare": [row.to_dict() for row in self.compare]}
 
 
-def run_bench(count: int = 10_000_000, seconds: float = 4.0, rx_count: int = 1_000_000,
+def run_bench(count: int | None = None, seconds: float = 4.0, rx_count: int = 1_000_000,
               rx_rate_pps: float = 200_000, compare: dict | None = None,
               say: Callable[[str], None] = lambda line: None) -> BenchResult:
     """Run every comparison this version has (``compare``: compare_methods' arguments),

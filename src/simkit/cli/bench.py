@@ -7,16 +7,26 @@ import sys
 
 from simkit import validators
 from simkit.cli.common import check_writable, typed, write_json
+from simkit.errors import ConfigError
+
+
+def _seconds(value) -> float:
+    seconds = validators.parse_duration_s(value)
+    if seconds is None:
+        raise ConfigError(f"duration must be positive seconds, got {value!r}")
+    return seconds
 
 
 def register(sub):
     bench = sub.add_parser("bench", help="simkit's rates beside dpdk-testpmd's, the kernel "
                            "receivers, pacing accuracy and socket / io_uring / DPDK side by "
                            "side, measured now")
-    bench.add_argument("--count", type=typed(validators.parse_count), default=10_000_000,
-                       help="packets per simkit run (default: 10000000)")
-    bench.add_argument("--seconds", type=float, default=4.0,
-                       help="how long each reference run lasts (default: 4)")
+    bench.add_argument("--count", type=typed(validators.parse_count), default=None,
+                       help="packets per simkit run of the testpmd table (default: none: "
+                       "each run lasts --seconds, as its reference does)")
+    bench.add_argument("--seconds", type=typed(_seconds), default=4.0,
+                       help="how long each testpmd run (and simkit run, without --count) "
+                       "lasts (default: 4)")
     bench.add_argument("--rx-count", type=typed(validators.parse_count), default=1_000_000,
                        help="packets per kernel-receiver run on veth (default: 1000000)")
     bench.add_argument("--rx-rate", type=typed(validators.parse_rate), default=200_000,
@@ -40,7 +50,6 @@ def command(args) -> int:
     from simkit.bench import bench_table, receivers_table, run_bench
     from simkit.bench.compare import compare_methods, compare_table, modes_legend
     from simkit.bench.rate import rate_table
-    from simkit.errors import ConfigError
 
     if args.json:
         check_writable(args.json)
