@@ -31,24 +31,26 @@ SPAN_S = (TIMED - 1) * GAP_NS / 1e9
 @pytest.fixture(scope="module")
 def itch_capture(tmp_path_factory):
     """A capture of a simulated ITCH session with a non-UDP frame in the middle."""
-    frames = MarketDataFactory().itch_stream(DATAGRAMS, seed=11)
-    path = tmp_path_factory.mktemp("replay") / "session.pcap"
-    with PcapWriter(str(path)) as writer:
-        for i, frame in enumerate(frames):
-            writer.write(frame, i * 1_000)
-            if i == 10:
-                writer.write(b"\xff" * 60, i * 1_000 + 1)  # not IPv4: skipped
-    return str(path)
+    return write_capture(tmp_path_factory.mktemp("replay") / "session.pcap",
+                         MarketDataFactory().itch_stream(DATAGRAMS, seed=11), 0, 1_000,
+                         extra={10: b"\xff" * 60})  # not IPv4: skipped
 
 
 @pytest.fixture(scope="module")
 def timed_capture(tmp_path_factory):
     """A capture of a simulated ITCH session, one datagram every GAP_NS."""
-    frames = MarketDataFactory().itch_stream(TIMED, seed=12)
-    path = tmp_path_factory.mktemp("replay") / "timed.pcap"
+    return write_capture(tmp_path_factory.mktemp("replay") / "timed.pcap",
+                         MarketDataFactory().itch_stream(TIMED, seed=12),
+                         1_700_000_000_000_000_000, GAP_NS)
+
+
+def write_capture(path, frames, t0_ns: int, gap_ns: int, extra=None) -> str:
+    """``frames`` at t0 + i * gap; ``extra[i]`` is written 1 ns after frame i."""
     with PcapWriter(str(path)) as writer:
         for i, frame in enumerate(frames):
-            writer.write(frame, 1_700_000_000_000_000_000 + i * GAP_NS)
+            writer.write(frame, t0_ns + i * gap_ns)
+            if extra and i in extra:
+                writer.write(extra[i], t0_ns + i * gap_ns + 1)
     return str(path)
 
 

@@ -19,6 +19,7 @@ Gilbert model where every packet of a burst is lost.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -66,6 +67,14 @@ def _validate_native(models) -> None:
         raise ConfigError(ffi.string(msg).decode())
 
 
+def spec_text(item, show: Callable[[str, object], str]) -> str:
+    """``KIND:key=value,...`` of a model or link impairment (its ``kind`` and ``keys``
+    map of SPEC key -> field), each value as ``show(field, value)``; None left out."""
+    parts = [f"{key}={show(name, value)}" for key, name in item.keys.items()
+             if (value := getattr(item, name)) is not None]
+    return f"{item.kind}:{','.join(parts)}"
+
+
 class Model:
     """Common behaviour of the models: validation, SPEC text, native form."""
 
@@ -92,17 +101,8 @@ class Model:
 
     def spec(self) -> str:
         """The SPEC text that :func:`simkit.impair.parse_spec` turns back into this model."""
-        parts = []
-        for key, name in self.keys.items():
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if isinstance(value, float):
-                value = repr(value)
-            elif name in ("mean", "jitter"):
-                value = f"{value}ns"
-            parts.append(f"{key}={value}")
-        return f"{self.kind}:{','.join(parts)}"
+        return spec_text(self, lambda name, value: repr(value) if isinstance(value, float)
+                         else f"{value}ns" if name in ("mean", "jitter") else str(value))
 
     def __str__(self) -> str:
         return self.spec()

@@ -35,17 +35,35 @@ def parse_spec(text: str) -> Model:
         return text
     if not isinstance(text, str):
         raise ConfigError(f"not an impairment model or SPEC: {text!r}")
-    kind, _, rest = str(text).strip().partition(":")
-    kind = kind.strip().lower()
+    kind, rest = split_spec(text)
     cls = MODELS.get(kind)
     if cls is None:
         raise ConfigError(f"unknown impairment {kind!r} in {text!r}: choose one of "
                           f"{', '.join(MODELS)}")
+    return spec_instance(cls, kind, rest, _example(kind))
+
+
+def split_spec(text: str) -> tuple[str, str]:
+    """``KIND:rest`` as (kind in lower case, rest)."""
+    kind, _, rest = text.strip().partition(":")
+    return kind.strip().lower(), rest
+
+
+def spec_instance(cls, kind: str, rest: str, example: str):
+    """``cls`` (a dataclass with a ``keys`` map of SPEC key -> field) built from the
+    ``key=value,...`` in ``rest``; every field without a default must be given.
+
+    Shared with the link (kernel qdisc) SPECs of :mod:`simkit.links.shaping`.
+
+    Raises:
+        ConfigError: a bad part, an unknown or repeated key, a missing required key
+            (the message shows ``example``), or a value the class refuses.
+    """
     params = spec_params(kind, rest, cls.keys)
-    required = [key for key, name in cls.keys.items()
-                if cls.__dataclass_fields__[name].default is MISSING and key not in params]
-    if required:
-        raise ConfigError(f"{kind}: missing parameter {required[0]!r} (as in {_example(kind)})")
+    missing = [key for key, name in cls.keys.items()
+               if cls.__dataclass_fields__[name].default is MISSING and key not in params]
+    if missing:
+        raise ConfigError(f"{kind}: missing parameter {missing[0]!r} (as in {example})")
     return cls(**{cls.keys[key]: value for key, value in params.items()})
 
 

@@ -30,11 +30,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass
 from typing import ClassVar
 
 from simkit.errors import ConfigError
-from simkit.impair.spec import spec_params
+from simkit.impair.models import spec_text
+from simkit.impair.spec import spec_instance, split_spec
 from simkit.validators import parse_duration_ns
 
 MIN_RATE_BPS, MAX_RATE_BPS = 1e3, 1e12  # 1 kbit/s .. 1 Tbit/s
@@ -153,17 +154,13 @@ class LinkImpairment:
 
     def spec(self) -> str:
         """The SPEC text that :func:`parse_link_spec` turns back into this impairment."""
-        parts = []
-        for key, name in self.keys.items():
-            value = getattr(self, name)
-            if value is None:
-                continue
+        def show(name: str, value) -> str:
             if name in self.durations:
-                value = f"{value // 1000}us"
-            elif isinstance(value, float):
-                value = f"{value:.0f}" if name == "bps" else repr(value)
-            parts.append(f"{key}={value}")
-        return f"{self.kind}:{','.join(parts)}"
+                return f"{value // 1000}us"
+            if isinstance(value, float):
+                return f"{value:.0f}" if name == "bps" else repr(value)
+            return str(value)
+        return spec_text(self, show)
 
     def __str__(self) -> str:
         return self.spec()
@@ -344,20 +341,13 @@ def parse_link_spec(text: str | LinkImpairment) -> LinkImpairment:
         return text
     if not isinstance(text, str):
         raise ConfigError(f"not a link impairment or SPEC: {text!r}")
-    kind, _, rest = text.strip().partition(":")
-    kind = kind.strip().lower()
+    kind, rest = split_spec(text)
     cls = LINK_KINDS.get(kind)
     if cls is None:
         hint = " (drop is the generator's --impair; the kernel's is loss)" if kind == "drop" else ""
         raise ConfigError(f"unknown link impairment {kind!r} in {text!r}: choose one of "
                           f"{', '.join(LINK_KINDS)}{hint}")
-    params = spec_params(kind, rest, cls.keys)
-    defaults = {f.name: f.default for f in fields(cls)}
-    missing = [key for key, name in cls.keys.items()
-               if defaults[name] is MISSING and key not in params]
-    if missing:
-        raise ConfigError(f"{kind}: missing parameter {missing[0]!r} (as in {_EXAMPLES[kind]})")
-    return cls(**{cls.keys[key]: value for key, value in params.items()})
+    return spec_instance(cls, kind, rest, _EXAMPLES[kind])
 
 
 def parse_link_specs(specs: Iterable[str | LinkImpairment] | str | LinkImpairment,
