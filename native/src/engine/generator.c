@@ -107,7 +107,7 @@ int sk_generator_run(struct sk_gen_ctx *c)
     uint64_t cs0, cs1;
     unsigned n, done, i;
     uint32_t buf_len, off = 0, j;
-    int ret, datagrams;
+    int ret, datagrams, failed = 0;
 
     if (c->n_impair > 0) {
         /* its cpu_s window is inside this one (staging set-up included) */
@@ -149,8 +149,13 @@ int sk_generator_run(struct sk_gen_ctx *c)
         n = sk_pace_due(&pace, now, sent, n);
         if (n == 0)
             continue;
-        if (sk_unlikely(c->ops->alloc(c->port, pkts, n, buf_len) != 0))
+        ret = c->ops->alloc(c->port, pkts, n, buf_len);
+        if (sk_unlikely(ret == -ENOBUFS))
             continue; /* pool empty: buffers are in flight, they come back */
+        if (sk_unlikely(ret < 0)) {
+            failed = ret; /* a frame the backend's buffers cannot hold: a bug */
+            break;
+        }
 
         for (i = 0; i < n && stream != NULL; i++) {
             idx = sent + i;
@@ -185,7 +190,7 @@ int sk_generator_run(struct sk_gen_ctx *c)
     st->bytes = bytes;
     st->cpu_s = cpu1 - cpu0;
     st->ctx_switches = cs1 - cs0;
-    ret = 0;
+    ret = failed;
 out:
     sk_pace_finish(&pace, &c->pace);
     sk_pace_free(&pace);

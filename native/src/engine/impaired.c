@@ -176,12 +176,19 @@ static void send_queue(struct istate *s)
     struct sk_gen_ctx *c = s->c;
     struct sk_pkt pkts[SK_IO_MAX_BURST];
     uint32_t at = 0, k, i, done, off = s->payload_off;
+    int ret;
 
     while (at < s->nsend) {
         k = s->nsend - at < c->burst ? s->nsend - at : c->burst;
-        while (c->ops->alloc(c->port, pkts, k, s->stride - off) != 0)
+        while ((ret = c->ops->alloc(c->port, pkts, k, s->stride - off)) != 0) {
+            if (ret != -ENOBUFS) { /* not a buffer the backend can give: a bug */
+                s->failed = ret;
+                atomic_store(&c->sh->stop, 1);
+                goto give_up;
+            }
             if (sk_should_stop(c->sh, sk_rdtsc()))
                 goto give_up; /* buffers are in flight: they come back */
+        }
         for (i = 0; i < k; i++) {
             const struct sk_impair_out *o = &s->sendq[at + i].o;
             uint32_t len = o->len > off ? o->len - off : 0;

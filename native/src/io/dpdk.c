@@ -111,6 +111,7 @@ struct sk_port {
     int pair_end;                 /* 1 when this is an end of the ring pair */
     int memif;                    /* a net_memif port: see port_release() */
     struct rte_mempool *pool;
+    uint32_t room;                /* bytes an mbuf holds after its headroom */
     char name[RTE_ETH_NAME_MAX_LEN]; /* vdev name for hotplug remove */
 };
 
@@ -489,6 +490,7 @@ static int port_setup(struct sk_port *p, char *err, size_t errlen)
                  "raise -m via --eal", p->name, rte_strerror(rte_errno));
         goto out;
     }
+    p->room = rte_pktmbuf_data_room_size(p->pool) - RTE_PKTMBUF_HEADROOM;
     memset(&conf, 0, sizeof(conf));
     ret = rte_eth_dev_configure(p->port_id, 1, 1, &conf);
     if (ret < 0) {
@@ -765,6 +767,8 @@ static int dpdk_alloc(struct sk_port *p, struct sk_pkt *pkts, unsigned n,
     struct rte_mbuf *m[SK_IO_MAX_BURST];
     unsigned i;
 
+    if (len > p->room)
+        return -EMSGSIZE;
     if (rte_mempool_get_bulk(p->pool, (void **)m, n) != 0)
         return -ENOBUFS;
     for (i = 0; i < n; i++) {

@@ -82,7 +82,9 @@ struct sk_io_ops {
     int (*open)(const char *spec, enum sk_io_dir dir, unsigned burst,
                 struct sk_port **out, char *err, size_t errlen);
     void (*close)(struct sk_port *p);
-    /* n buffers of len bytes each; 0 or -ENOBUFS (nothing allocated). */
+    /* n buffers of len bytes each; 0, -ENOBUFS (none free now: they come
+     * back) or -EMSGSIZE (len over what a buffer holds: the caller's bug);
+     * nothing is allocated on error. */
     int (*alloc)(struct sk_port *p, struct sk_pkt *pkts, unsigned n,
                  uint32_t len);
     /* Sends pkts[i].len bytes of each (at most what alloc gave). Returns

@@ -91,7 +91,9 @@ static int socket_alloc(struct sk_port *p, struct sk_pkt *pkts, unsigned n,
 {
     unsigned i;
 
-    if (n > SK_IO_MAX_BURST || len > SK_UDP_BUF_SIZE)
+    if (len > SK_UDP_BUF_SIZE)
+        return -EMSGSIZE;
+    if (n > SK_IO_MAX_BURST)
         return -ENOBUFS;
     for (i = 0; i < n; i++) {
         pkts[i].handle = NULL;

@@ -632,7 +632,9 @@ static int uring_alloc(struct sk_port *p, struct sk_pkt *pkts, unsigned n,
 {
     unsigned i, slot;
 
-    if (n > p->nbufs || len > SK_UDP_BUF_SIZE)
+    if (len > SK_UDP_BUF_SIZE)
+        return -EMSGSIZE;
+    if (n > p->nbufs)
         return -ENOBUFS;
     if (p->dir == SK_IO_TX && p->n_free < n) { /* send_zc buffers in flight */
         tx_reap(p, 0);
