@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from statistics import median
 
 from simkit.bench.compare import CompareRow, compare_methods
 from simkit.bench.rate import RateRow, rate_accuracy, replay_accuracy
@@ -24,16 +25,30 @@ from simkit.scenario import Scenario
 
 @dataclass(frozen=True)
 class BenchRow:
-    """One comparison: what simkit did, what the reference did, and their ratio."""
+    """One comparison: what simkit did, what the reference did, and their ratio; with
+    several runs of each (taken in turn), the medians and every run's figure."""
 
     name: str
     simkit_mpps: float
     reference: str
     reference_mpps: float
+    simkit_runs: tuple[float, ...] = ()
+    reference_runs: tuple[float, ...] = ()
+
+    @classmethod
+    def of_runs(cls, name: str, simkit: list[float], reference: str,
+                reference_runs: list[float]) -> BenchRow:
+        return cls(name, median(simkit), reference, median(reference_runs), tuple(simkit),
+                   tuple(reference_runs))
 
     @property
     def ratio(self) -> float:
         return self.simkit_mpps / self.reference_mpps if self.reference_mpps else 0.0
+
+    @property
+    def round_ratios(self) -> list[float]:
+        """Each round's simkit / reference."""
+        return [s / r if r else 0.0 for s, r in zip(self.simkit_runs, self.reference_runs, strict=True)]
 
     def to_dict(self) -> dict:
         return {**asdict(self), "ratio": round(self.ratio, 4)}
@@ -47,7 +62,7 @@ def _span(count: int | None, seconds: float) -> dict:
     return {"count": count, "timeout_s": max(60, count / 1e6)}
 
 
-def ring_loopback(count: int | None, seconds: float) -> list[BenchRow]:
+def ring_loopback(count: int | None, seconds: float, repeat: int = 1) -> list[BenchRow]:
     """Generator -> receiver over a net_ring pair, every packet stamped, parsed (IPv4
     checksum verified) and recorded in the latency histogram and sequence accounting;
     against testpmd on two net_ring ports, per-port receive rate, in two modes:
@@ -56,22 +71,31 @@ def ring_loopback(count: int | None, seconds: float) -> list[BenchRow]:
       software - header work like the receiver's (the like-for-like reference);
     - ``io`` forwarding: moves mbuf pointers without reading a packet (an upper bound
       no per-packet work can approach).
+
+    ``repeat`` rounds of the three runs, in turn (a two-vCPU loopback moves with where
+    the host puts the vCPUs, and that changes from minute to minute).
     """
-    report = run(Scenario(backend="dpdk", link="ring", **_span(count, seconds)))
-    rings = ["net_ring0", "net_ring1"]
-    name = "ring loopback, gen->rx with latency"
-    return [BenchRow(name, report.rx.mpps, f"testpmd {mode} fwd, 2x net_ring (per port)",
-                     testpmd_mpps(rings, mode, seconds=seconds, tx_first=True) / 2)
-            for mode in ("csum", "io")]
+    modes = ("csum", "io")
+    simkit, references = [], {mode: [] for mode in modes}
+    for _ in range(repeat):
+        simkit.append(run(Scenario(backend="dpdk", link="ring", **_span(count, seconds))).rx.mpps)
+        for mode in modes:
+            references[mode].append(testpmd_mpps(["net_ring0", "net_ring1"], mode,
+                                                 seconds=seconds, tx_first=True) / 2)
+    return [BenchRow.of_runs("ring loopback, gen->rx with latency", simkit,
+                             f"testpmd {mode} fwd, 2x net_ring (per port)", references[mode])
+            for mode in modes]
 
 
-def null_generator(count: int | None, seconds: float) -> BenchRow:
+def null_generator(count: int | None, seconds: float, repeat: int = 1) -> BenchRow:
     """The generator alone on net_null (every packet built, stamped, sent in bursts) against
-    testpmd txonly on net_null; one polling core each."""
-    report = run(Scenario(backend="dpdk", link="null", **_span(count, seconds)))
-    reference = testpmd_mpps(["net_null0"], "txonly", seconds=seconds, direction="Tx")
-    return BenchRow("generator on net_null, stamped", report.tx.mpps,
-                    "testpmd txonly, net_null", reference)
+    testpmd txonly on net_null; one polling core each; ``repeat`` rounds, in turn."""
+    simkit, reference = [], []
+    for _ in range(repeat):
+        simkit.append(run(Scenario(backend="dpdk", link="null", **_span(count, seconds))).tx.mpps)
+        reference.append(testpmd_mpps(["net_null0"], "txonly", seconds=seconds, direction="Tx"))
+    return BenchRow.of_runs("generator on net_null, stamped", simkit,
+                            "testpmd txonly, net_null", reference)
 
 
 @dataclass(frozen=True)
@@ -125,12 +149,13 @@ class BenchResult:
 
 
 def run_bench(count: int | None = None, seconds: float = 4.0, rx_count: int = 1_000_000,
-              rx_rate_pps: float = 200_000, compare: dict | None = None,
+              rx_rate_pps: float = 200_000, compare: dict | None = None, repeat: int = 3,
               say: Callable[[str], None] = lambda line: None) -> BenchResult:
-    """Run every comparison this version has (``compare``: compare_methods' arguments),
-    calling ``say`` with a line as each stage starts."""
-    say("generator on net_null, then ring loopback, each beside dpdk-testpmd")
-    rows = [null_generator(count, seconds), *ring_loopback(count, seconds)]
+    """Run every comparison this version has (``compare``: compare_methods' arguments;
+    ``repeat``: rounds of the testpmd table), calling ``say`` as each stage starts."""
+    say(f"generator on net_null, then ring loopback, each beside dpdk-testpmd "
+        f"({repeat} round{'s' if repeat > 1 else ''})")
+    rows = [null_generator(count, seconds, repeat), *ring_loopback(count, seconds, repeat)]
     say("kernel receivers on veth")
     receivers = kernel_receivers(rx_count, rx_rate_pps)
     say("rate accuracy beside tcpreplay (--pps, then --multiplier on a timed capture)")
@@ -141,11 +166,16 @@ def run_bench(count: int | None = None, seconds: float = 4.0, rx_count: int = 1_
 
 def bench_table(rows: list[BenchRow]) -> str:
     """The rows as an aligned text table."""
-    header = f"{'benchmark':<40} {'simkit Mpps':>12}   {'reference':<40} {'ref Mpps':>9} {'ratio':>7}"
+    header = (f"{'benchmark':<40} {'simkit Mpps':>12}   {'reference':<40} {'ref Mpps':>9} "
+              f"{'ratio':>7}   {'rounds':<13}")
     lines = [header, "-" * len(header)]
     for row in rows:
+        ratios = row.round_ratios
+        rounds = f"{min(ratios):.2f}-{max(ratios):.2f}" if len(ratios) > 1 else ""
         lines.append(f"{row.name:<40} {row.simkit_mpps:>12.2f}   {row.reference:<40} "
-                     f"{row.reference_mpps:>9.2f} {row.ratio:>7.3f}")
+                     f"{row.reference_mpps:>9.2f} {row.ratio:>7.3f}   {rounds}".rstrip())
+    if any(len(row.round_ratios) > 1 for row in rows):
+        lines.append("(Mpps: medians over the rounds, taken in turn; rounds: each round's ratio)")
     return "\n".join(lines)
 
 
