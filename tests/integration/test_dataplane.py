@@ -18,7 +18,6 @@ import pytest
 
 import simkit
 from simkit import netns
-from simkit._native import engine_path
 from simkit.engine.process import call_engine, unique_prefix
 from simkit.errors import BackendUnavailable, ConfigError
 
@@ -68,41 +67,6 @@ def test_tap_kernel_generator_into_dpdk_receiver(tx, needs_pair, nothing_left):
     assert_exact(report)  # at 50 kpps net_tap lost packets while it read on its rx signal
     assert report.engine["processes"] == 2
     assert (report.engine["tx_backend"], report.engine["rx_backend"]) == (tx, "dpdk")
-
-
-def blocked_signals(pid: int) -> set[int]:
-    """The signals every thread of ``pid`` blocks."""
-    masks = []
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{tid}/status") as status:
-            line = next(x for x in status if x.startswith("SigBlk:"))
-        masks.append(int(line.split()[1], 16))
-    common = masks[0]
-    for mask in masks[1:]:
-        common &= mask
-    return {bit + 1 for bit in range(64) if common >> bit & 1}
-
-
-def test_dpdk_engine_polls_net_tap_without_its_rx_signal(needs_dpdk_link, nothing_left):
-    """Every engine thread blocks SIGIO and the real-time signals, so net_tap's rx trigger
-    never fires and it reads on every poll (see dpdk.c tap_trigger_off)."""
-    needs_dpdk_link("null")
-    prefix = unique_prefix()
-    proc = subprocess.Popen([engine_path(), "run", "--tx-dev", f"net_null_{prefix.replace('-', '_')}",
-                             "--rx-dev", "none", "--duration", "3", "--file-prefix", prefix],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(1.0)
-        assert proc.poll() is None, "the engine ended before it could be looked at"
-        blocked = blocked_signals(proc.pid)
-        limits = open(f"/proc/{proc.pid}/limits").read()
-    finally:
-        proc.wait(timeout=30)
-    assert signal.SIGIO in blocked
-    assert set(range(signal.SIGRTMIN, signal.SIGRTMAX + 1)) <= blocked
-    assert not {signal.SIGINT, signal.SIGTERM} & blocked  # the engine still stops on them
-    pending = next(x for x in limits.splitlines() if x.startswith("Max pending signals"))
-    assert int(pending.split()[3]) <= 64
 
 
 def test_io_uring_single_recv_fallback_accounts_the_same(needs_pair, nothing_left):
