@@ -20,6 +20,7 @@ BUDGET_KEYS = ("p50", "p90", "p99", "p999", "max")
 MAX_BURST = 512
 MAX_COUNT = 1 << 48
 MAX_FLOWS = 64  # the engine's SK_MAX_FLOWS
+MAX_ROUNDS = 20  # simkit bench --repeat
 MIN_SPEED, MAX_SPEED = 0.001, 1e6  # the engine's SK_PACE_SPEED_MIN / _MAX
 
 _UNITS_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
@@ -94,6 +95,11 @@ def parse_burst(value) -> int:
 def parse_flows(value) -> int:
     """Flows (UDP source ports, each with its own sequence numbers): 1 to 64."""
     return _integer("flows", value, 1, MAX_FLOWS)
+
+
+def parse_rounds(value) -> int:
+    """Rounds of a repeated measurement: 1 to 20."""
+    return _integer("repeat", value, 1, MAX_ROUNDS)
 
 
 def parse_seed(value) -> int:

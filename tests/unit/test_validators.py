@@ -33,6 +33,13 @@ def test_count_must_be_a_positive_whole_number(value):
         v.parse_count(value)
 
 
+@pytest.mark.parametrize("value", ["0", "21", "abc", "1.5"])
+def test_bench_rounds_are_1_to_20(value):
+    assert v.parse_rounds("3") == 3
+    with pytest.raises(ConfigError, match="repeat"):
+        v.parse_rounds(value)
+
+
 def test_rate_absent_zero_or_max_means_unpaced_and_text_is_rejected():
     assert v.parse_rate(None) is None and v.parse_rate("0") is None and v.parse_rate("max") is None
     assert v.parse_rate("1e6") == 1e6

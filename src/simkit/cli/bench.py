@@ -9,24 +9,12 @@ from simkit import validators
 from simkit.cli.common import check_writable, typed, write_json
 from simkit.errors import ConfigError
 
-MAX_ROUNDS = 20
-
 
 def _seconds(value) -> float:
     seconds = validators.parse_duration_s(value)
     if seconds is None:
         raise ConfigError(f"duration must be positive seconds, got {value!r}")
     return seconds
-
-
-def _rounds(value) -> int:
-    try:
-        rounds = int(str(value).strip())
-    except ValueError:
-        raise ConfigError(f"repeat must be a whole number of rounds, got {value!r}") from None
-    if not 1 <= rounds <= MAX_ROUNDS:
-        raise ConfigError(f"repeat must be from 1 to {MAX_ROUNDS} rounds, got {value!r}")
-    return rounds
 
 
 def register(sub):
@@ -39,7 +27,7 @@ def register(sub):
     bench.add_argument("--seconds", type=typed(_seconds), default=4.0,
                        help="how long each testpmd run (and simkit run, without --count) "
                        "lasts (default: 4)")
-    bench.add_argument("--repeat", type=typed(_rounds), default=3,
+    bench.add_argument("--repeat", type=typed(validators.parse_rounds), default=3,
                        help="rounds of the testpmd table, simkit and reference in turn; "
                        "it shows medians (default: 3)")
     bench.add_argument("--rx-count", type=typed(validators.parse_count), default=1_000_000,
