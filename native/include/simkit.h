@@ -28,9 +28,9 @@ extern "C" {
 #define SK_IPV4_HDR_LEN 20
 #define SK_UDP_HDR_LEN 8
 #define SK_MD_MSG_LEN 24
-#define SK_TRAILER_LEN 8
-#define SK_SEED_PAYLOAD_LEN 32
-#define SK_SEED_FRAME_LEN 74
+#define SK_TRAILER_LEN 12
+#define SK_SEED_PAYLOAD_LEN 36
+#define SK_SEED_FRAME_LEN 78
 
 /* Offsets inside an untagged seed frame built by sk_seed_build(). */
 #define SK_SEED_PAYLOAD_OFFSET 42
@@ -39,6 +39,9 @@ extern "C" {
 #define SK_SEED_OFF_PRICE 54
 #define SK_SEED_OFF_SIZE 62
 #define SK_SEED_OFF_SEQ 66
+#define SK_SEED_OFF_CHECK 74
+/* The check covers the payload's first 32 bytes (message + seq). */
+#define SK_SEED_CHECKED_LEN 32
 
 /* Defaults of struct sk_seed_fields (IPs in host byte order). */
 #define SK_DEFAULT_SRC_IP 3323068417
@@ -79,6 +82,7 @@ struct sk_seed_fields {
     uint32_t size;
     double price;
     uint64_t seq;           /* the simkit trailer */
+    uint64_t key_seed;      /* the check's key: sk_seed_key_init(key_seed) */
 };
 
 /* Result of a successful sk_seed_parse(). */
@@ -96,6 +100,7 @@ struct sk_seed_view {
     uint16_t udp_checksum;  /* as found on the wire (0 = none) */
     uint32_t payload_offset; /* UDP payload offset from the frame start */
     uint32_t payload_len;    /* UDP payload length (>= SK_SEED_PAYLOAD_LEN) */
+    uint32_t check;          /* the trailer's check, as found (not verified) */
 };
 
 /* Fill *f with the defaults (MACs 02:00:00:00:00:01 -> :02, 198.18.0.1 ->
@@ -106,10 +111,39 @@ void sk_seed_fields_default(struct sk_seed_fields *f);
  * NULL arguments, -ENOSPC when cap < SK_SEED_FRAME_LEN. */
 int sk_seed_build(const struct sk_seed_fields *f, uint8_t *buf, size_t cap);
 
-/* Rewrite the message, trailer (and UDP checksum if udp_checksum != 0) of a
- * frame previously built by sk_seed_build(). The generator's hot path. */
+/* ---- integrity check ---------------------------------------------------- */
+/*
+ * Every seed message carries a keyed 32-bit check in its trailer: the
+ * payload is MarketDataMsg (24) | u64 seq | u32 check, all little-endian,
+ * and check = sk_seed_check(key, payload[0..32)). A receiver that finds a
+ * different check knows the message was garbled (a misparse, a shifted or
+ * corrupted payload passes by chance with probability 2^-32). The key is
+ * four 64-bit words drawn from the run's seed (sk_seed_key_init), so frames
+ * of another run (another seed) fail the check too. With w0..w3 the four
+ * little-endian u64 words of the 32 bytes and mum(a, b) the XOR of the
+ * high and low halves of the 128-bit product a * b:
+ *   h = mum(w0 ^ k0, w1 ^ k1) ^ mum(w2 ^ k2, w3 ^ k3)
+ *   h = mum(h ^ SK_SEED_CHECK_MIX, k0 ^ k3)
+ *   check = low 32 bits of (h ^ h >> 32)
+ */
+#define SK_SEED_KEY_SALT 7885656463616977772
+#define SK_SEED_CHECK_MIX 11400714819323198485ULL
+
+struct sk_seed_key {
+    uint64_t k[4];
+};
+
+/* The key of a run with this seed: sk_rng_seed(seed ^ SK_SEED_KEY_SALT),
+ * then four sk_rng_next() draws. */
+void sk_seed_key_init(struct sk_seed_key *key, uint64_t seed);
+/* The check of the 32 bytes at p (message + seq) under key. */
+uint32_t sk_seed_check(const struct sk_seed_key *key, const uint8_t *p);
+
+/* Rewrite the message, trailer with its check (and UDP checksum if
+ * udp_checksum != 0) of a frame previously built by sk_seed_build(). The
+ * generator's hot path. */
 void sk_seed_write_msg(uint8_t *frame, const struct sk_md_msg *m, uint64_t seq,
-                       int udp_checksum);
+                       const struct sk_seed_key *key, int udp_checksum);
 
 /* ---- parsing ------------------------------------------------------------ */
 

@@ -175,7 +175,7 @@ static void test_corrupt_one_bit_in_layer(void)
     static const uint32_t layer[] = {SK_IMPAIR_LAYER_FRAME, SK_IMPAIR_LAYER_ETH,
                                      SK_IMPAIR_LAYER_IP, SK_IMPAIR_LAYER_UDP,
                                      SK_IMPAIR_LAYER_PAYLOAD};
-    static const uint32_t lo[] = {0, 0, 14, 34, 42}, hi[] = {74, 14, 34, 42, 74};
+    static const uint32_t lo[] = {0, 0, 14, 34, 42}, hi[] = {78, 14, 34, 42, 78};
     unsigned l;
 
     for (l = 0; l < 5; l++) {
@@ -223,7 +223,7 @@ static void test_truncate(void)
     m.len = 60;
     got = run(&m, 1, 13, &st);
     for (i = 0; i < got; i++)
-        CHECK_EQ_U(outs[i].len, (outs[i].flags & SK_IMPAIRED_TRUNCATED) ? 60 : 74);
+        CHECK_EQ_U(outs[i].len, (outs[i].flags & SK_IMPAIRED_TRUNCATED) ? 60 : SK_SEED_FRAME_LEN);
 }
 
 static void test_delay(void)
@@ -357,7 +357,7 @@ static void test_push_api(void)
 
     CHECK(sk_impair_new(NULL, 0, 1, &imp) == 0); /* no models: pass through */
     got = sk_impair_push(imp, 5, frame, sizeof(frame), out, 4);
-    CHECK(got == 1 && out[0].token == 5 && out[0].flags == 0 && out[0].len == 74);
+    CHECK(got == 1 && out[0].token == 5 && out[0].flags == 0 && out[0].len == SK_SEED_FRAME_LEN);
     sk_impair_free(imp);
 }
 

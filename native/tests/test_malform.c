@@ -117,7 +117,7 @@ static void test_growth_respects_cap_and_bad_input(void)
         CHECK(sk_malform_apply(kind, 1, buf, 13, CAP) == -EINVAL);
     }
     CHECK(sk_malform_apply(0, 1, buf, (uint32_t)base(0, buf), CAP) == -EINVAL);
-    CHECK(sk_malform_apply(SK_MALFORM_KIND_COUNT + 1, 1, buf, 74, CAP) == -EINVAL);
+    CHECK(sk_malform_apply(SK_MALFORM_KIND_COUNT + 1, 1, buf, SK_SEED_FRAME_LEN, CAP) == -EINVAL);
     CHECK(sk_malform_apply(SK_MALFORM_RUNT, 1, NULL, 0, 0) == -EINVAL);
     CHECK(sk_malform_name(0) == NULL && sk_malform_expected(99) == -EINVAL);
     CHECK(strcmp(sk_malform_name(SK_MALFORM_JUMBO), "jumbo") == 0);

@@ -24,6 +24,11 @@ static int parse_exact(const uint8_t *frame, size_t len, struct sk_seed_view *v)
     return r;
 }
 
+static uint32_t sk_le32_at(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 static void fix_ip_csum(uint8_t *ip, size_t ihl_bytes)
 {
     uint32_t sum = 0;
@@ -103,12 +108,48 @@ static void test_write_msg(void)
     struct sk_seed_view v;
     struct sk_md_msg m = {.timestamp = 99, .symbol_id = 5, .price = 1.5, .size = 10};
 
+    struct sk_seed_key key;
+
     build_default(buf, &f);
-    sk_seed_write_msg(buf, &m, 123456789, 1);
+    sk_seed_key_init(&key, 5);
+    sk_seed_write_msg(buf, &m, 123456789, &key, 1);
     CHECK_EQ_U(sk_seed_parse(buf, SK_SEED_FRAME_LEN, &v), SK_PARSE_OK);
     CHECK_EQ_U(v.seq, 123456789);
     CHECK_EQ_U(v.timestamp, 99);
     CHECK(v.price == 1.5);
+    CHECK_EQ_U(v.check, sk_seed_check(&key, buf + SK_SEED_PAYLOAD_OFFSET));
+}
+
+/* The trailer's keyed check: written where the layout says, over the message
+ * and the sequence; every single-bit flip of the 36 payload bytes, a payload
+ * read a few bytes off (a fixed-offset misparse) and another run's key all
+ * fail it. */
+static void test_check(void)
+{
+    uint8_t buf[BIG_FRAME];
+    struct sk_seed_fields f;
+    struct sk_seed_key key, other;
+    const uint8_t *pl = buf + SK_SEED_PAYLOAD_OFFSET;
+    uint32_t stored;
+    int bit, shift;
+
+    build_default(buf, &f); /* key_seed 0 */
+    sk_seed_key_init(&key, 0);
+    sk_seed_key_init(&other, 1);
+    stored = sk_le32_at(buf + SK_SEED_OFF_CHECK);
+    CHECK_EQ_U(SK_SEED_OFF_CHECK, SK_SEED_PAYLOAD_OFFSET + SK_SEED_CHECKED_LEN);
+    CHECK_EQ_U(stored, sk_seed_check(&key, pl));
+    CHECK(stored != sk_seed_check(&other, pl));
+    for (bit = 0; bit < SK_SEED_PAYLOAD_LEN * 8; bit++) {
+        buf[SK_SEED_PAYLOAD_OFFSET + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        CHECK(sk_le32_at(buf + SK_SEED_OFF_CHECK) != sk_seed_check(&key, pl));
+        buf[SK_SEED_PAYLOAD_OFFSET + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    for (shift = -8; shift <= 8; shift += 4) {
+        if (shift == 0)
+            continue;
+        CHECK(sk_le32_at(pl + shift + SK_SEED_CHECKED_LEN) != sk_seed_check(&key, pl + shift));
+    }
 }
 
 static void test_reasons(void)
@@ -157,7 +198,7 @@ static void test_reasons(void)
     fix_ip_csum(b + 14, 20);
     CHECK_EQ_U(parse_exact(b, len, &v), SK_MALFORMED_IP_TOTAL_LENGTH);
     memcpy(b, base, len);
-    b[16] = 0, b[17] = 61; /* one more than present */
+    b[16] = 0, b[17] = 65; /* one more than present */
     fix_ip_csum(b + 14, 20);
     CHECK_EQ_U(parse_exact(b, len, &v), SK_MALFORMED_IP_TOTAL_LENGTH);
     CHECK_EQ_U(parse_exact(base, len - 1, &v), SK_MALFORMED_IP_TOTAL_LENGTH);
@@ -180,11 +221,11 @@ static void test_reasons(void)
     b[38] = 0, b[39] = 7;
     CHECK_EQ_U(parse_exact(b, len, &v), SK_MALFORMED_UDP_LENGTH);
     memcpy(b, base, len);
-    b[38] = 0, b[39] = 41;
+    b[38] = 0, b[39] = 45;
     CHECK_EQ_U(parse_exact(b, len, &v), SK_MALFORMED_UDP_LENGTH);
 
     memcpy(b, base, len);
-    b[38] = 0, b[39] = 8 + 31;
+    b[38] = 0, b[39] = 8 + 35;
     CHECK_EQ_U(parse_exact(b, len, &v), SK_MALFORMED_PAYLOAD_SHORT);
     /* a reference-design message without trailer is too short for simkit */
     memcpy(b, base, len);
@@ -210,7 +251,7 @@ static void test_padding_options_vlan(void)
     /* IP options: IHL 6, 4 bytes of NOP options, payload moves */
     memcpy(b, base, 34);
     b[14] = 0x46;
-    b[16] = 0, b[17] = 64;
+    b[16] = 0, b[17] = 68;
     memset(b + 34, 0x01, 4);
     memcpy(b + 38, base + 34, len - 34);
     fix_ip_csum(b + 14, 24);
@@ -299,6 +340,7 @@ int main(void)
 {
     test_round_trip();
     test_write_msg();
+    test_check();
     test_reasons();
     test_padding_options_vlan();
     test_truncations_and_fuzz();

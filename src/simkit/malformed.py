@@ -44,9 +44,11 @@ from simkit.packets.seed import (
     DEFAULT_SRC_IP,
     DEFAULT_SRC_MAC,
     DEFAULT_SRC_PORT,
+    PAYLOAD_LEN,
     Malformed,
     parse_frame,
 )
+from simkit.packets.seed import udp_payload as checked_udp_payload
 
 ETH_HDR_LEN = 14
 VLAN_TAG_LEN = 4
@@ -60,7 +62,7 @@ IP_FLAG_DF = 0x4000
 IP_FLAG_MF = 0x2000
 ETH_MTU = 1500
 JUMBO_MTU = 9000
-SEED_PAYLOAD_LEN = 32  # MarketDataMsg (24) + simkit trailer (8)
+SEED_PAYLOAD_LEN = PAYLOAD_LEN  # MarketDataMsg (24) + simkit trailer (12: seq, check)
 PROTOS = ("seed", "itch")
 PARSERS = ("native", "moldudp64", "itch", "sequence")
 VALID = "valid"
@@ -407,7 +409,7 @@ _KINDS = (
           _native("truncated_payload"),
           "the native parser has no separate reason: IPv4 total length now exceeds the "
           "bytes that arrived, so it reports ip_total_length"),
-    _kind("short_payload", "payload", "consistent headers, UDP payload below the 32-byte seed "
+    _kind("short_payload", "payload", "consistent headers, UDP payload below the 36-byte seed "
           "message + trailer", "native", "payload_short", _SEED, _native("short_payload")),
     _kind("vlan_8021q", "ethernet", "one 802.1Q tag (TPID 0x8100)", "native", VALID, _BOTH,
           _native("vlan_8021q")),
@@ -491,12 +493,13 @@ def reaction(frame: bytes, proto: str = "seed") -> str:
     """
     if proto not in PROTOS:
         raise ConfigError(f"unknown proto {proto!r}: choose one of {', '.join(PROTOS)}")
-    result = parse_frame(frame)
-    if isinstance(result, Malformed) and (proto == "seed" or result.reason != "payload_short"):
-        return result.reason
     if proto == "seed":
-        return VALID
-    packet = moldudp64.parse(udp_payload(frame))
+        result = parse_frame(frame)
+        return result.reason if isinstance(result, Malformed) else VALID
+    payload = checked_udp_payload(frame)  # headers as the seed parser checks them, any length
+    if isinstance(payload, Malformed):
+        return payload.reason
+    packet = moldudp64.parse(payload)
     if isinstance(packet, Malformed):
         return packet.reason
     for message in packet.messages:

@@ -33,7 +33,7 @@ def assert_exact(report, count=COUNT):
     assert report.tx_packets == report.rx_packets + report.lost
     assert (report.lost, report.seq.duplicated, report.malformed_total) == (0, 0, 0)
     assert report.latency.count == report.rx_packets
-    assert report.rx.bytes == report.tx.bytes == 74 * count
+    assert report.rx.bytes == report.tx.bytes == 78 * count
     assert report.engine["receiver"] is True
 
 

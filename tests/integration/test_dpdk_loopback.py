@@ -21,7 +21,7 @@ def test_ring_loopback_carries_a_million_packets_exactly(needs_dpdk_link, nothin
     assert (report.lost, report.seq.duplicated, report.malformed_total) == (0, 0, 0)
     assert report.latency.count == 1_000_000
     assert 0 < report.latency.min <= report.latency.p50 <= report.latency.p99 <= report.latency.max
-    assert report.rx.bytes == 74 * 1_000_000
+    assert report.rx.bytes == 78 * 1_000_000
 
 
 def test_pcap_link_writes_and_reads_back_every_packet(needs_dpdk_link, nothing_left, tmp_path):
@@ -32,7 +32,7 @@ def test_pcap_link_writes_and_reads_back_every_packet(needs_dpdk_link, nothing_l
     assert (report.tx_packets, report.rx_packets, report.lost) == (20_000, 20_000, 0)
     assert report.latency.count == 20_000
     # the kept capture is a real pcap other tools read: 24-byte header + 20,000 records
-    assert capture.stat().st_size == 24 + 20_000 * (16 + 74)
+    assert capture.stat().st_size == 24 + 20_000 * (16 + 78)
 
 
 def test_paced_run_holds_its_rate_roughly(needs_dpdk_link, nothing_left):

@@ -171,7 +171,7 @@ def records_of(frames: list[bytes], dst_ip: str = "198.18.0.3",
     for frame in frames:
         parsed = parse_frame(frame)
         assert isinstance(parsed, SeedFrame), f"{parsed} in output frame {frame.hex()}"
-        assert len(frame) == 74 and (parsed.dst_ip, parsed.dst_port) == (dst_ip, dst_port)
+        assert len(frame) == 78 and (parsed.dst_ip, parsed.dst_port) == (dst_ip, dst_port)
         out.append(Record(parsed.seq, parsed.timestamp, parsed.symbol_id, parsed.price,
                           parsed.size))
     return out
@@ -342,7 +342,7 @@ def test_dpdk_parses_ip_options_and_vlan_tags_where_fixed_offsets_misread(dpdk_r
         udp_frame(datagram, ITCH_PORT, ip_options=[IPOption_Router_Alert()]),
         frames[7],
     ]
-    assert len(shaped[1]) == 74 + 40
+    assert len(shaped[1]) == 78 + 40
     summary, out = run_dpdk(dpdk_ready, tmp_path, shaped)
     assert records_of(out) == expected[:7] + itch_expected([datagram]) + expected[7:]
     assert summary["malformed"]["total"] == 0
@@ -485,7 +485,7 @@ def send_all(port: int, payloads: list[bytes]) -> None:
 
 
 def uring_records(payloads: list[bytes]) -> list[Record]:
-    assert all(len(p) == 32 for p in payloads), sorted({len(p) for p in payloads})
+    assert all(len(p) == 36 for p in payloads), sorted({len(p) for p in payloads})
     out = []
     for p in payloads:
         timestamp, symbol_id, price, size, seq = RECORD.unpack(p)

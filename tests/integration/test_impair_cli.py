@@ -96,7 +96,7 @@ def test_damaged_frames_are_the_ones_the_truth_names(seed_pcap, tmp_path):
     damaged = set(truth.truncated) | set(truth.corrupted)
     assert malformed == len(damaged) + len(damaged & set(truth.duplicated))
     assert set(seqs) == set(range(COUNT)) - set(truth.dropped) - damaged
-    assert {len(frame) for _, frame in packets} == {40, 74}
+    assert {len(frame) for _, frame in packets} == {40, 78}
     assert all(14 <= c.offset < 34 for c in truth.corrupted.values())
 
 

@@ -21,7 +21,7 @@ from simkit import netns
 from simkit.links.shaping import parse_link_specs, tc_commands
 
 CAP_BPS = 10_000_000
-FRAME_BITS = 74 * 8  # a seed frame; TBF counts the frame (no preamble, no FCS)
+FRAME_BITS = 78 * 8  # a seed frame; TBF counts the frame (no preamble, no FCS)
 OFFERED_PPS = 5 * CAP_BPS // FRAME_BITS  # ~84,000 packets/s: five times the cap
 NETEM_KINDS = ["delay:mean=20us", "delay:mean=20us,jitter=5us",
                "delay:mean=1ms,jitter=100us,dist=normal", "delay:mean=1ms,jitter=100us,dist=pareto",

@@ -68,7 +68,7 @@ def test_memif_carries_every_packet_exactly(memif, nothing_left):
     assert (report.lost, report.seq.duplicated, report.seq.reordered,
             report.malformed_total) == (0, 0, 0, 0)
     assert report.latency.count == COUNT and 0 < report.latency.p50 <= report.latency.max
-    assert report.rx.bytes == report.tx.bytes == 74 * COUNT
+    assert report.rx.bytes == report.tx.bytes == 78 * COUNT
     assert report.tx.mpps > 0 and report.rx.mpps > 0
     assert report.engine["processes"] == 2 and report.engine["receiver"] is True
     assert (report.engine["tx_backend"], report.engine["rx_backend"]) == ("dpdk", "dpdk")

@@ -115,7 +115,7 @@ def test_send_expect_strict_masks_and_messages(pytester, needs_pair):
         "*all 1 expected frame(s) came, then another within 0.1 s (strict: no other packets*"])
     result.stdout.fnmatch_lines(["*frame 1 of 1 expected did not come within 0.3 s*",
                                  "*nothing else came either*"])
-    result.stdout.fnmatch_lines(["*expected no packet for 0.3 s, but a 74-byte frame came*"])
+    result.stdout.fnmatch_lines(["*expected no packet for 0.3 s, but a 78-byte frame came*"])
     assert _sk_names_of_this_process() == before
 
 

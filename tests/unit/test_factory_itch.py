@@ -95,7 +95,7 @@ def test_itch_stream_rejects_bad_settings(factory):
 
 
 def test_seed_methods_still_work_beside_itch(factory):
-    assert len(factory.seed(seq=1)) == 74
+    assert len(factory.seed(seq=1)) == 78
     assert len(factory.seed_stream(3)) == 3
 
 

@@ -145,7 +145,7 @@ def test_reorder_rate_and_truth(frames, stamps):
 
 
 @pytest.mark.parametrize("layer,lo,hi", [
-    ("frame", 0, 74), ("eth", 0, 14), ("ip", 14, 34), ("udp", 34, 42), ("payload", 42, 74)])
+    ("frame", 0, 78), ("eth", 0, 14), ("ip", 14, 34), ("udp", 34, 42), ("payload", 42, 78)])
 def test_corrupt_rate_one_bit_inside_the_layer(frames, layer, lo, hi):
     result = Impairer([f"corrupt:p=0.01,layer={layer}"], seed=5).run(frames)
     assert_binomial(len(result.truth.corrupted), N, 0.01, f"corrupt {layer}")
@@ -161,10 +161,10 @@ def test_corrupting_ip_header_is_seen_by_the_receiver(frames):
 def test_truncate_rate_and_truth(frames):
     result = Impairer(["truncate:p=0.01"], seed=7).run(frames)
     assert_binomial(len(result.truth.truncated), N, 0.01, "truncate")
-    assert all(1 <= t.len < 74 for t in result.truth.truncated.values())
+    assert all(1 <= t.len < 78 for t in result.truth.truncated.values())
     assert_truth_matches_output(result, frames)
     fixed = Impairer(["truncate:p=0.5,len=50"], seed=7).run(frames[:1000])
-    assert {len(p.frame) for p in fixed.packets} == {50, 74}
+    assert {len(p.frame) for p in fixed.packets} == {50, 78}
 
 
 def test_delay_mean_range_and_reordering_by_time(frames, stamps):
@@ -274,7 +274,7 @@ def test_native_api_and_python_pcap_path_give_identical_ground_truth(frames, sta
     written = [frame for _, frame in read_packets(str(sink))]
     assert len(written) == len(native["order"]) == truth.packets_out
     intact = [(i, f) for i, f in zip(native["order"], written, strict=True)
-              if len(f) == 74 and i not in truth.corrupted]
+              if len(f) == 78 and i not in truth.corrupted]
     assert all(struct.unpack_from("<Q", f, SEQ_OFFSET)[0] == i for i, f in intact)
 
 

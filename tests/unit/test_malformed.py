@@ -81,7 +81,7 @@ def test_legal_but_unusual_kinds_keep_the_message_intact(name):
 def test_ip_options_move_the_message_past_byte_42():
     frame = malformed.apply("ip_options", SEED_BASES["checksummed"], 0)
     ihl = (frame[14] & 0x0F) * 4
-    assert ihl > 20 and len(frame) == 74 + ihl - 20
+    assert ihl > 20 and len(frame) == 78 + ihl - 20
     assert parse_frame(frame).symbol_id == 7
 
 

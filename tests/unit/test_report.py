@@ -38,7 +38,8 @@ def test_to_dict_has_every_contract_key_and_is_json():
     d = make_report().to_dict()
     assert CONTRACT <= set(d)
     assert set(d["tx"]) == SIDE_KEYS and set(d["rx"]) == SIDE_KEYS
-    assert set(d["seq"]) == {"lost", "duplicated", "reordered"}
+    assert set(d["seq"]) == {"lost", "duplicated", "reordered", "garbled", "late", "unique",
+                             "garbled_by_reason", "garbled_first"}
     assert set(d["injected"]) == {"dropped", "duplicated", "reordered", "corrupted", "malformed"}
     assert {"count", "min", "mean", "p50", "p90", "p99", "p999", "max"} <= set(d["latency_ns"])
     assert d["budget"] == {"limits_ns": {}, "passed": True}
@@ -118,3 +119,53 @@ def test_summary_table_shows_counts_accounting_and_percentiles():
     assert "backend=dpdk link=ring proto=seed" in text
     assert "1,000" in text and "p99.9" in text and "9,000" in text
     assert "FAILED: p99" in text
+
+
+def garbled_report(**seq):
+    raw = {**ENGINE_JSON, "seq": {**ENGINE_JSON["seq"], **seq}}
+    return Report.from_engine(Scenario(count=1000), raw)
+
+
+def test_assert_clean_passes_a_clean_run_and_names_every_non_zero_count():
+    make_report().assert_clean()  # reordered alone is not unclean
+    dirty = garbled_report(lost=7, garbled=2, duplicated=1,
+                           garbled_by_reason={"check": 2},
+                           garbled_first=[{"seq": 41, "reason": "check"},
+                                          {"seq": 99, "reason": "check"}])
+    dirty = Report.from_engine(Scenario(count=1000), {
+        **ENGINE_JSON, "seq": dirty.seq.to_dict(),
+        "malformed": {"total": 3, "by_reason": {"ip_checksum": 3}}})
+    with pytest.raises(CheckFailed) as failed:
+        dirty.assert_clean()
+    text = str(failed.value)
+    for phrase in ("lost 7", "garbled 2 (check 2; first: seq 41 (check), seq 99 (check))",
+                   "malformed 3 (ip_checksum 3)", "duplicated 1"):
+        assert phrase in text
+    assert (dirty.garbled, dirty.malformed, dirty.lost) == (2, 3, 7)
+
+
+@pytest.mark.parametrize("field", ["lost", "garbled", "duplicated"])
+def test_assert_clean_fails_on_each_count_alone(field):
+    with pytest.raises(CheckFailed, match=f"{field} 1"):
+        garbled_report(**{field: 1}).assert_clean()
+
+
+def test_garbled_beyond_the_injected_ones_fails_simkit_run_in_one_line():
+    from simkit.cli.run import _problems
+
+    scenario = Scenario(count=1000)
+    report = Report.from_engine(scenario, {**ENGINE_JSON, "seq": {
+        **ENGINE_JSON["seq"], "garbled": 5, "garbled_by_reason": {"check": 4, "sequence": 1}},
+        "injected": {"garbled": 2}})
+    problems = _problems(report, scenario)
+    assert problems == ["garbled output: 3 messages parsed but were not what was sent "
+                        "(check 4, sequence 1)"]
+    explained = Report.from_engine(scenario, {**ENGINE_JSON, "seq": {
+        **ENGINE_JSON["seq"], "garbled": 2}, "injected": {"garbled": 2}})
+    assert _problems(explained, scenario) == []
+
+
+def test_a_budget_with_no_valid_sample_fails():
+    empty = Report.from_engine(Scenario(count=1000), {**ENGINE_JSON, "latency_ns": {"count": 0}})
+    with pytest.raises(CheckFailed):
+        empty.assert_budget(p99="1s")

@@ -8,26 +8,97 @@ from hypothesis import strategies as st
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Dot1Q, Ether
 
-from simkit.packets import Malformed, MarketDataMsg, SimkitTrailer, build_frame, parse_frame
+from simkit.packets import (
+    Malformed,
+    MarketDataMsg,
+    SimkitTrailer,
+    build_frame,
+    check_value,
+    intact,
+    parse_frame,
+)
 from simkit.packets.factory import MarketDataFactory
 from simkit.packets.seed import malformed_reasons
 
+M64 = (1 << 64) - 1
+
+
+def _splitmix64(x):
+    x = (x + 0x9E3779B97F4A7C15) & M64
+    z = x
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return x, z ^ (z >> 31)
+
+
+def _xoshiro_words(seed, n):
+    s, x = [], seed
+    for _ in range(4):
+        x, z = _splitmix64(x)
+        s.append(z)
+    out = []
+    for _ in range(n):
+        rotl = lambda v, k: ((v << k) | (v >> (64 - k))) & M64  # noqa: E731
+        out.append((rotl((s[1] * 5) & M64, 7) * 9) & M64)
+        t = (s[1] << 17) & M64
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 45)
+    return out
+
+
+def reference_check(payload32: bytes, key_seed: int = 1) -> int:
+    """The trailer's check written from its definition in simkit.h, apart from the C."""
+    k = _xoshiro_words(key_seed ^ 7885656463616977772, 4)
+    w = struct.unpack("<4Q", payload32)
+
+    def mum(a, b):
+        r = a * b
+        return (r & M64) ^ (r >> 64)
+
+    h = mum(w[0] ^ k[0], w[1] ^ k[1]) ^ mum(w[2] ^ k[2], w[3] ^ k[3])
+    h = mum(h ^ 0x9E3779B97F4A7C15, k[0] ^ k[3])
+    return (h ^ (h >> 32)) & 0xFFFFFFFF
+
 
 def scapy_frame(symbol_id, price, size, seq, timestamp, udp_checksum=False):
+    msg = MarketDataMsg(timestamp=timestamp, symbol_id=symbol_id, price=price, size=size)
+    check = reference_check(bytes(msg) + struct.pack("<Q", seq))
     pkt = (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
            / IP(src="198.18.0.1", dst="198.18.0.2", ttl=64, flags="DF", id=0)
            / UDP(sport=10000, dport=20000, chksum=None if udp_checksum else 0)
-           / MarketDataMsg(timestamp=timestamp, symbol_id=symbol_id, price=price, size=size)
-           / SimkitTrailer(seq=seq))
+           / msg / SimkitTrailer(seq=seq, check=check))
     return bytes(pkt)
+
+
+@given(payload=st.binary(min_size=32, max_size=32), key_seed=st.integers(0, 2**64 - 1))
+def test_check_value_is_the_documented_keyed_hash(payload, key_seed):
+    assert check_value(payload, key_seed) == reference_check(payload, key_seed)
+
+
+def test_check_catches_a_shifted_payload_and_another_runs_key():
+    frame = build_frame(symbol_id=7, price=101.25, size=300, seq=9, key_seed=5)
+    assert intact(frame, key_seed=5)
+    assert not intact(frame, key_seed=6)
+    payload = frame[42:]
+    stored = struct.unpack("<I", payload[32:36])[0]
+    padded = frame + bytes(8)  # Ethernet padding after the frame
+    for shift in (-4, 4):  # a fixed-offset parser off by an IPv4 option word or a VLAN tag
+        start = 42 + shift
+        assert check_value(padded[start:start + 32], 5) != struct.unpack(
+            "<I", padded[start + 32:start + 36])[0]
+    assert check_value(payload, 5) == stored
 
 
 def test_message_is_24_packed_little_endian_bytes_then_the_trailer():
     frame = build_frame(symbol_id=7, price=101.25, size=300, seq=9, timestamp=0x1122334455667788)
-    assert len(frame) == 74
+    assert len(frame) == 78
     payload = frame[42:]
     assert payload[:24] == struct.pack("<QIdI", 0x1122334455667788, 7, 101.25, 300)
-    assert payload[24:] == struct.pack("<Q", 9)
+    assert payload[24:] == struct.pack("<QI", 9, reference_check(payload[:32]))
 
 
 @given(symbol_id=st.integers(0, 2**32 - 1), size=st.integers(0, 2**32 - 1),

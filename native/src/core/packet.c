@@ -3,13 +3,15 @@
  * packet, and parse whatever arrives without ever reading out of bounds.
  *
  * Frame: Eth(14) / IPv4(20, DF, TTL 64, UDP) / UDP(8) / MarketDataMsg(24,
- * little-endian, packed) / simkit trailer (u64 LE sequence) = 74 bytes.
+ * little-endian, packed) / simkit trailer (u64 LE sequence, u32 LE keyed
+ * check over the message and sequence) = 78 bytes.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "simkit.h"
 #include "checksum.h"
+#include "rng.h"
 #include "seed_write.h"
 #include "parse.h"
 
@@ -77,6 +79,7 @@ int sk_seed_build(const struct sk_seed_fields *f, uint8_t *buf, size_t cap)
 {
     uint8_t *ip = buf + OFF_IP;
     uint8_t *udp = buf + OFF_UDP;
+    struct sk_seed_key key;
     struct sk_md_msg m;
 
     if (f == NULL || buf == NULL)
@@ -108,14 +111,30 @@ int sk_seed_build(const struct sk_seed_fields *f, uint8_t *buf, size_t cap)
     m.symbol_id = f->symbol_id;
     m.price = f->price;
     m.size = f->size;
-    sk_seed_write_msg(buf, &m, f->seq, f->udp_checksum);
+    sk_seed_key_init(&key, f->key_seed);
+    sk_seed_write_msg(buf, &m, f->seq, &key, f->udp_checksum);
     return SK_SEED_FRAME_LEN;
 }
 
 void sk_seed_write_msg(uint8_t *frame, const struct sk_md_msg *m, uint64_t seq,
-                       int udp_csum)
+                       const struct sk_seed_key *key, int udp_csum)
 {
-    sk_seed_write_msg_inline(frame, m, seq, udp_csum);
+    sk_seed_write_msg_inline(frame, m, seq, key, udp_csum);
+}
+
+void sk_seed_key_init(struct sk_seed_key *key, uint64_t seed)
+{
+    struct sk_rng r;
+    int i;
+
+    sk_rng_seed(&r, seed ^ SK_SEED_KEY_SALT);
+    for (i = 0; i < 4; i++)
+        key->k[i] = sk_rng_step(&r);
+}
+
+uint32_t sk_seed_check(const struct sk_seed_key *key, const uint8_t *p)
+{
+    return sk_seed_check_inline(key, p);
 }
 
 int sk_udp_parse(const uint8_t *frame, size_t len, uint32_t min_payload,

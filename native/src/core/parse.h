@@ -117,6 +117,7 @@ static inline int sk_seed_parse_inline(const uint8_t *frame, size_t len,
     out->price = sk_bits_double(sk_le64(pl + 12));
     out->size = sk_le32(pl + 20);
     out->seq = sk_le64(pl + SK_MD_MSG_LEN);
+    out->check = sk_le32(pl + SK_SEED_CHECKED_LEN);
     out->src_ip = u.src_ip;
     out->dst_ip = u.dst_ip;
     out->src_port = u.src_port;

@@ -55,7 +55,24 @@
 struct sk_mold_view {
     uint64_t seq;    /* of the first message; the next one for count 0 / 0xFFFF */
     uint16_t count;  /* 0 heartbeat, 0xFFFF end of session */
+    const uint8_t *payload; /* the MoldUDP64 datagram (sk_mold_classify) ... */
+    size_t len;             /* ... and its length */
 };
+
+/* Why a message that parsed was garbled (never delivered, never a latency
+ * sample): its check failed (seed: the trailer's keyed check; itch: its
+ * bytes differ from the stream's message of that sequence), its sequence
+ * was never offered, or its timestamp is impossible (seed: before the run
+ * started or after the receiver's clock; itch: the generator never sent
+ * that sequence). */
+#define SK_GARBLED_CHECK 1
+#define SK_GARBLED_SEQUENCE 2
+#define SK_GARBLED_TIMESTAMP 3
+#define SK_GARBLED_REASON_COUNT 3
+#define SK_GARBLED_SAMPLES 8 /* the first garbled messages, kept for the report */
+/* A seed timestamp may lead the receiver's clock by this much (TSCs of two
+ * cores) before it counts as impossible. */
+#define SK_TSC_SKEW_NS 1000000
 
 #define SK_STREAM_TIMED 1ULL /* header flags bit 0: records carry t_ns */
 
@@ -80,6 +97,14 @@ struct sk_stream {
     uint32_t max_len;
     uint32_t payload_off;
     uint64_t *send_tsc;      /* [messages] */
+};
+
+/* Where the last stored message looked up was (sequential lookups walk on). */
+struct sk_stream_cursor {
+    uint64_t datagram;       /* index of the datagram holding seq */
+    uint64_t seq;            /* 0-based message sequence at `at` */
+    size_t at;               /* its block's offset in the datagram's payload */
+    int valid;
 };
 
 struct sk_run_opts {
@@ -149,12 +174,14 @@ struct sk_inject_stats {
     uint64_t delayed;
     uint64_t malformed;
     uint64_t malformed_frames;
+    uint64_t garbled;         /* messages the receiver will find garbled (copies included) */
     uint64_t malform_applied; /* packets the malform model damaged (valid kinds too) */
     uint64_t wire_packets;  /* frames put on the link: offered - dropped + duplicated */
     /* in sequence numbers (messages for a stream, packets for seed) */
     uint64_t offered_seqs;
     uint64_t dropped_seqs;
     uint64_t malformed_seqs;
+    uint64_t garbled_seqs;    /* damaged so that the receiver finds them garbled */
     uint64_t duplicated_seqs; /* in duplicates that arrive intact */
 };
 
@@ -186,6 +213,7 @@ struct sk_gen_ctx {
     struct sk_port *port;
     struct sk_shared *sh;
     struct sk_seed_fields fields;  /* frame template (FRAMES backends) */
+    struct sk_seed_key key;        /* the trailer's check (from the seed) */
     uint64_t count;
     unsigned burst;
     uint64_t seed;
@@ -218,9 +246,19 @@ struct sk_rx_ctx {
     uint16_t flow_base;    /* the generator's first source port */
     struct sk_seq *flow_seq[SK_MAX_FLOWS + 1]; /* [flows]: any other port */
     struct sk_stream *stream; /* MoldUDP64 accounting by message sequence */
+    struct sk_stream_cursor cursor;
+    struct sk_seed_key key;   /* seed: the check the generator wrote */
+    uint64_t seq_limit;       /* seed: sequences offered per flow are below it */
+    uint64_t start_tsc;       /* seed: no stamp of this run is older */
+    uint64_t skew_ticks;      /* SK_TSC_SKEW_NS in ticks */
     uint64_t heartbeats;
     uint64_t end_of_session;
     uint64_t malformed[SK_RX_REASON_COUNT + 1];
+    uint64_t garbled[SK_GARBLED_REASON_COUNT + 1]; /* messages, by reason */
+    struct {
+        uint64_t seq;         /* as read (a garbled one may be anything) */
+        int reason;
+    } garbled_first[SK_GARBLED_SAMPLES];
 };
 
 /* generator.c / receiver.c: the two poll loops (0 or -errno). */
@@ -239,10 +277,11 @@ uint64_t sk_rx_unique(const struct sk_rx_ctx *c);
 /* receiver.c: entry point for io launch(). */
 int sk_receiver_main(void *arg);
 
-/* payload.c: the 32-byte seed payload for datagram backends. parse returns
- * SK_PARSE_OK (timestamp, seq, fields and payload_len set) or
+/* payload.c: the 36-byte seed payload for datagram backends. parse returns
+ * SK_PARSE_OK (timestamp, seq, check, fields and payload_len set) or
  * SK_MALFORMED_PAYLOAD_SHORT. */
-void sk_payload_write(uint8_t *p, const struct sk_md_msg *m, uint64_t seq);
+void sk_payload_write(uint8_t *p, const struct sk_md_msg *m, uint64_t seq,
+                      const struct sk_seed_key *key);
 int sk_payload_parse(const uint8_t *p, size_t len, struct sk_seed_view *out);
 
 /* stream.c / mold.c */
@@ -254,7 +293,21 @@ void sk_stream_close(struct sk_stream *s);
 int sk_mold_classify(const uint8_t *data, size_t len, int is_payload,
                      struct sk_mold_view *out);
 int sk_mold_parse(const uint8_t *p, size_t len, struct sk_mold_view *out);
+/* The j-th message block of a datagram sk_mold_parse accepted: *at walks
+ * from SK_MOLD_HEADER_LEN; returns the message and its length in *len. */
+const uint8_t *sk_mold_next_message(const uint8_t *payload, size_t *at, uint16_t *len);
+/* A message of a well-formed datagram against the stream: 0 when its bytes
+ * are the stream's message of 0-based sequence seq, SK_GARBLED_SEQUENCE when
+ * the stream has no such sequence, SK_GARBLED_CHECK when they differ. */
+int sk_stream_verify(const struct sk_stream *s, struct sk_stream_cursor *cur,
+                     uint64_t seq, const uint8_t *msg, uint16_t len);
+/* Garbled messages of one datagram (frame, or UDP payload if is_payload)
+ * against the stream, or -1 when it does not parse as MoldUDP64. */
+int64_t sk_stream_garbled(const struct sk_stream *s, const uint8_t *data,
+                          size_t len, int is_payload);
 const char *sk_rx_reason_name(int reason);
+/* "check", "sequence", "timestamp" for SK_GARBLED_*; NULL otherwise. */
+const char *sk_garbled_reason_name(int reason);
 uint64_t sk_get_be64(const uint8_t *p);
 
 /* truth.c: the ground truth JSONL (the format simkit.impair writes). */

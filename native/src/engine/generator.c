@@ -5,8 +5,8 @@
  * template, write the message fields (one TSC read stamps the whole burst);
  * or, with a prepared stream (--stream), copy its next frames and record the
  * burst's TSC as the send time of each MoldUDP64 message they carry
- * and send (a datagram backend gets the 32-byte payload only: its kernel
- * adds the headers; bytes are counted as the 74-byte frame either way), retrying the unsent tail so a loopback never loses packets.
+ * and send (a datagram backend gets the 36-byte payload only: its kernel
+ * adds the headers; bytes are counted as the 78-byte frame either way), retrying the unsent tail so a loopback never loses packets.
  * With a rate, pace.c says how many packets are due (constant or Poisson
  * arrivals; or, with --arrivals capture, a timed stream's own offsets scaled
  * by --speed) and measures how well the departures kept to the schedule; with
@@ -22,7 +22,7 @@
 
 /* A burst of seed packets, one stamp for all. The draws run on a local
  * copy of the state (kept in registers); a datagram backend gets the
- * 32-byte payload only (its kernel adds the headers). */
+ * 36-byte payload only (its kernel adds the headers). */
 static void fill_seed(const struct sk_gen_ctx *c, struct sk_pkt *pkts, unsigned n,
                       const uint8_t *tmpl, struct sk_rng *rng, uint64_t now,
                       uint64_t seq0, int datagrams)
@@ -35,12 +35,12 @@ static void fill_seed(const struct sk_gen_ctx *c, struct sk_pkt *pkts, unsigned 
     for (i = 0; i < n; i++) {
         sk_md_draw(&r, &msg);
         if (datagrams) {
-            sk_payload_write(pkts[i].data, &msg, seq0 + i);
+            sk_payload_write(pkts[i].data, &msg, seq0 + i, &c->key);
             continue;
         }
-        /* the headers; sk_seed_write_msg writes all 32 payload bytes */
+        /* the headers; sk_seed_write_msg writes all 36 payload bytes */
         memcpy(pkts[i].data, tmpl, SK_SEED_PAYLOAD_OFFSET);
-        sk_seed_write_msg_inline(pkts[i].data, &msg, seq0 + i, c->udp_checksum);
+        sk_seed_write_msg_inline(pkts[i].data, &msg, seq0 + i, &c->key, c->udp_checksum);
     }
     *rng = r;
 }
@@ -66,7 +66,7 @@ static void fill_seed_flows(const struct sk_gen_ctx *c, struct sk_pkt *pkts,
         memcpy(pkts[i].data, tmpl, SK_SEED_PAYLOAD_OFFSET);
         sk_put_be16(pkts[i].data + SK_ETH_HDR_LEN + SK_IPV4_HDR_LEN,
                     (uint16_t)(c->fields.src_port + f));
-        sk_seed_write_msg_inline(pkts[i].data, &msg, q, c->udp_checksum);
+        sk_seed_write_msg_inline(pkts[i].data, &msg, q, &c->key, c->udp_checksum);
         if (++f == c->flows) {
             f = 0;
             q++;

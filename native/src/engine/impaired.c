@@ -20,10 +20,11 @@
  * (reused) send buffer. Datagram backends get the frame's UDP payload.
  *
  * A packet the impairments damaged (truncated, corrupted, malformed) is run through
- * the receiver's own parser here: if it would be rejected, it is counted
- * injected.malformed, so the receiver's malformed count is explained and its
- * sequence numbers (one for seed, its messages for a stream) are not reported
- * lost. The timestamp (seed) or send time (stream) is taken at build time: a
+ * the receiver's own parser and integrity check here: if it would be
+ * rejected, it is counted injected.malformed; if it would parse but some of
+ * its messages fail their check, those are counted injected.garbled. So the
+ * receiver's malformed and garbled counts are explained and those sequence
+ * numbers (one for seed, its messages for a stream) are not reported lost. The timestamp (seed) or send time (stream) is taken at build time: a
  * held or delayed packet's latency includes its hold or delay.
  */
 #include <errno.h>
@@ -127,23 +128,30 @@ static void heap_pop(struct istate *s, struct pend *out)
 
 /* ---- sending -------------------------------------------------------- */
 
-/* The receiver's verdict on a damaged frame: its parser, on the bytes it
- * would get. */
-static int rejected(const struct istate *s, const uint8_t *frame, uint32_t len)
+/* The receiver's verdict on a damaged frame, on the bytes it would get:
+ * -1 when its parser rejects it (malformed), else the number of its
+ * sequence numbers it would find garbled (0: all intact). */
+static int64_t verdict(const struct istate *s, const uint8_t *frame, uint32_t len)
 {
+    const struct sk_gen_ctx *c = s->c;
     struct sk_seed_view v;
-    struct sk_mold_view mv;
+    const uint8_t *payload;
+    int r;
 
-    if (s->c->stream != NULL)
-        return sk_mold_classify(frame + s->payload_off,
-                                len > s->payload_off ? len - s->payload_off : 0,
-                                s->payload_off != 0, &mv) != SK_PARSE_OK;
-
-    if (s->payload_off != 0)
-        return sk_payload_parse(frame + s->payload_off,
-                                len > s->payload_off ? len - s->payload_off : 0,
-                                &v) != SK_PARSE_OK;
-    return sk_seed_parse(frame, len, &v) != SK_PARSE_OK;
+    if (c->stream != NULL)
+        return sk_stream_garbled(c->stream, frame + s->payload_off,
+                                 len > s->payload_off ? len - s->payload_off : 0,
+                                 s->payload_off != 0);
+    if (s->payload_off != 0) {
+        payload = frame + s->payload_off;
+        r = sk_payload_parse(payload, len > s->payload_off ? len - s->payload_off : 0, &v);
+    } else {
+        r = sk_seed_parse(frame, len, &v);
+        payload = frame + v.payload_offset;
+    }
+    if (r != SK_PARSE_OK)
+        return -1;
+    return sk_seed_check(&c->key, payload) != v.check;
 }
 
 /* Bookkeeping of one frame that went out. */
@@ -260,6 +268,8 @@ static void take(struct istate *s, const struct sk_impair_out *o)
 {
     struct sk_gen_ctx *c = s->c;
     struct pend p = {.deadline = 0, .o = *o};
+    int64_t garbled;
+    unsigned copies;
     int ret;
 
     if (o->flags & SK_IMPAIRED_DROPPED) {
@@ -270,13 +280,18 @@ static void take(struct istate *s, const struct sk_impair_out *o)
     }
     if (o->flags & SK_IMPAIRED_MALFORMED)
         p.o.len = malformed_len(s, o);
-    if (o->copy == 0 && (o->flags & DAMAGED) &&
-        rejected(s, slot_at(s, o->index), p.o.len)) {
+    copies = (o->flags & SK_IMPAIRED_DUPLICATED) ? 2 : 1;
+    garbled = o->copy == 0 && (o->flags & DAMAGED) ? verdict(s, slot_at(s, o->index), p.o.len)
+                                                   : 0;
+    if (garbled < 0) {
         c->inj.malformed++;
         c->inj.malformed_seqs += seqs_of(c->stream, o->index);
-        c->inj.malformed_frames += (o->flags & SK_IMPAIRED_DUPLICATED) ? 2 : 1;
-    } else if (o->copy == 0 && (o->flags & SK_IMPAIRED_DUPLICATED)) {
-        c->inj.duplicated_seqs += seqs_of(c->stream, o->index); /* seen twice intact */
+        c->inj.malformed_frames += copies;
+    } else if (o->copy == 0) {
+        c->inj.garbled += (uint64_t)garbled * copies; /* messages the receiver finds garbled */
+        c->inj.garbled_seqs += (uint64_t)garbled;
+        if (copies == 2) /* its intact sequence numbers are seen twice */
+            c->inj.duplicated_seqs += seqs_of(c->stream, o->index) - (uint64_t)garbled;
     }
     s->busy[o->index & s->mask]++;
     if (s->delay_mode) {
@@ -372,7 +387,7 @@ static inline uint32_t build(struct sk_gen_ctx *c, uint8_t *f, uint64_t idx,
     sk_md_random(rng, &msg);
     msg.timestamp = now;
     memcpy(f, tmpl, SK_SEED_FRAME_LEN);
-    sk_seed_write_msg(f, &msg, idx, c->udp_checksum);
+    sk_seed_write_msg(f, &msg, idx, &c->key, c->udp_checksum);
     return SK_SEED_FRAME_LEN;
 }
 
@@ -483,6 +498,6 @@ out:
     free(s);
     c->inj.offered_seqs = sk_stream_seqs(c->stream, gen);
     sk_generator_done(sh, gen, c->inj.offered_seqs - c->inj.dropped_seqs -
-                      c->inj.malformed_seqs, c->inj.wire_packets);
+                      c->inj.malformed_seqs - c->inj.garbled_seqs, c->inj.wire_packets);
     return ret;
 }

@@ -4,7 +4,10 @@
  * Per burst: one TSC read; per packet: bounds-checked parse on the bytes the
  * backend says are there (a whole frame, or a UDP payload from a datagram
  * backend: the same accounting follows either way), latency = burst TSC - stamp into the histogram,
- * sequence accounting; malformed frames are counted by reason. With a
+ * sequence accounting; malformed frames are counted by reason, and so are
+ * garbled messages (parsed, but failing the trailer's keyed check, out of
+ * the offered sequences, or with an impossible stamp: never delivered,
+ * never a latency sample). With a
  * stream (proto itch) the same per MoldUDP64 message sequence, latency keyed
  * by sequence against the generator's send times. The loop ends
  * at once when every packet sent has arrived, after drain_ticks of silence
@@ -16,6 +19,7 @@
 #include "../core/batch.h"
 #include "../core/compiler.h"
 #include "../core/parse.h"
+#include "../core/seed_check.h"
 
 /* After a stop, queued packets are still taken for at most this long. */
 #define STOP_DRAIN_MS 20
@@ -62,19 +66,39 @@ static int drained(struct sk_rx_ctx *c, uint64_t now, uint64_t last_rx)
     return now > quiet_since && now - quiet_since >= c->drain_ticks;
 }
 
-/* A MoldUDP64 datagram: each message's sequence number is accounted (from
- * 0 at the stream's first); latency is keyed by the first message's
+/* Count a garbled message; keep the first few for the report. */
+static inline void note_garbled(struct sk_rx_ctx *c, int reason, uint64_t seq)
+{
+    uint64_t n = 0;
+    int r;
+
+    for (r = 1; r <= SK_GARBLED_REASON_COUNT; r++)
+        n += c->garbled[r];
+    if (n < SK_GARBLED_SAMPLES) {
+        c->garbled_first[n].seq = seq;
+        c->garbled_first[n].reason = reason;
+    }
+    c->garbled[reason]++;
+}
+
+/* A MoldUDP64 datagram: each message is checked against the stream's
+ * message of its sequence (the same bytes, a sequence that was offered and
+ * sent) and, if intact, accounted (from 0 at the stream's first); garbled
+ * ones are counted by reason. Latency is keyed by the first message's
  * sequence against the generator's record of its send time (the messages of
- * one datagram share it). Heartbeats and the end of session carry no
- * messages and are counted apart. */
+ * one datagram share it), when that message is intact. Heartbeats and the
+ * end of session carry no messages and are counted apart. */
 static inline void account_mold(struct sk_rx_ctx *c, const struct sk_pkt *pkt,
                                 uint64_t now, uint64_t ns_mult)
 {
     const struct sk_stream *st = c->stream;
     struct sk_mold_view mv;
-    uint64_t base, sent;
+    const uint8_t *msg;
+    uint64_t base, sent = 0, seq;
+    size_t at = SK_MOLD_HEADER_LEN;
+    uint16_t mlen;
     uint32_t j;
-    int r;
+    int r, g;
 
     r = sk_mold_classify(pkt->data, pkt->len, c->datagrams, &mv);
     if (sk_unlikely(r != SK_PARSE_OK)) {
@@ -90,12 +114,35 @@ static inline void account_mold(struct sk_rx_ctx *c, const struct sk_pkt *pkt,
         return;
     }
     base = mv.seq - st->first_seq;
-    for (j = 0; j < mv.count; j++)
-        sk_seq_feed(c->seq, base + j);
-    if (base < st->messages) { /* else not a sequence this run sent */
-        sent = st->send_tsc[base];
-        sk_hist_record(c->hist, now > sent ? ticks_to_ns(now - sent, ns_mult) : 0);
+    for (j = 0; j < mv.count; j++) {
+        seq = base + j;
+        msg = sk_mold_next_message(mv.payload, &at, &mlen);
+        g = sk_stream_verify(st, &c->cursor, seq, msg, mlen);
+        if (g == 0 && (sent = st->send_tsc[seq]) == 0)
+            g = SK_GARBLED_TIMESTAMP; /* never sent: not of this run */
+        if (sk_unlikely(g != 0)) {
+            note_garbled(c, g, seq);
+            continue;
+        }
+        sk_seq_feed(c->seq, seq);
+        if (j == 0)
+            sk_hist_record(c->hist, now > sent ? ticks_to_ns(now - sent, ns_mult) : 0);
     }
+}
+
+/* Why an intact-looking seed message is garbled (0: it is not): its check,
+ * its sequence (never offered), its stamp (before the run, or ahead of
+ * this burst's clock by more than the TSC skew). */
+static inline int seed_verdict(const struct sk_rx_ctx *c, const uint8_t *payload,
+                               const struct sk_seed_view *v, uint64_t now)
+{
+    if (sk_unlikely(sk_seed_check_inline(&c->key, payload) != v->check))
+        return SK_GARBLED_CHECK;
+    if (sk_unlikely(v->seq >= c->seq_limit))
+        return SK_GARBLED_SEQUENCE;
+    if (sk_unlikely(v->timestamp - c->start_tsc > now + c->skew_ticks - c->start_tsc))
+        return SK_GARBLED_TIMESTAMP;
+    return 0;
 }
 
 /* A packet's first two cache lines (the seed frame is 74 bytes), some
@@ -118,8 +165,9 @@ static inline void process_burst(struct sk_rx_ctx *c, struct sk_pkt *pkts,
     uint64_t lat[SK_IO_MAX_BURST], seqs[SK_IO_MAX_BURST];
     uint16_t flow[SK_IO_MAX_BURST];
     struct sk_seed_view v, dv; /* v never escapes: unread fields are never stored */
+    const uint8_t *payload;
     unsigned i, k = 0, f;
-    int r;
+    int r, g;
 
     if (c->stream != NULL) {
         for (i = 0; i < n; i++) {
@@ -139,11 +187,19 @@ static inline void process_burst(struct sk_rx_ctx *c, struct sk_pkt *pkts,
             r = sk_payload_parse(pkts[i].data, pkts[i].len, &dv);
             v.timestamp = dv.timestamp;
             v.seq = dv.seq;
+            v.check = dv.check;
             v.src_port = c->flow_base; /* one flow (--flows needs frames) */
+            payload = pkts[i].data;
         } else {
             r = sk_seed_parse_inline(pkts[i].data, pkts[i].len, &v);
+            payload = pkts[i].data + v.payload_offset;
         }
         if (sk_likely(r == SK_PARSE_OK)) {
+            g = seed_verdict(c, payload, &v, now);
+            if (sk_unlikely(g != 0)) {
+                note_garbled(c, g, v.seq);
+                continue;
+            }
             lat[k] = v.timestamp;
             flow[k] = (uint16_t)(v.src_port - c->flow_base);
             seqs[k++] = v.seq;

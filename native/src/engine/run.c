@@ -185,6 +185,8 @@ static void emit_injected(struct sk_json *j, const struct sk_inject_stats *inj)
     sk_json_uint(j, "malform_applied", inj->malform_applied);
     sk_json_uint(j, "dropped_seqs", inj->dropped_seqs);
     sk_json_uint(j, "malformed_seqs", inj->malformed_seqs);
+    sk_json_uint(j, "garbled", inj->garbled);
+    sk_json_uint(j, "garbled_seqs", inj->garbled_seqs);
     sk_json_uint(j, "duplicated_seqs", inj->duplicated_seqs);
     sk_json_end_object(j);
 }
@@ -272,17 +274,19 @@ static void emit_report(FILE *f, const struct sk_shared *sh,
     const struct sk_inject_stats *inj = &gen->inj;
     struct sk_seq_stats ss;
     struct sk_json j;
-    uint64_t total = 0, lost = 0, missing, explained;
+    uint64_t total = 0, garbled = 0, lost = 0, missing, explained;
     int r;
 
     rx_seq_stats(rx, &ss);
     for (r = 1; r <= SK_RX_REASON_COUNT; r++)
         total += rx->malformed[r];
-    /* Link losses only: a sequence number never received intact that the
-     * impairments neither dropped nor made malformed. Without a receiver
+    for (r = 1; r <= SK_GARBLED_REASON_COUNT; r++)
+        garbled += rx->garbled[r];
+    /* A sequence number never received intact that the impairments neither
+     * dropped nor damaged (malformed or garbled). Without a receiver
      * nothing can be counted lost. */
     missing = inj->offered_seqs > ss.unique ? inj->offered_seqs - ss.unique : 0;
-    explained = inj->dropped_seqs + inj->malformed_seqs;
+    explained = inj->dropped_seqs + inj->malformed_seqs + inj->garbled_seqs;
     if (rxs->ops != NULL)
         lost = missing > explained ? missing - explained : 0;
 
@@ -303,6 +307,20 @@ static void emit_report(FILE *f, const struct sk_shared *sh,
     sk_json_uint(&j, "duplicated", ss.duplicated);
     sk_json_uint(&j, "reordered", ss.reordered);
     sk_json_uint(&j, "late", ss.late);
+    sk_json_uint(&j, "garbled", garbled);
+    sk_json_begin_object(&j, "garbled_by_reason");
+    for (r = 1; r <= SK_GARBLED_REASON_COUNT; r++)
+        if (rx->garbled[r] != 0)
+            sk_json_uint(&j, sk_garbled_reason_name(r), rx->garbled[r]);
+    sk_json_end_object(&j);
+    sk_json_begin_array(&j, "garbled_first");
+    for (r = 0; (uint64_t)r < garbled && r < SK_GARBLED_SAMPLES; r++) {
+        sk_json_begin_object(&j, NULL);
+        sk_json_uint(&j, "seq", rx->garbled_first[r].seq);
+        sk_json_string(&j, "reason", sk_garbled_reason_name(rx->garbled_first[r].reason));
+        sk_json_end_object(&j);
+    }
+    sk_json_end_array(&j);
     sk_json_string(&j, "unit", rx->stream != NULL ? "message" : "packet");
     sk_json_uint(&j, "offered", inj->offered_seqs);
     sk_json_uint(&j, "missing", rxs->ops != NULL ? missing : 0);
@@ -515,7 +533,8 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     }
     memset(sh, 0, sizeof(*sh));
     sh->hz = sk_tsc_hz();
-    sh->deadline_tsc = sk_rdtsc() + (uint64_t)(o->timeout_s * (double)sh->hz);
+    rx.start_tsc = sk_rdtsc(); /* before any stamp of this run */
+    sh->deadline_tsc = rx.start_tsc + (uint64_t)(o->timeout_s * (double)sh->hz);
     sh->progress_ticks = sh->hz / SK_MS_PER_S * SK_PROGRESS_INTERVAL_MS;
     sh->next_progress_tsc = o->progress ? sk_rdtsc() + sh->progress_ticks
                                         : UINT64_MAX;
@@ -584,6 +603,12 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
         .flows = rx.flows,
     };
     sk_seed_fields_default(&gen.fields);
+    gen.fields.key_seed = o->seed;
+    sk_seed_key_init(&gen.key, o->seed);
+    rx.key = gen.key;
+    /* packet i of flow f carries sequence i / flows */
+    rx.seq_limit = o->count / rx.flows + (o->count % rx.flows != 0);
+    rx.skew_ticks = (uint64_t)((unsigned __int128)SK_TSC_SKEW_NS * sh->hz / 1000000000ULL);
     if (o->have_dst_mac)
         memcpy(gen.fields.dst_mac, o->dst_mac, sizeof(gen.fields.dst_mac));
     rx.ops = rxs.ops;

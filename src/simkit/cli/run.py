@@ -111,6 +111,11 @@ def _problems(report, scenario) -> list[str]:
         if lost or duplicated or malformed:
             problems.append(f"unexplained loss or damage on a clean loopback: lost {lost:,}, "
                             f"duplicated {duplicated:,}, malformed {malformed:,}")
+        garbled = 0 if "corrupt" in kernel else report.unexplained_garbled
+        if garbled:
+            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(report.seq.garbled_by_reason.items()))
+            problems.append(f"garbled output: {garbled:,} messages parsed but were not what was "
+                            f"sent ({reasons})")
     if report.timed_out:
         problems.append(f"the run hit its {scenario.timeout_s:g} s limit")
     if report.budget_failures():

@@ -2,7 +2,8 @@
 
 * seed: the native generator's message stream for the seed (the same symbol,
   price and size draws as the engine and ``md_packets.seed_stream``), each
-  frame built by the native writer with its UDP checksum; sequence = index.
+  frame built by the native writer with its UDP checksum and its trailer's
+  check keyed by the seed; sequence = index.
 * itch: the deterministic :class:`~simkit.packets.market.MarketSimulator`
   session packed into MoldUDP64 datagrams up to a 1500-byte MTU, each in an
   Eth/IPv4/UDP frame to port 26400; sequence = the datagram's first message.
@@ -31,13 +32,16 @@ def seed_packets(count: int, seed: int) -> Iterator[tuple[int, bytes]]:
     lib.sk_rng_seed(rng, seed)
     lib.sk_seed_fields_default(fields)
     fields.udp_checksum = 1
+    fields.key_seed = seed
+    key = ffi.new("struct sk_seed_key *")
+    lib.sk_seed_key_init(key, seed)
     buf = ffi.new("uint8_t[]", lib.SK_SEED_FRAME_LEN)
     lib.sk_seed_build(fields, buf, lib.SK_SEED_FRAME_LEN)
     frame = ffi.buffer(buf)
     md_random, write_msg = lib.sk_md_random, lib.sk_seed_write_msg
     for seq in range(count):
         md_random(rng, msg)
-        write_msg(buf, msg, seq, 1)
+        write_msg(buf, msg, seq, key, 1)
         yield seq, frame[:]
 
 

@@ -213,12 +213,13 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
 def receiver_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
     """The options of a receiver-only engine (``--tx-dev none``) on a two-process link.
 
-    It expects ``scenario.count`` packets, says ``ready`` once its port is up, and
+    It expects ``scenario.count`` packets checked with the scenario's seed (the
+    trailer's key), says ``ready`` once its port is up, and
     ends when all arrived or after a drain time of silence once traffic started.
     """
     args = ["run", "--tx-dev", "none", "--rx-dev", wiring.rx_dev,
             "--rx-backend", wiring.rx_backend, "--count", str(scenario.count),
-            "--burst", str(scenario.burst), "--timeout-s", f"{scenario.timeout_s:g}", "--ready"]
+            "--seed", str(scenario.seed), "--burst", str(scenario.burst), "--timeout-s", f"{scenario.timeout_s:g}", "--ready"]
     if scenario.rate_pps:
         # it cannot see the generator finish: silence ends it, so a gap between
         # two paced packets must be shorter than its drain time
@@ -267,7 +268,7 @@ def merge_two_processes(tx: dict, rx: dict) -> dict:
     seq = dict(rx.get("seq", {}))
     offered = tx.get("seq", {}).get("offered", tx["tx"]["packets"])
     missing = max(0, offered - seq.get("unique", 0))
-    explained = injected.get("dropped_seqs", 0) + injected.get("malformed_seqs", 0)
+    explained = sum(injected.get(k, 0) for k in ("dropped_seqs", "malformed_seqs", "garbled_seqs"))
     seq.update(offered=offered, missing=missing, lost=max(0, missing - explained))
     merged = {**rx, "tx": tx["tx"], "injected": injected, "seq": seq,
               "tx_backend": tx.get("tx_backend"), "generator": True,

@@ -13,8 +13,10 @@ from simkit.packets.seed import (
     SeedFrame,
     SimkitTrailer,
     build_frame,
+    check_value,
+    intact,
     parse_frame,
 )
 
 __all__ = ["Malformed", "MarketDataMsg", "SeedFrame", "SimkitTrailer", "build_frame",
-           "parse_frame"]
+           "check_value", "intact", "parse_frame"]

@@ -68,8 +68,9 @@ class MarketDataFactory:
         return build_frame(**fields)
 
     def seed_stream(self, count: int, seed: int = 1, **fields) -> list[bytes]:
-        """``count`` seed frames with sequence 0.. and the generator's field values."""
+        """``count`` seed frames with sequence 0.. and the generator's field values (and check key)."""
         count, seed = parse_count(count), parse_seed(seed)
+        fields.setdefault("key_seed", seed)
         ffi, lib = core()
         rng, msg = ffi.new("struct sk_rng *"), ffi.new("struct sk_md_msg *")
         lib.sk_rng_seed(rng, seed)

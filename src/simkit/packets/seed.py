@@ -6,10 +6,16 @@ Wire layout (packed, little-endian), in a UDP datagram to port 20000::
     u32 symbol_id
     f64 price
     u32 size                        -- 24 bytes: the reference MarketDataMsg
-    u64 seq                         -- 8 bytes: the simkit trailer
+    u64 seq                         -- the simkit trailer (12 bytes):
+    u32 check                          sequence and keyed integrity check
 
 A receiver written like the reference design needs only ``len >= 24`` and never
-sees the trailer; simkit's receiver uses it for sequence accounting.
+sees the trailer; simkit's receiver uses it for sequence accounting and to
+tell an intact message from a garbled one: ``check`` is a keyed 32-bit hash
+of the 32 bytes before it (message and sequence; :func:`check_value`), the
+key drawn from the run's seed, so a misparsed, shifted or corrupted message
+passes it by chance with probability 2**-32. The definition is in
+``native/include/simkit.h``.
 
 Two ways to make these packets: the scapy layers below (declarative, for
 dissection and for describing packets), and :func:`build_frame` /
@@ -30,7 +36,10 @@ from simkit._native import core
 from simkit.errors import ConfigError
 
 SEED_UDP_PORT = 20000
-FRAME_LEN = 74
+FRAME_LEN = 78
+PAYLOAD_LEN = 36
+CHECKED_LEN = 32  # the check covers the payload's first 32 bytes
+DEFAULT_KEY_SEED = 1  # the check's key of a run with the default seed
 DEFAULT_SRC_MAC = "02:00:00:00:00:01"
 DEFAULT_DST_MAC = "02:00:00:00:00:02"
 DEFAULT_SRC_IP = "198.18.0.1"
@@ -51,10 +60,10 @@ class MarketDataMsg(Packet):
 
 
 class SimkitTrailer(Packet):
-    """simkit's 8-byte sequence trailer after the MarketDataMsg."""
+    """simkit's 12-byte trailer after the MarketDataMsg: sequence and keyed check."""
 
     name = "SimkitTrailer"
-    fields_desc = [LELongField("seq", 0)]
+    fields_desc = [LELongField("seq", 0), LEIntField("check", 0)]
 
 
 bind_layers(UDP, MarketDataMsg, dport=SEED_UDP_PORT)
@@ -75,6 +84,7 @@ class SeedFrame:
     src_port: int
     dst_port: int
     vlan_count: int
+    check: int
 
 
 @dataclass(frozen=True)
@@ -112,8 +122,11 @@ def build_frame(*, symbol_id: int = 1, price: float = 100.0, size: int = 100, se
                 dst_mac: str = DEFAULT_DST_MAC, src_ip: str = DEFAULT_SRC_IP,
                 dst_ip: str = DEFAULT_DST_IP, src_port: int = DEFAULT_SRC_PORT,
                 dst_port: int = SEED_UDP_PORT, ttl: int = 64, ip_id: int = 0,
-                udp_checksum: bool = False) -> bytes:
+                udp_checksum: bool = False, key_seed: int = DEFAULT_KEY_SEED) -> bytes:
     """Build one seed frame natively (the bytes the engine sends).
+
+    ``key_seed`` keys the trailer's check: a run with seed S checks messages
+    with key S (the default is the default run's).
 
     Raises:
         ConfigError: a field is out of range; the message names it.
@@ -128,6 +141,7 @@ def build_frame(*, symbol_id: int = 1, price: float = 100.0, size: int = 100, se
     f.ttl, f.ip_id = _unsigned(ttl, 8, "ttl"), _unsigned(ip_id, 16, "ip_id")
     f.udp_checksum = 1 if udp_checksum else 0
     f.timestamp, f.seq = _unsigned(timestamp, 64, "timestamp"), _unsigned(seq, 64, "seq")
+    f.key_seed = _unsigned(key_seed, 64, "key_seed")
     f.symbol_id, f.size = _unsigned(symbol_id, 32, "symbol_id"), _unsigned(size, 32, "size")
     f.price = float(price)
     buf = ffi.new("uint8_t[]", FRAME_LEN)
@@ -148,7 +162,31 @@ def parse_frame(frame: bytes) -> SeedFrame | Malformed:
                      size=view.size, seq=view.seq,
                      src_ip=str(ipaddress.IPv4Address(view.src_ip)),
                      dst_ip=str(ipaddress.IPv4Address(view.dst_ip)),
-                     src_port=view.src_port, dst_port=view.dst_port, vlan_count=view.vlan_count)
+                     src_port=view.src_port, dst_port=view.dst_port, vlan_count=view.vlan_count,
+                     check=view.check)
+
+
+def check_value(payload: bytes, key_seed: int = DEFAULT_KEY_SEED) -> int:
+    """The check a seed payload's trailer must carry: over its first 32 bytes, keyed by the seed.
+
+    Raises:
+        ConfigError: fewer than 32 bytes, or a key seed out of range.
+    """
+    if len(payload) < CHECKED_LEN:
+        raise ConfigError(f"a seed check covers {CHECKED_LEN} bytes, got {len(payload)}")
+    ffi, lib = core()
+    key = ffi.new("struct sk_seed_key *")
+    lib.sk_seed_key_init(key, _unsigned(key_seed, 64, "key_seed"))
+    return lib.sk_seed_check(key, bytes(payload[:CHECKED_LEN]))
+
+
+def intact(frame: bytes, key_seed: int = DEFAULT_KEY_SEED) -> bool:
+    """Whether a frame parses as seed and its trailer's check holds under ``key_seed``."""
+    parsed = parse_frame(frame)
+    if isinstance(parsed, Malformed):
+        return False
+    payload = udp_payload(frame)
+    return parsed.check == check_value(payload, key_seed)
 
 
 def udp_payload(frame: bytes) -> bytes | Malformed:

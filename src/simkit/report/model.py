@@ -79,10 +79,17 @@ class Side:
 class SeqStats:
     """Sequence accounting at the receiver.
 
-    ``lost`` counts link losses only: sequence numbers never received intact
-    that the generator's impairments neither dropped nor made malformed (those
-    are in :attr:`Report.injected`). So ``tx.packets == unique intact +
-    injected["dropped"] + injected["malformed"] + lost``. With ``proto`` itch
+    ``lost`` counts sequence numbers never received intact that the
+    generator's impairments neither dropped nor damaged (malformed or
+    garbled: those are in :attr:`Report.injected`). So ``offered == unique
+    intact + injected["dropped_seqs"] + injected["malformed_seqs"] +
+    injected["garbled_seqs"] + lost``. ``garbled`` counts messages that
+    parsed but failed their integrity check (seed: the trailer's keyed check;
+    itch: the bytes of the stream's message of that sequence), carried a
+    sequence never offered, or an impossible timestamp: never delivered, never
+    unique, never a latency sample (``garbled_by_reason``, and the first few
+    in ``garbled_first``). ``late`` counts arrivals older than the tracker's
+    window (also counted reordered). With ``proto`` itch
     the unit is the MoldUDP64 message, not the packet: gaps, duplicates and
     regressions of message sequence numbers (see :attr:`Report.moldudp64`;
     the engine's ``injected`` then has ``dropped_seqs``/``malformed_seqs``, the
@@ -92,6 +99,11 @@ class SeqStats:
     lost: int = 0
     duplicated: int = 0
     reordered: int = 0
+    garbled: int = 0
+    late: int = 0
+    unique: int = 0
+    garbled_by_reason: dict[str, int] = field(default_factory=dict)
+    garbled_first: tuple[dict, ...] = ()
     # with more than one flow: per UDP source port, the engine's counts
     # (src_port, offered, unique, lost, duplicated, reordered, late); the
     # figures above are their sums
@@ -99,11 +111,17 @@ class SeqStats:
 
     @classmethod
     def from_engine(cls, raw: dict) -> SeqStats:
-        return cls(**{k: raw.get(k, 0) for k in ("lost", "duplicated", "reordered")},
+        counts = ("lost", "duplicated", "reordered", "garbled", "late", "unique")
+        return cls(**{k: raw.get(k, 0) for k in counts},
+                   garbled_by_reason=dict(raw.get("garbled_by_reason", {})),
+                   garbled_first=tuple(dict(g) for g in raw.get("garbled_first", ())),
                    flows=tuple(dict(f) for f in raw.get("flows", ())))
 
     def to_dict(self) -> dict:
         return {"lost": self.lost, "duplicated": self.duplicated, "reordered": self.reordered,
+                "garbled": self.garbled, "late": self.late, "unique": self.unique,
+                "garbled_by_reason": dict(self.garbled_by_reason),
+                "garbled_first": [dict(g) for g in self.garbled_first],
                 **({"flows": [dict(f) for f in self.flows]} if self.flows else {})}
 
 
@@ -205,6 +223,51 @@ class Report:
     @property
     def malformed_total(self) -> int:
         return sum(self.malformed_by_reason.values())
+
+    @property
+    def malformed(self) -> int:
+        """Malformed frames the receiver counted (the total over every reason)."""
+        return self.malformed_total
+
+    @property
+    def garbled(self) -> int:
+        """Messages that parsed but were not what was sent (see :class:`SeqStats`)."""
+        return self.seq.garbled
+
+    @property
+    def unexplained_garbled(self) -> int:
+        """Garbled messages beyond those the impairments damaged (their copies included)."""
+        return max(0, self.seq.garbled - self.injected.get("garbled", 0))
+
+    def assert_clean(self) -> None:
+        """Fail unless every offered message arrived intact, once: nothing lost,
+        garbled, malformed or duplicated.
+
+        Raises:
+            CheckFailed: the message names each non-zero count (and the first
+                garbled messages: sequence as read and why).
+        """
+        __tracebackhide__ = True
+        problems = self.clean_problems()
+        if problems:
+            raise CheckFailed(f"run not clean ({self.backend}/{self.link}, proto {self.proto}, "
+                              f"{self.rx_packets:,} received): " + "; ".join(problems))
+
+    def clean_problems(self) -> list[str]:
+        """What keeps the run from being clean, one phrase per non-zero count."""
+        problems = []
+        if self.seq.lost:
+            problems.append(f"lost {self.seq.lost:,} (offered sequences never received intact)")
+        if self.seq.garbled:
+            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(self.seq.garbled_by_reason.items()))
+            first = ", ".join(f"seq {g['seq']} ({g['reason']})" for g in self.seq.garbled_first)
+            problems.append(f"garbled {self.seq.garbled:,} ({reasons}; first: {first})")
+        if self.malformed_total:
+            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(self.malformed_by_reason.items()))
+            problems.append(f"malformed {self.malformed_total:,} ({reasons})")
+        if self.seq.duplicated:
+            problems.append(f"duplicated {self.seq.duplicated:,}")
+        return problems
 
     @property
     def unexplained_duplicated(self) -> int:

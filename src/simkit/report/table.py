@@ -6,7 +6,7 @@ from simkit.report.model import PERCENTILE_KEYS, Report
 
 _LATENCY_COLUMNS = ("min",) + PERCENTILE_KEYS + ("max",)
 INJECTED_SHOWN = ("dropped", "duplicated", "reordered", "corrupted", "truncated", "delayed",
-                  "malformed")
+                  "malformed", "garbled")
 _LATENCY_TITLES = {"p999": "p99.9"}
 
 
@@ -30,11 +30,14 @@ def summary_table(report: Report) -> str:
           f"{s.gbps:.3f}", f"{s.cpu_percent:.1f}", f"{s.ctx_switches_per_s:,.0f}")
          for name, s in sides])
     lines.append("")
-    lines += _table(("sequence", "lost", "duplicated", "reordered", "malformed"),
+    lines += _table(("sequence", "lost", "duplicated", "reordered", "malformed", "garbled"),
                     [("", f"{report.seq.lost:,}", f"{report.seq.duplicated:,}",
-                      f"{report.seq.reordered:,}", f"{report.malformed_total:,}")])
+                      f"{report.seq.reordered:,}", f"{report.malformed_total:,}",
+                      f"{report.seq.garbled:,}")])
     for reason, count in sorted(report.malformed_by_reason.items()):
         lines.append(f"  malformed {reason}: {count:,}")
+    for reason, count in sorted(report.seq.garbled_by_reason.items()):
+        lines.append(f"  garbled {reason}: {count:,}")
     injected = {kind: report.injected.get(kind, 0) for kind in INJECTED_SHOWN}
     if any(injected.values()):
         lines.append("injected (ground truth): " + ", ".join(
