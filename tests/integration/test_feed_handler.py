@@ -28,7 +28,7 @@ import pytest
 from scapy.layers.inet import IP, TCP, UDP, IPOption_Router_Alert
 from scapy.layers.l2 import ARP, Ether
 
-from simkit.packets import SeedFrame, build_frame, itch, moldudp64, parse_frame
+from simkit.packets import SeedFrame, build_frame, check_value, itch, moldudp64, parse_frame
 from simkit.packets.market import MarketSimulator
 from simkit.pcap import PcapWriter, read_packets
 
@@ -37,7 +37,7 @@ EAL = ["--no-huge", "--no-pci", "--no-shconf", "-m", "256"]
 SEED_PORT, ITCH_PORT = 20000, 26400
 READY_TIMEOUT_S = 20.0
 EXIT_TIMEOUT_S = 20.0
-RECORD = struct.Struct("<QIdIQ")
+RECORD = struct.Struct("<QIdIQI")  # the seed payload: message, seq, check
 
 
 @dataclass(frozen=True)
@@ -488,7 +488,9 @@ def uring_records(payloads: list[bytes]) -> list[Record]:
     assert all(len(p) == 36 for p in payloads), sorted({len(p) for p in payloads})
     out = []
     for p in payloads:
-        timestamp, symbol_id, price, size, seq = RECORD.unpack(p)
+        timestamp, symbol_id, price, size, seq, check = RECORD.unpack(p)
+        if check:  # a seed input's trailer check is carried through, still valid
+            assert check == check_value(p[:32]), f"record seq {seq}: check not carried"
         out.append(Record(seq, timestamp, symbol_id, price, size))
     return out
 
