@@ -203,7 +203,7 @@ struct sk_shared {
     struct sk_core_stats rx;
 };
 
-/* Set by SIGINT/SIGTERM (main.c). */
+/* Set by main.c's SIGINT/SIGTERM handler (defined in loop.c). */
 extern atomic_int sk_interrupted;
 
 struct sk_truth;
@@ -261,21 +261,48 @@ struct sk_rx_ctx {
     } garbled_first[SK_GARBLED_SAMPLES];
 };
 
-/* generator.c / receiver.c: the two poll loops (0 or -errno). */
+/* generator.c: the clean sending loop; impaired.c: the loop when
+ * impairments are configured (n_impair > 0); receiver.c: the receiving loop.
+ * Each returns 0 or -errno. */
 int sk_generator_run(struct sk_gen_ctx *c);
-/* impaired.c: the generator's loop when impairments are configured. */
 int sk_generator_run_impaired(struct sk_gen_ctx *c);
+int sk_receiver_run(struct sk_rx_ctx *c);
+/* Unique sequence numbers received, over every flow's tracker. */
+uint64_t sk_rx_unique(const struct sk_rx_ctx *c);
+/* receiver.c: entry point for io launch(). */
+int sk_receiver_main(void *arg);
+
+/* loop.c: what the loops share (below them). */
+int sk_should_stop(struct sk_shared *sh, uint64_t now);
+void sk_progress_tick(struct sk_shared *sh, uint64_t now);
+void sk_thread_usage(double *cpu_s, uint64_t *ctx_switches);
 /* Sequence numbers in the first `datagrams` packets: messages of a stream,
  * or the packets themselves for seed (s NULL). */
 uint64_t sk_stream_seqs(const struct sk_stream *s, uint64_t datagrams);
 /* Mark the generator finished: offered, expected intact uniques, frames. */
 void sk_generator_done(struct sk_shared *sh, uint64_t offered, uint64_t expect,
                        uint64_t wire);
-int sk_receiver_run(struct sk_rx_ctx *c);
-/* Unique sequence numbers received, over every flow's tracker. */
-uint64_t sk_rx_unique(const struct sk_rx_ctx *c);
-/* receiver.c: entry point for io launch(). */
-int sk_receiver_main(void *arg);
+
+/* The frame both generator loops open and close the same way: the seed
+ * template and message draws, the pacer, the CPU/wall measurement window. */
+struct sk_gen_run {
+    uint8_t tmpl[SK_SEED_FRAME_LEN];
+    struct sk_rng rng;
+    struct sk_pacer pace;
+    uint64_t start;          /* TSC the loop starts at */
+    uint64_t end;            /* --duration's end (UINT64_MAX: none) */
+    uint64_t wall0;
+    double cpu0;
+    uint64_t cs0;
+    int measuring;           /* the window is open: sk_gen_end closes it */
+};
+/* Build the template, seed the draws, open the window, start the pacer.
+ * 0 or -errno (the caller still calls sk_gen_end). */
+int sk_gen_begin(struct sk_gen_ctx *c, struct sk_gen_run *g);
+/* Close the window (the side's stats, with bytes sent), report the pacing,
+ * and mark the generator done (sk_generator_done's counts). */
+void sk_gen_end(struct sk_gen_ctx *c, struct sk_gen_run *g, uint64_t bytes,
+                uint64_t offered, uint64_t expect, uint64_t wire);
 
 /* payload.c: the 36-byte seed payload for datagram backends. parse returns
  * SK_PARSE_OK (timestamp, seq, check, fields and payload_len set) or
@@ -331,17 +358,14 @@ int sk_impair_spec(const struct sk_impair_model *m, char *buf, size_t cap);
 int sk_netns_enter(const char *name, int *saved, char *err, size_t errlen);
 int sk_netns_leave(int saved, char *err, size_t errlen);
 
-/* run.c: shared helpers for the loops. */
-int sk_should_stop(struct sk_shared *sh, uint64_t now);
-void sk_progress_tick(struct sk_shared *sh, uint64_t now);
-void sk_thread_usage(double *cpu_s, uint64_t *ctx_switches);
 
 /* run.c / probe.c: the subcommands; return an SK_EXIT_* code and print
  * their one-line error themselves. */
 int sk_cmd_run(const struct sk_run_opts *o, FILE *json);
 int sk_cmd_probe(const char *file_prefix, int verbose, FILE *json);
 
-/* main.c: one line "simkit-engine: <msg>" on stderr. */
+/* error.c: one line "simkit-engine: <msg>" on stderr; the exit code of a
+ * negative errno. */
 void sk_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int sk_exit_code_of(int neg_errno);
 

@@ -75,87 +75,42 @@ static void fill_seed_flows(const struct sk_gen_ctx *c, struct sk_pkt *pkts,
     *rng = r;
 }
 
-void sk_generator_done(struct sk_shared *sh, uint64_t offered, uint64_t expect,
-                       uint64_t wire)
-{
-    atomic_store_explicit(&sh->tx_final, offered, memory_order_relaxed);
-    atomic_store_explicit(&sh->rx_expect, expect, memory_order_relaxed);
-    atomic_store_explicit(&sh->tx_wire, wire, memory_order_relaxed);
-    atomic_store_explicit(&sh->tx_done_tsc, sk_rdtsc(), memory_order_relaxed);
-    atomic_store_explicit(&sh->tx_done, 1, memory_order_release);
-}
-
-uint64_t sk_stream_seqs(const struct sk_stream *s, uint64_t datagrams)
-{
-    if (s == NULL)
-        return datagrams; /* seed: one sequence number per packet */
-    return datagrams >= s->count ? s->messages : s->msg_index[datagrams];
-}
-
 int sk_generator_run(struct sk_gen_ctx *c)
 {
     struct sk_shared *sh = c->sh;
-    struct sk_core_stats *st = &sh->tx;
     struct sk_pkt pkts[SK_IO_MAX_BURST];
-    uint8_t tmpl[SK_SEED_FRAME_LEN];
-    struct sk_seed_fields fields;
-    struct sk_rng rng;
     struct sk_stream *stream = c->stream;
-    uint64_t sent = 0, start, now = 0, end, bytes = 0, idx, wall0;
-    struct sk_pacer pace;
-    double cpu0, cpu1;
-    uint64_t cs0, cs1;
+    struct sk_gen_run g;
+    uint64_t sent = 0, now = 0, bytes = 0, idx;
     unsigned n, done, i;
     uint32_t buf_len, off = 0, j;
-    int ret, datagrams, failed = 0;
+    int ret, datagrams;
 
-    if (c->n_impair > 0) {
-        /* its cpu_s window is inside this one (staging set-up included) */
-        wall0 = sk_rdtsc();
-        ret = sk_generator_run_impaired(c);
-        st->wall_s = (double)(sk_rdtsc() - wall0) / (double)sh->hz;
-        return ret;
-    }
-    memset(&pace, 0, sizeof(pace));
-    fields = c->fields;
-    fields.udp_checksum = (uint8_t)(c->udp_checksum != 0);
-    ret = sk_seed_build(&fields, tmpl, sizeof(tmpl));
-    if (ret < 0)
-        goto out;
     datagrams = c->ops->layer == SK_IO_DATAGRAMS;
     buf_len = datagrams ? SK_SEED_PAYLOAD_LEN : SK_SEED_FRAME_LEN;
     if (stream != NULL) { /* a datagram backend sends the UDP payload only */
         off = datagrams ? stream->payload_off : 0;
         buf_len = stream->max_len - off;
     }
-    sk_rng_seed(&rng, c->seed);
-
-    wall0 = sk_rdtsc(); /* wall_s encloses the cpu_s window */
-    sk_thread_usage(&cpu0, &cs0);
-    start = sk_rdtsc();
-    end = sk_duration_end(start, c->duration_s, sh->hz);
-    ret = sk_pace_init(&pace, &c->pacing, sh->hz, start);
-    if (ret < 0)
-        goto out;
-    st->first_tsc = start;
-    while (sent < c->count) {
+    ret = sk_gen_begin(c, &g);
+    while (ret == 0 && sent < c->count) {
         now = sk_rdtsc();
-        if (sk_unlikely(sk_should_stop(sh, now) || now >= end))
+        if (sk_unlikely(sk_should_stop(sh, now) || now >= g.end))
             break;
         if (c->progress)
             sk_progress_tick(sh, now);
 
         n = c->count - sent < c->burst ? (unsigned)(c->count - sent) : c->burst;
-        n = sk_pace_due(&pace, now, sent, n);
+        n = sk_pace_due(&g.pace, now, sent, n);
         if (n == 0)
             continue;
         ret = c->ops->alloc(c->port, pkts, n, buf_len);
-        if (sk_unlikely(ret == -ENOBUFS))
+        if (sk_unlikely(ret == -ENOBUFS)) {
+            ret = 0;
             continue; /* pool empty: buffers are in flight, they come back */
-        if (sk_unlikely(ret < 0)) {
-            failed = ret; /* a frame the backend's buffers cannot hold: a bug */
-            break;
         }
+        if (sk_unlikely(ret < 0))
+            break; /* a frame the backend's buffers cannot hold: a bug */
 
         for (i = 0; i < n && stream != NULL; i++) {
             idx = sent + i;
@@ -166,15 +121,15 @@ int sk_generator_run(struct sk_gen_ctx *c)
                 stream->send_tsc[stream->msg_index[idx] + j] = now;
         }
         if (stream == NULL && c->flows > 1)
-            fill_seed_flows(c, pkts, n, tmpl, &rng, now, sent);
+            fill_seed_flows(c, pkts, n, g.tmpl, &g.rng, now, sent);
         else if (stream == NULL)
-            fill_seed(c, pkts, n, tmpl, &rng, now, sent, datagrams);
+            fill_seed(c, pkts, n, g.tmpl, &g.rng, now, sent, datagrams);
         done = c->ops->tx_burst(c->port, pkts, n);
         while (done < n && !sk_should_stop(sh, sk_rdtsc()))
             done += c->ops->tx_burst(c->port, pkts + done, n - done);
         if (sk_unlikely(done < n))
             c->ops->free(c->port, pkts + done, n - done);
-        sk_pace_departed(&pace, sent, done, now);
+        sk_pace_departed(&g.pace, sent, done, now);
 
         if (stream != NULL)
             for (i = 0; i < done; i++)
@@ -182,20 +137,10 @@ int sk_generator_run(struct sk_gen_ctx *c)
         else
             bytes += (uint64_t)done * SK_SEED_FRAME_LEN;
         sent += done;
-        atomic_store_explicit(&st->packets, sent, memory_order_relaxed);
+        atomic_store_explicit(&sh->tx.packets, sent, memory_order_relaxed);
     }
-    st->last_tsc = sk_rdtsc();
-    sk_thread_usage(&cpu1, &cs1);
-    st->wall_s = (double)(sk_rdtsc() - wall0) / (double)sh->hz;
-    st->bytes = bytes;
-    st->cpu_s = cpu1 - cpu0;
-    st->ctx_switches = cs1 - cs0;
-    ret = failed;
-out:
-    sk_pace_finish(&pace, &c->pace);
-    sk_pace_free(&pace);
     c->inj.wire_packets = sent;
     c->inj.offered_seqs = sk_stream_seqs(stream, sent);
-    sk_generator_done(sh, sent, c->inj.offered_seqs, sent);
+    sk_gen_end(c, &g, bytes, sent, c->inj.offered_seqs, sent);
     return ret;
 }

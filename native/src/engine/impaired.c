@@ -394,47 +394,30 @@ static inline uint32_t build(struct sk_gen_ctx *c, uint8_t *f, uint64_t idx,
 int sk_generator_run_impaired(struct sk_gen_ctx *c)
 {
     struct sk_shared *sh = c->sh;
-    struct sk_core_stats *st = &sh->tx;
     struct sk_impair_out outs[SK_IMPAIR_PUSH_MAX_OUT];
     struct sk_impair_stats ist;
-    struct sk_seed_fields fields;
-    uint8_t tmpl[SK_SEED_FRAME_LEN];
-    struct sk_rng rng;
+    struct sk_gen_run g;
     struct istate *s;
-    uint64_t gen = 0, start, now = 0, end, idx;
-    struct sk_pacer pace;
-    double cpu0, cpu1;
-    uint64_t cs0, cs1;
+    uint64_t gen = 0, now = 0, idx;
     unsigned n, i;
     int ret, k, j;
 
     memset(&c->inj, 0, sizeof(c->inj));
-    memset(&pace, 0, sizeof(pace));
+    memset(&g, 0, sizeof(g));
     s = calloc(1, sizeof(*s));
     if (s == NULL) {
         ret = -ENOMEM;
         goto out;
     }
-    ret = state_init(s, c);
+    ret = state_init(s, c); /* before the pacer starts: staging memory takes a while */
     if (ret < 0)
         goto out;
-    fields = c->fields;
-    fields.udp_checksum = (uint8_t)(c->udp_checksum != 0);
-    ret = sk_seed_build(&fields, tmpl, sizeof(tmpl));
+    ret = sk_gen_begin(c, &g);
     if (ret < 0)
         goto out;
-    sk_rng_seed(&rng, c->seed);
-
-    sk_thread_usage(&cpu0, &cs0);
-    start = sk_rdtsc();
-    end = sk_duration_end(start, c->duration_s, sh->hz);
-    ret = sk_pace_init(&pace, &c->pacing, sh->hz, start);
-    if (ret < 0)
-        goto out;
-    st->first_tsc = start;
     while (gen < c->count) {
         now = sk_rdtsc();
-        if (sk_unlikely(sk_should_stop(sh, now) || now >= end))
+        if (sk_unlikely(sk_should_stop(sh, now) || now >= g.end))
             break;
         if (c->progress)
             sk_progress_tick(sh, now);
@@ -442,7 +425,7 @@ int sk_generator_run_impaired(struct sk_gen_ctx *c)
             release_due(s, now, 0);
 
         n = c->count - gen < c->burst ? (unsigned)(c->count - gen) : c->burst;
-        n = sk_pace_due(&pace, now, gen, n);
+        n = sk_pace_due(&g.pace, now, gen, n);
         if (n == 0) {
             send_queue(s);
             continue;
@@ -452,7 +435,7 @@ int sk_generator_run_impaired(struct sk_gen_ctx *c)
             if (s->busy[idx & s->mask]) /* a delayed packet still holds it */
                 break;
             uint8_t *f = slot_at(s, idx);
-            uint32_t len = build(c, f, idx, now, tmpl, &rng);
+            uint32_t len = build(c, f, idx, now, g.tmpl, &g.rng);
 
             s->slot_tsc[idx & s->mask] = now;
             k = sk_impair_push(s->imp, idx, f, len, outs, SK_IMPAIR_PUSH_MAX_OUT);
@@ -460,9 +443,9 @@ int sk_generator_run_impaired(struct sk_gen_ctx *c)
                 take(s, &outs[j]);
         }
         gen += i;
-        sk_pace_departed(&pace, gen - i, i, now); /* offered at now: sent, held or dropped */
+        sk_pace_departed(&g.pace, gen - i, i, now); /* offered at now: sent, held or dropped */
         send_queue(s);
-        atomic_store_explicit(&st->packets, gen, memory_order_relaxed);
+        atomic_store_explicit(&sh->tx.packets, gen, memory_order_relaxed);
     }
     /* end of stream: release the held packets, then wait out the delays */
     while ((k = sk_impair_flush(s->imp, outs, SK_IMPAIR_PUSH_MAX_OUT)) > 0)
@@ -474,12 +457,6 @@ int sk_generator_run_impaired(struct sk_gen_ctx *c)
         release_due(s, now, sk_should_stop(sh, now));
         send_queue(s);
     }
-    st->last_tsc = sk_rdtsc();
-    sk_thread_usage(&cpu1, &cs1);
-    st->bytes = s->bytes;
-    st->cpu_s = cpu1 - cpu0;
-    st->ctx_switches = cs1 - cs0;
-
     sk_impair_get_stats(s->imp, &ist);
     c->imp_stats = ist;
     c->inj.dropped = ist.dropped;
@@ -491,13 +468,12 @@ int sk_generator_run_impaired(struct sk_gen_ctx *c)
     c->inj.malform_applied = ist.malformed;
     ret = s->failed;
 out:
-    sk_pace_finish(&pace, &c->pace);
-    sk_pace_free(&pace);
+    c->inj.offered_seqs = sk_stream_seqs(c->stream, gen);
+    sk_gen_end(c, &g, s != NULL ? s->bytes : 0, gen,
+               c->inj.offered_seqs - c->inj.dropped_seqs - c->inj.malformed_seqs -
+                   c->inj.garbled_seqs, c->inj.wire_packets);
     if (s != NULL)
         state_free(s);
     free(s);
-    c->inj.offered_seqs = sk_stream_seqs(c->stream, gen);
-    sk_generator_done(sh, gen, c->inj.offered_seqs - c->inj.dropped_seqs -
-                      c->inj.malformed_seqs - c->inj.garbled_seqs, c->inj.wire_packets);
     return ret;
 }

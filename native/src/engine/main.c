@@ -38,34 +38,6 @@
 #define MAX_TIMEOUT_S 86400.0
 #define URING_SPEC_MAX 512
 
-atomic_int sk_interrupted;
-
-void sk_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "%s: ", SK_ENGINE_NAME);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-int sk_exit_code_of(int neg_errno)
-{
-    switch (neg_errno) {
-    case 0:
-        return SK_EXIT_OK;
-    case -EINVAL:
-        return SK_EXIT_USAGE;
-    case -ENODEV:
-        return SK_EXIT_UNAVAILABLE;
-    case -EINTR:
-        return SK_EXIT_INTERRUPTED;
-    default:
-        return SK_EXIT_INTERNAL;
-    }
-}
 
 static void on_signal(int sig)
 {

@@ -24,42 +24,6 @@
 
 #define MAIN_WAIT_NS 1000000L /* main's poll of a finished worker: 1 ms */
 
-int sk_should_stop(struct sk_shared *sh, uint64_t now)
-{
-    if (sk_likely(!atomic_load_explicit(&sh->stop, memory_order_relaxed) &&
-                  !atomic_load_explicit(&sk_interrupted, memory_order_relaxed) &&
-                  now < sh->deadline_tsc))
-        return 0;
-    if (now >= sh->deadline_tsc)
-        atomic_store(&sh->timed_out, 1);
-    atomic_store(&sh->stop, 1);
-    return 1;
-}
-
-void sk_progress_tick(struct sk_shared *sh, uint64_t now)
-{
-    if (sk_likely(now < sh->next_progress_tsc))
-        return;
-    fprintf(stderr, "progress %llu %llu\n",
-            (unsigned long long)atomic_load(&sh->tx.packets),
-            (unsigned long long)atomic_load(&sh->rx.packets));
-    sh->next_progress_tsc = now + sh->progress_ticks;
-}
-
-void sk_thread_usage(double *cpu_s, uint64_t *ctx_switches)
-{
-    struct rusage ru;
-
-    if (getrusage(RUSAGE_THREAD, &ru) != 0) {
-        *cpu_s = 0.0;
-        *ctx_switches = 0;
-        return;
-    }
-    *cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-             (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-    *ctx_switches = (uint64_t)ru.ru_nvcsw + (uint64_t)ru.ru_nivcsw;
-}
-
 static double seconds(const struct sk_shared *sh, uint64_t from, uint64_t to)
 {
     return to > from ? (double)(to - from) / (double)sh->hz : 0.0;
@@ -638,7 +602,7 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
         launched = 0;
         goto report;
     }
-    ret = sk_generator_run(&gen);
+    ret = gen.n_impair > 0 ? sk_generator_run_impaired(&gen) : sk_generator_run(&gen);
     if (ret < 0) {
         if (ret == -ENOMEM)
             sk_error("generator failed: out of memory for the impairments' "
