@@ -219,7 +219,8 @@ def receiver_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
     """
     args = ["run", "--tx-dev", "none", "--rx-dev", wiring.rx_dev,
             "--rx-backend", wiring.rx_backend, "--count", str(scenario.count),
-            "--seed", str(scenario.seed), "--burst", str(scenario.burst), "--timeout-s", f"{scenario.timeout_s:g}", "--ready"]
+            "--seed", str(scenario.seed), "--burst", str(scenario.burst),
+            "--timeout-s", f"{scenario.timeout_s:g}", "--ready"]
     if scenario.rate_pps:
         # it cannot see the generator finish: silence ends it, so a gap between
         # two paced packets must be shorter than its drain time
