@@ -208,9 +208,11 @@ def sweep() -> list[str]:
                 netns.delete(name)
                 done.append(f"namespace {name}")
         for prefix in made.get("dpdk_prefix", []):
-            done += _remove_tree(_dpdk_runtime_root(), prefix)
+            if _BY_PID.match(prefix):
+                done += _remove_tree(_dpdk_runtime_root(), prefix)
         for tmp in made.get("tmpdir", []):
-            done += _remove_tree(os.path.dirname(tmp), os.path.basename(tmp))
+            if _BY_PID.match(os.path.basename(tmp)):  # only what simkit names: never more
+                done += _remove_tree(os.path.dirname(tmp), os.path.basename(tmp))
         with contextlib.suppress(OSError):
             os.unlink(path)
     done += [f"namespace {name}" for name in netns.sweep_stale()]

@@ -186,3 +186,14 @@ def test_an_unreadable_record_of_a_dead_owner_is_removed(roots):
     path.write_text('{"owner": {"pid"')  # killed mid-write (never, with the rename: still)
     rundir.sweep()
     assert not path.exists()
+
+
+def test_a_record_removes_only_directories_named_like_simkits(roots):
+    # a record is only a file: what it names is removed only if simkit could have made it
+    foreign = [roots["tmp"] / "data", roots["dpdk"] / "rte"]
+    for path in foreign:
+        path.mkdir()
+    write_record(roots["run"], dead_pid(), 12345,
+                 {"tmpdir": [str(foreign[0])], "dpdk_prefix": ["rte", "../tmp/data"]})
+    rundir.sweep()
+    assert all(path.exists() for path in foreign)
