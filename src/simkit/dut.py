@@ -26,6 +26,7 @@ import time
 import weakref
 from collections import deque
 
+from simkit import rundir
 from simkit.engine.process import remove_runtime_dir
 from simkit.errors import CheckFailed, ConfigError
 
@@ -122,6 +123,7 @@ class DUT:
                                      stdin=subprocess.DEVNULL, text=True, errors="replace",
                                      start_new_session=True, env={**os.environ, **(self.env or {})})
         _live.add(self)
+        rundir.record("process", self.proc.pid)  # the next run kills it if simkit is killed
         self._reader = threading.Thread(target=self._read_output, daemon=True)
         self._reader.start()
         self._wait_ready()

@@ -6,9 +6,12 @@ parallel runs (pytest-xdist workers, several shells) never collide and the
 host's own interfaces are never touched. Addresses come from 198.18.0.0/15
 (the benchmarking range) and exist inside those namespaces only.
 
-Deleting a namespace deletes every interface in it. A namespace whose
-creating process died without cleaning up (SIGKILL) is removed by
-:func:`sweep_stale` the next time any simkit process sets up a link.
+Deleting a namespace deletes every interface in it. Each namespace is
+written in its creator's record (:mod:`simkit.rundir`) before it is made; one
+whose creator died without cleaning up (SIGKILL) is removed, after the
+processes still inside it, by the next run's sweep (:func:`simkit.rundir.sweep`,
+which also calls :func:`sweep_stale` for namespaces that never made it into a
+record).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import socket
 import subprocess
 import threading
 
+from simkit import rundir
 from simkit.errors import BackendUnavailable, ConfigError, NativeError
 
 NETNS_DIR = "/var/run/netns"
@@ -100,7 +104,12 @@ def create(name: str) -> None:
     """
     if not _OURS.match(name):
         raise ConfigError(f"namespace name {name!r} is not one of simkit's (sk-<pid>-<n>)")
-    run_ip("netns", "add", name)
+    rundir.record("netns", name)  # first: a kill right after `ip netns add` is covered
+    try:
+        run_ip("netns", "add", name)
+    except BaseException:
+        rundir.forget("netns", name)
+        raise
     run_in(name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
            "net.ipv6.conf.default.disable_ipv6=1", check=False)
     run_ip("link", "set", "lo", "up", netns=name)
@@ -110,6 +119,8 @@ def delete(name: str) -> None:
     """Delete the namespace ``name`` (and every interface in it); quiet if it is gone."""
     if _OURS.match(name) and exists(name):
         run_ip("netns", "del", name, check=False)
+    if not exists(name):
+        rundir.forget("netns", name)
 
 
 def link_mac(netns: str, ifname: str) -> str:
@@ -126,20 +137,40 @@ def ours() -> list[str]:
         return []
 
 
-def _alive(pid: int) -> bool:
+def processes_in(name: str) -> list[tuple[int, int]]:
+    """(pid, start time) of the processes whose main thread is inside namespace ``name``.
+
+    What ``ip netns pids`` lists: a process is in the namespace when its
+    ``/proc/<pid>/ns/net`` is the namespace's own file.
+    """
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        target = os.stat(os.path.join(NETNS_DIR, name))
+    except OSError:
+        return []
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            ns = os.stat(f"/proc/{entry}/ns/net")
+        except OSError:
+            continue
+        if (ns.st_dev, ns.st_ino) == (target.st_dev, target.st_ino):
+            start = rundir.start_time(int(entry))
+            if start is not None:
+                found.append((int(entry), start))
+    return found
 
 
 def sweep_stale() -> list[str]:
-    """Delete simkit namespaces whose creating process no longer runs; return their names."""
-    stale = [n for n in ours() if not _alive(int(_OURS.match(n).group(1)))]
+    """Delete simkit namespaces whose creating process no longer runs; return their names.
+
+    The processes still inside one (a DUT whose simkit was killed) are killed
+    first: a namespace lives on, interfaces and all, while a process is in it.
+    """
+    stale = [n for n in ours() if rundir.start_time(int(_OURS.match(n).group(1))) is None]
     for name in stale:
+        rundir.kill(processes_in(name))
         delete(name)
     return stale
 

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -735,6 +736,13 @@ int main(int argc, char **argv)
     };
     FILE *json = NULL;
     int fd, quiet, ret, is_run;
+    pid_t parent = getppid();
+
+    /* Die with whoever started us (simkit), even when it is SIGKILLed: SIGTERM
+     * stops the run cleanly (ports closed). A parent that died before the
+     * prctl took effect shows as a changed getppid(): we were re-parented. */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != parent)
+        return SK_EXIT_INTERRUPTED;
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stderr);

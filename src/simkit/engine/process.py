@@ -6,6 +6,9 @@ generator-only one). The engine prints exactly one JSON object on stdout and
 human lines on stderr.
 Whatever happens to it, the DPDK runtime directory of its file prefix is
 removed afterwards, so that no run leaves ``/var/run/dpdk/<prefix>`` behind.
+Should simkit itself be killed outright, the engine gets SIGTERM from the
+kernel (a parent-death signal) and stops, and the prefix and the engine's pid
+are in simkit's record (:mod:`simkit.rundir`), which the next run sweeps.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from simkit import rundir
 from simkit._native import engine_path
 from simkit.errors import BackendUnavailable, ConfigError, NativeError
 
@@ -45,13 +49,21 @@ PR_SET_PDEATHSIG = 1
 _serial = itertools.count()
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM the engine if simkit dies, so it stops cleanly
-    (removing its DPDK runtime directory) instead of running on alone."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
+def _die_with(parent: int) -> Callable[[], None]:
+    """What the child runs before exec: SIGTERM the engine when ``parent`` (simkit) dies,
+    so it stops cleanly instead of running on alone.
+
+    A parent that died before the signal was asked for is seen from
+    ``getppid()``: the child was re-parented already, and ends itself.
+    """
+    def in_child() -> None:
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != parent:
+            os._exit(EXIT_INTERRUPTED)
+    return in_child
 
 
 def unique_prefix() -> str:
@@ -60,10 +72,11 @@ def unique_prefix() -> str:
 
 
 def remove_runtime_dir(prefix: str) -> None:
-    """Remove ``/var/run/dpdk/<prefix>`` if the engine could not."""
+    """Remove ``/var/run/dpdk/<prefix>`` if the engine could not (and take it off the record)."""
     path = os.path.join(DPDK_RUNTIME_ROOT, prefix)
     if os.path.basename(path) == prefix and prefix:
         shutil.rmtree(path, ignore_errors=True)
+        rundir.forget("dpdk_prefix", prefix)
 
 
 def _last_error(tail) -> str:
@@ -115,14 +128,17 @@ class EngineProcess:
         Raises:
             NativeError: the program cannot be started.
         """
+        rundir.record("dpdk_prefix", self.prefix)  # before: a kill at any moment is covered
         try:
             self._proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, text=True,
                                           stdin=subprocess.PIPE if self.hold else subprocess.DEVNULL,
-                                          preexec_fn=_die_with_parent,
+                                          preexec_fn=_die_with(os.getpid()),
                                           start_new_session=self.own_session)
         except OSError as exc:
+            rundir.forget("dpdk_prefix", self.prefix)
             raise NativeError(f"cannot start {self.argv[0]}: {exc.strerror}") from None
+        rundir.record("process", self._proc.pid)
         self._threads = [threading.Thread(target=self._read_stdout, daemon=True),
                          threading.Thread(target=self._relay_stderr, daemon=True)]
         for thread in self._threads:
@@ -244,6 +260,8 @@ class EngineProcess:
         for thread in self._threads:
             thread.join(timeout=5)
         remove_runtime_dir(self.prefix)
+        if self._proc.poll() is not None:
+            rundir.forget("process", self._proc.pid)
 
 
 def call_engine(args: list[str], prefix: str, timeout_s: float,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from simkit import rundir
 from simkit.errors import BackendUnavailable
 
 KERNEL_BACKENDS = ("io_uring", "socket")
@@ -63,6 +64,9 @@ class Link(abc.ABC):
     Removal happens on every way out of the ``with`` block: normal end, an
     exception (engine crash, timeout), KeyboardInterrupt, and SIGTERM (turned
     into SystemExit while the link exists, when used from the main thread).
+    A kill (SIGKILL) leaves what the link made in the process's record, and
+    entering any link first sweeps what killed runs left
+    (:func:`simkit.rundir.sweep`).
     """
 
     name: ClassVar[str]
@@ -85,6 +89,7 @@ class Link(abc.ABC):
                                      "pair")
 
     def __enter__(self) -> Wiring:
+        rundir.sweep()  # what runs killed before us left: before we add our own
         if threading.current_thread() is threading.main_thread():
             self._old_sigterm = signal.signal(signal.SIGTERM, _sigterm_to_exit)
         try:

@@ -2,8 +2,9 @@
 
 The file is written completely before it is read (``tx_pcap`` is flushed when
 its port closes; ``rx_pcap`` opens the file when its port is probed), so the
-run is phased. The capture lives in a private temporary directory that is
-removed afterwards, unless the user asked to keep it at a path of their own.
+run is phased. The capture lives in a private temporary directory
+(``$TMPDIR/simkit-<pid>-...``, in simkit's record: :mod:`simkit.rundir`) that
+is removed afterwards, unless the user asked to keep it at a path of their own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import shutil
 import tempfile
 
+from simkit import rundir
 from simkit.errors import ConfigError
 from simkit.links.base import Link, Wiring
 
@@ -29,6 +31,7 @@ class PcapLink(Link):
     def _capture_path(self) -> str:
         if self.keep_path is None:
             self._tmpdir = tempfile.mkdtemp(prefix=f"{self.run_id}-")
+            rundir.record("tmpdir", self._tmpdir)
             return os.path.join(self._tmpdir, "link.pcap")
         path = os.path.abspath(self.keep_path)
         if "," in path or "=" in path:
@@ -48,4 +51,5 @@ class PcapLink(Link):
     def teardown(self) -> None:
         if self._tmpdir:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
+            rundir.forget("tmpdir", self._tmpdir)
             self._tmpdir = None

@@ -37,7 +37,6 @@ class TapLink(Link):
         self._made = False
 
     def setup(self) -> Wiring:
-        netns.sweep_stale()
         netns.create(self.ns)
         self._made = True
         ifname = self.ns

@@ -38,7 +38,6 @@ class VethLink(Link):
         self._made: list[str] = []
 
     def setup(self) -> Wiring:
-        netns.sweep_stale()
         tx_kernel = self.tx_backend in KERNEL_BACKENDS
         rx_kernel = self.rx_backend in KERNEL_BACKENDS
         if tx_kernel and not rx_kernel and shutil.which("ethtool") is None:

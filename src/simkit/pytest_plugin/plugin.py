@@ -6,7 +6,7 @@ import platform
 
 import pytest
 
-from simkit import validators
+from simkit import rundir, validators
 from simkit.errors import ConfigError
 from simkit.pytest_plugin.fixtures import bypass, bypass_backend, md_packets  # noqa: F401
 from simkit.pytest_plugin.session import (
@@ -54,6 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION_KEY] = session
     # like junitxml's LogXML, the session collects reports (from xdist workers too)
     config.pluginmanager.register(session, "simkit-bypass-session")
+    rundir.sweep()  # what killed simkit runs left (namespaces, DUTs, DPDK dirs) goes first
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
