@@ -239,8 +239,9 @@ class DutPath(Link):
     def placeholders_for(self, argv, lcores=None) -> dict[str, str]:
         """The placeholders of one DUT: ``{eal}`` with its lcores (see :func:`dut_lcores`).
 
-        A ``-l``/``--lcores``/``-c`` in ``argv`` (before ``--``) or in the DUT's EAL
-        extras replaces the default lcores.
+        A ``-l``/``--lcores``/``-c`` in the DUT's EAL extras, or in ``argv`` after
+        ``{eal}`` and before ``--``, replaces the default lcores. (One before ``{eal}``
+        wins anyway: EAL keeps the first and says it ignores the second.)
 
         Raises:
             ConfigError: lcores given both ways, or not on this machine.
@@ -249,13 +250,14 @@ class DutPath(Link):
             extras = shlex.split(self.eal_args)
         except ValueError as exc:
             raise ConfigError(f"the DUT's EAL arguments {self.eal_args!r}: {exc}") from None
-        own = user_lcore_option(extras) or user_lcore_option(
-            a for a in argv if isinstance(a, str) and a != "{eal}")
+        argv = list(argv)
+        if "{eal}" not in argv:
+            return {**self.placeholders, "eal": self.eal(dut_lcores(lcores)), "lcores": None}
+        # EAL options follow {eal} up to "--"; what precedes it may be a wrapper's (taskset -c)
+        own = user_lcore_option(extras) or user_lcore_option(argv[argv.index("{eal}") + 1:])
         if own and lcores is not None:
             raise ConfigError(f"the DUT's lcores are given twice: lcores={lcores!r} and "
                               f"{own!r} in its EAL arguments; give one")
-        if own and "{eal}" not in argv:
-            own = None  # a program without {eal}: its -l is its own business
         chosen = None if own else dut_lcores(lcores)
         return {**self.placeholders, "eal": self.eal(chosen), "lcores": chosen or own}
 
