@@ -6,7 +6,9 @@ test checks that no namespace, interface, engine or DPDK directory is left.
 
 from __future__ import annotations
 
+import json
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +120,30 @@ def test_cli_runs_through_the_feed_handler(needs_pair, nothing_left, feed_handle
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "link=veth" in proc.stdout
+
+
+def test_cli_testpmd_l2_forwarder_into_a_kernel_receiver_says_where_frames_went(
+        needs_pair, nothing_left, tmp_path):
+    # a user's -l in --dut-eal-args gives testpmd its two lcores (the default is one)
+    if shutil.which("dpdk-testpmd") is None:
+        pytest.skip("dpdk-testpmd is not installed (Debian package dpdk)")
+    needs_pair("veth", "io_uring", "io_uring")
+    needs_pair("veth", "dpdk", "dpdk")
+    testpmd = ("dpdk-testpmd {eal} -- --forward-mode=mac --eth-peer=1,{dst_mac} "
+               "--port-topology=paired --no-mlockall --total-num-mbufs=4096")
+    proc = subprocess.run([sys.executable, "-m", "simkit.cli", "run", "--backend", "io_uring",
+                           "--count", "2000", "--rate", "20000", "--quiet", "--dut", testpmd,
+                           "--dut-eal-args", "-l 0,1", "--dut-ready", "Press enter to exit",
+                           "--json", str(tmp_path / "r.json")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    error = proc.stderr.strip().splitlines()[-1]
+    assert "unexplained loss or damage on the DUT path: lost 2,000" in error
+    assert "clean loopback" not in error
+    assert "the receiver got 0; the first arrived for" in error
+    assert "(wrong: dst_ip 198.18.0.2 (receiver: 198.18.0.6))" in error
+    assert "drops by hop: receiver (" in error and "ip_InAddrErrors 2,000" in error
+    dut = json.loads((tmp_path / "r.json").read_text())["engine"]["dut"]
+    assert dut["lcores"] == ["-l 0,1"]
+    assert f"the DUT's output: {dut['output'][0]}" in error
+    assert "Forward statistics for port 1" in Path(dut["output"][0]).read_text()
