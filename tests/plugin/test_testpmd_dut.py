@@ -81,6 +81,13 @@ def test_an_l2_forwarder_into_a_kernel_receiver_gets_a_report_of_what_arrived(by
     receiver = info["hops"][-1]
     assert receiver["hop"] == "receiver" and receiver["snmp"]["ip_InAddrErrors"] >= COUNT
     assert f"ip_InAddrErrors {receiver['snmp']['ip_InAddrErrors']:,}" in info["where_lost"]
+
+
+@pytest.mark.bypass(backends=["dpdk"])
+@pytest.mark.latency_budget(p99="1ns")
+def test_a_failed_budget_names_the_duts_output(bypass):
+    spawn_testpmd(bypass, "io")
+    bypass.run(count=COUNT, rate_pps=RATE_PPS)
 '''
 
 
@@ -92,4 +99,6 @@ def test_testpmd_as_a_dut_in_io_and_mac_modes(pytester, needs_pair):
     pytester.makepyfile(TESTPMD_TESTS)
     result = pytester.runpytest("--bypass-backend=dpdk,io_uring", "-p", "no:cacheprovider")
     outcomes = result.parseoutcomes()
-    assert (outcomes.get("passed"), outcomes.get("failed")) == (3, None), result.stdout.str()
+    assert (outcomes.get("passed"), outcomes.get("failed")) == (3, 1), result.stdout.str()
+    result.stdout.fnmatch_lines(["*latency budget exceeded*", "*; the DUT's output: "
+                                 "*/test_a_failed_budget_names_t*/dut-1.log"])

@@ -119,14 +119,15 @@ def _problems(report, scenario) -> list[str]:
             if dut:  # say where on the path, and what a kernel receiver was sent instead
                 said = [dut.get("arrived", {}).get("summary"), dut.get("where_lost")]
                 problems.append(f"unexplained loss or damage on the DUT path: {counts}; "
-                                + "; ".join(filter(None, said))
-                                + f"; the DUT's output: {', '.join(dut.get('output', []))}")
+                                + "; ".join(filter(None, said)))
             else:
                 problems.append(f"unexplained loss or damage on a clean loopback: {counts}")
     if report.timed_out:
         problems.append(f"the run hit its {scenario.timeout_s:g} s limit")
     if report.budget_failures():
         problems.append("latency budget exceeded: " + ", ".join(sorted(report.budget_failures())))
+    if problems and report.engine.get("dut"):
+        problems.append(f"the DUT's output: {', '.join(report.engine['dut'].get('output', []))}")
     return problems
 
 

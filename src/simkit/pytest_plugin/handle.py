@@ -11,7 +11,7 @@ from simkit.dut import DUT
 from simkit.engine import run as run_scenario
 from simkit.engine.process import unique_prefix
 from simkit.engine.run import DUT_READY, run_on_path
-from simkit.errors import BackendUnavailable, ConfigError
+from simkit.errors import BackendUnavailable, CheckFailed, ConfigError
 from simkit.links import DutPath, dut_backend_of
 from simkit.links.veth import VethLink
 from simkit.pytest_plugin.expect import FunctionalPort
@@ -101,7 +101,13 @@ class Bypass:
             self._request.node.user_properties.append((f"bypass_{name}", getattr(report, name)))
         self._request.node.user_properties.append(("bypass_p99_ns", report.latency.p99))
         if budget:
-            report.assert_budget(**budget)
+            try:
+                report.assert_budget(**budget)
+            except CheckFailed as exc:
+                if not self._state.duts:
+                    raise
+                outputs = ", ".join(str(dut.output_path) for dut in self._state.duts)
+                raise CheckFailed(f"{exc}; the DUT's output: {outputs}") from None
         return report
 
     # -- the device under test ----------------------------------------------
