@@ -21,8 +21,10 @@ What it is given and what it says:
 
 It dies with simkit: it runs in a process group (a session) of its own, which
 :meth:`DUT.stop` ends, and it holds a parent-death signal (SIGKILL when the
-process that started it dies, even by SIGKILL). An exit or a crash is reported
-as :class:`~simkit.errors.CheckFailed`.
+process that started it dies, even by SIGKILL; the kernel sends it when the
+*thread* that started the DUT ends, so start DUTs from a thread that outlives
+them, as pytest's main thread does). An exit or a crash is reported as
+:class:`~simkit.errors.CheckFailed`.
 """
 
 from __future__ import annotations
