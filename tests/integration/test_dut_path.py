@@ -144,6 +144,6 @@ def test_cli_testpmd_l2_forwarder_into_a_kernel_receiver_says_where_frames_went(
     assert "(wrong: dst_ip 198.18.0.2 (receiver: 198.18.0.6))" in error
     assert "drops by hop: receiver (" in error and "ip_InAddrErrors 2,000" in error
     dut = json.loads((tmp_path / "r.json").read_text())["engine"]["dut"]
-    assert dut["lcores"] == ["-l 0,1"]
+    assert dut["lcores"] == ["0,1"]
     assert f"the DUT's output: {dut['output'][0]}" in error
     assert "Forward statistics for port 1" in Path(dut["output"][0]).read_text()

@@ -20,8 +20,9 @@ def test_eal_carries_the_chosen_lcores_then_the_duts_extras():
 
 
 @pytest.mark.parametrize("extras,argv,own", [
-    ("-l 0", ["app", "{eal}", "--"], "-l 0"),
-    ("", ["app", "{eal}", "--lcores=0@0", "--", "-l", "9"], "--lcores=0@0"),
+    ("-l 0", ["app", "{eal}", "--"], "0"),
+    ("", ["app", "{eal}", "--lcores=0@0", "--", "-l", "9"], "0@0"),
+    ("", ["app", "{eal}", "-c0x3"], "0x3"),
 ])
 def test_a_users_lcore_option_replaces_the_default(extras, argv, own):
     path = DutPath("t", dut_backend="dpdk", eal_args=extras)
@@ -35,6 +36,11 @@ def test_a_wrappers_c_before_eal_is_not_an_lcore_option():
     path = DutPath("t", dut_backend="dpdk")
     assert eal_of(path, ["taskset", "-c", "1", "app", "{eal}"])[:2] == ["-l", dut_lcores()]
     assert eal_of(path, ["python3", "-c", "pass", "{eal}"])[:2] == ["-l", dut_lcores()]
+
+
+def test_lcores_for_a_dut_without_eal_is_an_error():
+    with pytest.raises(ConfigError, match=r"lcores=2 go into a DPDK DUT's \{eal\}"):
+        DutPath("t", dut_backend="socket").placeholders_for(["feed", "{listen}"], lcores=2)
 
 
 def test_unbalanced_quotes_in_the_duts_eal_args_are_one_line():

@@ -25,7 +25,8 @@ The DUT is told where it sits through placeholders in its argv
   ``{rx_port}``/``{tx_port}`` (those two vdev names), ``{dst_mac}``,
   ``{dst_ip}``, ``{dst_port}`` (where its output must go to reach the
   receiver), ``{src_mac}``, ``{src_ip}`` (its output side), ``{prefix}``,
-  ``{lcores}``.
+  ``{lcores}`` (its lcores as EAL gets them: a list, a ``--lcores`` map or a
+  ``-c`` mask).
 - io_uring / socket: ``{listen}`` (ADDR:PORT the generator sends to) and
   ``{publish}`` (ADDR:PORT the receiver is bound to).
 - both: ``{netns}``, ``{iface_in}``, ``{iface_out}``, ``{addr}`` and
@@ -129,6 +130,14 @@ def user_lcore_option(args) -> str | None:
             if joined:
                 return arg
     return None
+
+
+def _lcore_value(option: str) -> str:
+    """``0,1`` of ``-l 0,1`` (``-l0,1``, ``--lcores=...``, ``-c 0x3``)."""
+    for flag in ("--lcores", "-l", "-c"):
+        if option.startswith(flag):
+            return option[len(flag):].lstrip("= ")
+    return option
 
 
 class DutPath(Link):
@@ -252,14 +261,18 @@ class DutPath(Link):
             raise ConfigError(f"the DUT's EAL arguments {self.eal_args!r}: {exc}") from None
         argv = list(argv)
         if "{eal}" not in argv:
-            return {**self.placeholders, "eal": self.eal(dut_lcores(lcores)), "lcores": None}
+            if lcores is not None:
+                raise ConfigError(f"lcores={lcores!r} go into a DPDK DUT's {{eal}}, and this "
+                                  "DUT's argv has no {eal}")
+            return {**self.placeholders, "lcores": ""}
         # EAL options follow {eal} up to "--"; what precedes it may be a wrapper's (taskset -c)
         own = user_lcore_option(extras) or user_lcore_option(argv[argv.index("{eal}") + 1:])
         if own and lcores is not None:
             raise ConfigError(f"the DUT's lcores are given twice: lcores={lcores!r} and "
                               f"{own!r} in its EAL arguments; give one")
         chosen = None if own else dut_lcores(lcores)
-        return {**self.placeholders, "eal": self.eal(chosen), "lcores": chosen or own}
+        return {**self.placeholders, "eal": self.eal(chosen),
+                "lcores": chosen or _lcore_value(own)}
 
     def hops(self) -> list[dict]:
         """The four interfaces of the path, in the frames' order (for :mod:`simkit.links.hops`)."""
