@@ -26,7 +26,7 @@ def test_mismatch_names_the_fields_the_receiver_does_not_listen_on():
 
 
 def test_hop_counters_are_the_runs_share_and_where_lost_names_each_dropping_hop():
-    hop = {"hop": "DUT input", "netns": "n", "iface": "i", "kernel": True}
+    hop = {"hop": "DUT input", "netns": "n", "iface": "i"}
     before = [{**hop, "rx_packets": 100, "rx_dropped": 5, "tx_dropped": 0, "qdisc_dropped": 0,
                "snmp": {"udp_RcvbufErrors": 1, "ip_InReceives": 100}},
               {"hop": "receiver", "netns": "r", "iface": "r", "error": "gone"}]

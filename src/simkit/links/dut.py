@@ -275,17 +275,19 @@ class DutPath(Link):
                 "lcores": chosen or _lcore_value(own)}
 
     def hops(self) -> list[dict]:
-        """The four interfaces of the path, in the frames' order (for :mod:`simkit.links.hops`)."""
-        tx_kernel = self.tx_backend in KERNEL_BACKENDS
+        """The four interfaces of the path, in the frames' order (for :mod:`simkit.links.hops`).
+
+        ``snmp`` marks where a kernel receives the traffic (a kernel DUT's input, a
+        kernel receiver): its namespace's IP/UDP counters are read once, there.
+        """
         rx_kernel = self.rx_backend in KERNEL_BACKENDS
         dut_kernel = self.dut_backend in KERNEL_BACKENDS
         return [
-            {"hop": "generator", "netns": self.gen_ns, "iface": self.if_gen, "kernel": tx_kernel},
+            {"hop": "generator", "netns": self.gen_ns, "iface": self.if_gen, "snmp": False},
             {"hop": "DUT input", "netns": self.dut_netns, "iface": self.if_in,
-             "kernel": dut_kernel},
-            {"hop": "DUT output", "netns": self.dut_netns, "iface": self.if_out,
-             "kernel": dut_kernel},
-            {"hop": "receiver", "netns": self.rx_ns, "iface": self.if_rx, "kernel": rx_kernel},
+             "snmp": dut_kernel},
+            {"hop": "DUT output", "netns": self.dut_netns, "iface": self.if_out, "snmp": False},
+            {"hop": "receiver", "netns": self.rx_ns, "iface": self.if_rx, "snmp": rx_kernel},
         ]
 
     def _placeholders(self, mac: dict[str, str]) -> dict[str, str]:

@@ -73,10 +73,11 @@ def snapshot(hops: list[dict]) -> list[dict]:
     """The counters of each hop now.
 
     Args:
-        hops: ``{"hop": name, "netns": ns, "iface": ifname, "kernel": bool}`` each.
+        hops: ``{"hop": name, "netns": ns, "iface": ifname, "snmp": bool}`` each
+            (``snmp``: read the namespace's IP/UDP counters here).
 
     Returns:
-        The same hops with their counters (``snmp`` too for kernel endpoints);
+        The same hops with their counters (and the IP/UDP ones where asked);
         a hop that cannot be read carries ``error`` instead.
     """
     out = []
@@ -85,7 +86,7 @@ def snapshot(hops: list[dict]) -> list[dict]:
         try:
             entry.update(_link_stats(hop["netns"], hop["iface"]))
             entry["qdisc_dropped"] = _qdisc_drops(hop["netns"], hop["iface"])
-            if hop.get("kernel"):
+            if hop.get("snmp"):
                 entry["snmp"] = _snmp(hop["netns"])
         except (SimkitError, OSError, ValueError, IndexError) as exc:
             entry["error"] = str(exc)
@@ -97,7 +98,7 @@ def hop_counters(before: list[dict], after: list[dict]) -> list[dict]:
     """What each hop counted between two :func:`snapshot` calls (the run's share)."""
     out = []
     for then, now in zip(before, after, strict=True):
-        entry = {k: now[k] for k in ("hop", "netns", "iface", "kernel") if k in now}
+        entry = {k: now[k] for k in ("hop", "netns", "iface") if k in now}
         if "error" in then or "error" in now:
             entry["error"] = now.get("error") or then.get("error")
             out.append(entry)
@@ -105,7 +106,7 @@ def hop_counters(before: list[dict], after: list[dict]) -> list[dict]:
         for key, value in now.items():
             if isinstance(value, int) and not isinstance(value, bool):
                 entry[key] = value - then.get(key, 0)
-        if "snmp" in now:
+        if isinstance(now.get("snmp"), dict):
             entry["snmp"] = {k: v - then.get("snmp", {}).get(k, 0) for k, v in now["snmp"].items()}
         out.append(entry)
     return out
