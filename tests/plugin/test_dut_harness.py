@@ -5,6 +5,7 @@ import os
 import pytest
 
 from simkit import netns
+from simkit.packets.seed import FRAME_LEN
 
 pytestmark = pytest.mark.needs_root
 
@@ -106,16 +107,18 @@ def test_send_expect_strict_masks_and_messages(pytester, needs_pair):
     pytester.makepyfile(FUNCTIONAL)
     result = pytester.runpytest("--bypass-backend=dpdk", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=3, failed=4)
+    ip_total = FRAME_LEN - 14  # the IPv4 total length, bytes 16-17 of the frame
     result.stdout.fnmatch_lines([
         "*frame 1 of 1 expected did not match what came*",
         "*mask: don't care about IP.id*",
-        "*0010  exp 00 3c .. .. 40 00*",
+        f"*0010  exp {ip_total >> 8:02x} {ip_total & 0xff:02x} .. .. 40 00*",
         "*0030  exp 00 00 02 00*", "*got 00 00 01 00*", "*^^*"])
     result.stdout.fnmatch_lines([
         "*all 1 expected frame(s) came, then another within 0.1 s (strict: no other packets*"])
     result.stdout.fnmatch_lines(["*frame 1 of 1 expected did not come within 0.3 s*",
                                  "*nothing else came either*"])
-    result.stdout.fnmatch_lines(["*expected no packet for 0.3 s, but a 74-byte frame came*"])
+    result.stdout.fnmatch_lines(
+        [f"*expected no packet for 0.3 s, but a {FRAME_LEN}-byte frame came*"])
     assert _sk_names_of_this_process() == before
 
 
