@@ -120,6 +120,8 @@ def test_cli_runs_through_the_feed_handler(needs_pair, nothing_left, feed_handle
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "link=veth" in proc.stdout
+    output = proc.stdout.split("DUT output: ", 1)[1].split("\n", 1)[0]
+    assert '"published": 5000' in Path(output).read_text()  # its closing summary, kept
 
 
 def test_cli_testpmd_l2_forwarder_into_a_kernel_receiver_says_where_frames_went(

@@ -165,6 +165,8 @@ def command(args) -> int:
     finally:
         progress.done()
     print(summary_table(report))
+    if report.engine.get("dut"):
+        print(f"DUT output: {', '.join(report.engine['dut']['output'])}")
     if report.pacing.get("arrivals") == "capture":
         pacing = report.pacing
         print(f"capture timing x{pacing['speed']:g}: {pacing['requested_pps']:,.1f} pps requested, "
