@@ -149,3 +149,32 @@ def test_cli_testpmd_l2_forwarder_into_a_kernel_receiver_says_where_frames_went(
     assert dut["lcores"] == ["0,1"]
     assert f"the DUT's output: {dut['output'][0]}" in error
     assert "Forward statistics for port 1" in Path(dut["output"][0]).read_text()
+
+
+def test_a_dut_dies_with_a_killed_simkit_run(needs_pair, nothing_left, tmp_path, wait_for):
+    # SIGKILL: no finalizer, no atexit; the DUT (in the DUT namespace, through ip netns
+    # exec) holds a parent-death signal; the namespaces are the next run's to sweep
+    needs_pair("veth", "socket", "socket")
+    pid_file = tmp_path / "dut.pid"
+    dut = shlex.join([sys.executable, "-c", f"import os, time; open({str(pid_file)!r}, 'w')"
+                      ".write(str(os.getpid())); print('READY', flush=True); time.sleep(300)"])
+    run = subprocess.Popen([sys.executable, "-m", "simkit.cli", "run", "--backend", "socket",
+                            "--count", "1000000", "--rate", "1000", "--quiet", "--dut", dut],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        dut_pid = int(wait_for(lambda: pid_file.exists() and pid_file.read_text()))
+        run.kill()
+        run.wait(timeout=10)
+
+        def dead() -> bool:
+            try:
+                with open(f"/proc/{dut_pid}/stat") as f:
+                    return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+            except FileNotFoundError:
+                return True
+        assert wait_for(dead, timeout_s=5), "the DUT outlived the simkit run that started it"
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        netns.sweep_stale()
