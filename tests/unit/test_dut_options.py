@@ -1,5 +1,8 @@
 """The DUT's own EAL options and lcores: how ``{eal}`` is made, and what is refused (no root)."""
 
+import subprocess
+import sys
+
 import pytest
 
 from simkit import validators
@@ -67,3 +70,12 @@ def test_lcores_forms(value, parsed):
 def test_bad_lcores_forms(value):
     with pytest.raises(ConfigError, match="lcores"):
         validators.parse_lcores(value)
+
+
+def test_cli_dut_eal_args_with_unbalanced_quotes_is_one_line_exit_2():
+    proc = subprocess.run([sys.executable, "-m", "simkit.cli", "run", "--dut", "app {eal}",
+                           "--dut-eal-args", "-l '0"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "simkit run: error: argument --dut-eal-args: EAL arguments \"-l '0\": No closing "
+        "quotation (see simkit run --help)"]

@@ -84,9 +84,10 @@ def register(sub):
                      help="extra DPDK EAL arguments of the engine, e.g. real ports "
                           "(default: none)")
     run.add_argument("--dut-eal-args", default="", metavar="ARGS",
-                     help="extra DPDK EAL arguments of a DPDK DUT, after its {eal}; "
-                          "-l LIST here sets its lcores (default: none; lcores: the cores "
-                          "the engine does not poll on, else core 1)")
+                     type=typed(validators.parse_eal_args),
+                     help="extra DPDK EAL arguments of a DPDK DUT, after its {eal}; -l LIST "
+                          "here sets its lcores, otherwise the cores the engine does not poll "
+                          "on, else core 1 (default: none)")
     run.add_argument("--pcap", default=None, metavar="PATH",
                      help="pcap link: keep the capture at PATH (default: a temporary file)")
     run.add_argument("--udp-checksum", action="store_true",
