@@ -65,7 +65,10 @@ class Scenario:
             impairment ``malform:kind=any,p=malformed`` (every header-level kind
             of :mod:`simkit.malformed` but jumbo), with its ground truth.
         dut: argv of the application under test; ``None`` runs a loopback.
-        eal_args: extra DPDK EAL arguments (e.g. real ports for hardware runs).
+        eal_args: extra DPDK EAL arguments of the engine (e.g. real ports for
+            hardware runs); never the DUT's.
+        dut_eal_args: extra DPDK EAL arguments of a DPDK DUT, appended to its
+            ``{eal}``; a ``-l``/``--lcores`` here replaces its default lcores.
         udp_checksum: compute UDP checksums (else 0, which IPv4 allows).
         pcap_path: for the ``pcap`` link, keep the capture at this path.
         timeout_s: hard limit on the whole run.
@@ -119,6 +122,7 @@ class Scenario:
     replay: str | None = None
     replay_speed: float | None = None
     link_impairments: tuple = field(default_factory=tuple)
+    dut_eal_args: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         checked = {
@@ -134,6 +138,7 @@ class Scenario:
             else tuple(self.impairments),
             "dut": _argv(self.dut, "dut") or None,
             "eal_args": _argv(self.eal_args, "eal_args"),
+            "dut_eal_args": _argv(self.dut_eal_args, "dut_eal_args"),
             "arrivals": v.parse_arrivals(self.arrivals),
             "duration_s": v.parse_duration_s(self.duration_s),
             "flows": v.parse_flows(self.flows),
@@ -145,6 +150,9 @@ class Scenario:
         if checked["link_impairments"] and checked["link"] != "veth" and not checked["dut"]:
             raise ConfigError(f"link_impairments are applied by the kernel on the generator's "
                               f"veth end: they need link veth (or a DUT), not {checked['link']}")
+        if checked["dut_eal_args"] and not checked["dut"]:
+            raise ConfigError("dut_eal_args (--dut-eal-args) are the DUT's EAL arguments: "
+                              "they need a dut (--dut)")
         if checked["arrivals"] == "poisson" and checked["rate_pps"] is None:
             raise ConfigError("poisson arrivals need a rate (rate_pps): the mean of the arrivals")
         if checked["duration_s"] is not None and not checked["duration_s"] < float(self.timeout_s):

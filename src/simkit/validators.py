@@ -7,6 +7,7 @@ raises :class:`~simkit.errors.ConfigError` with one line saying what is wrong.
 from __future__ import annotations
 
 import re
+import shlex
 
 from simkit.errors import ConfigError
 
@@ -95,6 +96,41 @@ def parse_burst(value) -> int:
 def parse_flows(value) -> int:
     """Flows (UDP source ports, each with its own sequence numbers): 1 to 64."""
     return _integer("flows", value, 1, MAX_FLOWS)
+
+
+_LCORE_LIST = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
+
+
+def parse_lcores(value) -> int | str:
+    """A DPDK program's lcores: a count (``2``) or a core list string (``"0,1"``, ``"2-5"``).
+
+    Only the form is checked here; whether this machine has those cores is the
+    DUT path's business (:func:`simkit.links.dut.dut_lcores`).
+    """
+    if isinstance(value, bool):
+        raise ConfigError(f"lcores must be a count (2) or a core list ('0,1', '2-5'), "
+                          f"got {value!r}")
+    if isinstance(value, int):
+        return _integer("lcores", value, 1, 1024)
+    text = str(value).replace(" ", "")
+    if not _LCORE_LIST.match(text):
+        raise ConfigError(f"lcores must be a count (2) or a core list ('0,1', '2-5'), "
+                          f"got {value!r}")
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        if high and int(high) < int(low):
+            raise ConfigError(f"lcores {value!r}: the range {part} runs backwards")
+    return text
+
+
+def parse_eal_args(value) -> str:
+    """EAL arguments as one command-line string; quotes must balance."""
+    text = "" if value is None else str(value)
+    try:
+        shlex.split(text)
+    except ValueError as exc:
+        raise ConfigError(f"EAL arguments {text!r}: {exc}") from None
+    return text
 
 
 def parse_rounds(value) -> int:

@@ -6,7 +6,9 @@ test checks that no namespace, interface, engine or DPDK directory is left.
 
 from __future__ import annotations
 
+import json
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +120,61 @@ def test_cli_runs_through_the_feed_handler(needs_pair, nothing_left, feed_handle
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "link=veth" in proc.stdout
+    output = proc.stdout.split("DUT output: ", 1)[1].split("\n", 1)[0]
+    assert '"published": 5000' in Path(output).read_text()  # its closing summary, kept
+
+
+def test_cli_testpmd_l2_forwarder_into_a_kernel_receiver_says_where_frames_went(
+        needs_pair, nothing_left, tmp_path):
+    # a user's -l in --dut-eal-args gives testpmd its two lcores (the default is one)
+    if shutil.which("dpdk-testpmd") is None:
+        pytest.skip("dpdk-testpmd is not installed (Debian package dpdk)")
+    needs_pair("veth", "io_uring", "io_uring")
+    needs_pair("veth", "dpdk", "dpdk")
+    testpmd = ("dpdk-testpmd {eal} -- --forward-mode=mac --eth-peer=1,{dst_mac} "
+               "--port-topology=paired --no-mlockall --total-num-mbufs=4096")
+    proc = subprocess.run([sys.executable, "-m", "simkit.cli", "run", "--backend", "io_uring",
+                           "--count", "2000", "--rate", "20000", "--quiet", "--dut", testpmd,
+                           "--dut-eal-args", "-l 0,1", "--dut-ready", "Press enter to exit",
+                           "--json", str(tmp_path / "r.json")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    error = proc.stderr.strip().splitlines()[-1]
+    assert "unexplained loss or damage on the DUT path: lost 2,000" in error
+    assert "clean loopback" not in error
+    assert "the receiver got 0; the first arrived for" in error
+    assert "(wrong: dst_ip 198.18.0.2 (receiver: 198.18.0.6))" in error
+    assert "drops by hop: receiver (" in error and "ip_InAddrErrors 2,000" in error
+    dut = json.loads((tmp_path / "r.json").read_text())["engine"]["dut"]
+    assert dut["lcores"] == ["0,1"]
+    assert f"the DUT's output: {dut['output'][0]}" in error
+    assert "Forward statistics for port 1" in Path(dut["output"][0]).read_text()
+
+
+def test_a_dut_dies_with_a_killed_simkit_run(needs_pair, nothing_left, tmp_path, wait_for):
+    # SIGKILL: no finalizer, no atexit; the DUT (in the DUT namespace, through ip netns
+    # exec) holds a parent-death signal; the namespaces are the next run's to sweep
+    needs_pair("veth", "socket", "socket")
+    pid_file = tmp_path / "dut.pid"
+    dut = shlex.join([sys.executable, "-c", f"import os, time; open({str(pid_file)!r}, 'w')"
+                      ".write(str(os.getpid())); print('READY', flush=True); time.sleep(300)"])
+    run = subprocess.Popen([sys.executable, "-m", "simkit.cli", "run", "--backend", "socket",
+                            "--count", "1000000", "--rate", "1000", "--quiet", "--dut", dut],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        dut_pid = int(wait_for(lambda: pid_file.exists() and pid_file.read_text()))
+        run.kill()
+        run.wait(timeout=10)
+
+        def dead() -> bool:
+            try:
+                with open(f"/proc/{dut_pid}/stat") as f:
+                    return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+            except FileNotFoundError:
+                return True
+        assert wait_for(dead, timeout_s=5), "the DUT outlived the simkit run that started it"
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        netns.sweep_stale()

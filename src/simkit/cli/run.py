@@ -81,7 +81,13 @@ def register(sub):
     run.add_argument("--budget", type=typed(validators.parse_budget), default=None,
                      help="latency budget, e.g. p99=20us,p999=80us (default: none)")
     run.add_argument("--eal-args", default="", metavar="ARGS",
-                     help="extra DPDK EAL arguments, e.g. real ports (default: none)")
+                     help="extra DPDK EAL arguments of the engine, e.g. real ports "
+                          "(default: none)")
+    run.add_argument("--dut-eal-args", default="", metavar="ARGS",
+                     type=typed(validators.parse_eal_args),
+                     help="extra DPDK EAL arguments of a DPDK DUT, after its {eal}; -l LIST "
+                          "here sets its lcores, otherwise the cores the engine does not poll "
+                          "on, else core 1 (default: none)")
     run.add_argument("--pcap", default=None, metavar="PATH",
                      help="pcap link: keep the capture at PATH (default: a temporary file)")
     run.add_argument("--udp-checksum", action="store_true",
@@ -109,8 +115,14 @@ def _problems(report, scenario) -> list[str]:
         duplicated = 0 if "dup" in kernel else report.unexplained_duplicated
         malformed = 0 if "corrupt" in kernel else report.unexplained_malformed
         if lost or duplicated or malformed:
-            problems.append(f"unexplained loss or damage on a clean loopback: lost {lost:,}, "
-                            f"duplicated {duplicated:,}, malformed {malformed:,}")
+            counts = f"lost {lost:,}, duplicated {duplicated:,}, malformed {malformed:,}"
+            dut = report.engine.get("dut")
+            if dut:  # say where on the path, and what a kernel receiver was sent instead
+                said = [dut.get("arrived", {}).get("summary"), dut.get("where_lost")]
+                problems.append(f"unexplained loss or damage on the DUT path: {counts}; "
+                                + "; ".join(filter(None, said)))
+            else:
+                problems.append(f"unexplained loss or damage on a clean loopback: {counts}")
         garbled = 0 if "corrupt" in kernel else report.unexplained_garbled
         if garbled:
             reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(report.seq.garbled_by_reason.items()))
@@ -120,6 +132,8 @@ def _problems(report, scenario) -> list[str]:
         problems.append(f"the run hit its {scenario.timeout_s:g} s limit")
     if report.budget_failures():
         problems.append("latency budget exceeded: " + ", ".join(sorted(report.budget_failures())))
+    if problems and report.engine.get("dut"):
+        problems.append(f"the DUT's output: {', '.join(report.engine['dut'].get('output', []))}")
     return problems
 
 
@@ -142,6 +156,7 @@ def command(args) -> int:
                         rate_pps=args.rate, burst=args.burst, seed=args.seed,
                         impairments=tuple(args.impair), malformed=args.malformed,
                         dut=args.dut, eal_args=args.eal_args,
+                        dut_eal_args=args.dut_eal_args,
                         udp_checksum=args.udp_checksum, pcap_path=args.pcap,
                         timeout_s=args.timeout, rx_backend=args.rx_backend,
                         arrivals=args.arrivals, duration_s=args.duration,
@@ -156,6 +171,8 @@ def command(args) -> int:
     finally:
         progress.done()
     print(summary_table(report))
+    if report.engine.get("dut"):
+        print(f"DUT output: {', '.join(report.engine['dut']['output'])}")
     if report.pacing.get("arrivals") == "capture":
         pacing = report.pacing
         print(f"capture timing x{pacing['speed']:g}: {pacing['requested_pps']:,.1f} pps requested, "

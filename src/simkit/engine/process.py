@@ -49,16 +49,16 @@ PR_SET_PDEATHSIG = 1
 _serial = itertools.count()
 
 
-def _die_with(parent: int) -> Callable[[], None]:
-    """What the child runs before exec: SIGTERM the engine when ``parent`` (simkit) dies,
-    so it stops cleanly instead of running on alone.
+def die_with_parent(parent: int, sig: int = signal.SIGTERM) -> Callable[[], None]:
+    """What a child of simkit runs before exec: ``sig`` to it when ``parent`` (simkit) dies,
+    so it does not run on alone (the engine: SIGTERM, it stops cleanly; a DUT: SIGKILL).
 
     A parent that died before the signal was asked for is seen from
     ``getppid()``: the child was re-parented already, and ends itself.
     """
     def in_child() -> None:
         try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, sig)
         except (OSError, AttributeError):
             pass
         if os.getppid() != parent:
@@ -133,7 +133,7 @@ class EngineProcess:
             self._proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, text=True,
                                           stdin=subprocess.PIPE if self.hold else subprocess.DEVNULL,
-                                          preexec_fn=_die_with(os.getpid()),
+                                          preexec_fn=die_with_parent(os.getpid()),
                                           start_new_session=self.own_session)
         except OSError as exc:
             rundir.forget("dpdk_prefix", self.prefix)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import replace
@@ -11,7 +12,7 @@ from simkit.engine import streams
 from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
 from simkit.errors import ConfigError
 from simkit.impair import Impairer, Malform, parse_specs
-from simkit.links import DutPath, default_rx_backend, dut_backend_of, make_link
+from simkit.links import KERNEL_BACKENDS, DutPath, default_rx_backend, dut_backend_of, hops, make_link
 from simkit.links.qdisc import require as require_qdiscs
 from simkit.links.qdisc import shaped
 from simkit.report import Report
@@ -306,6 +307,13 @@ def run_on_path(scenario: Scenario, path, duts=(), budget_ns: dict[str, int] | N
                 on_progress: Callable[[int, int], None] | None = None) -> Report:
     """Drive the engine across a DUT path that is already set up and whose DUTs run.
 
+    The report's ``engine["dut"]`` says which DUTs ran (``argv``, ``output``:
+    the files of their whole output, ``lcores``), what each hop of the path
+    counted and dropped during the run (``hops``, one line of it in
+    ``where_lost``; see :mod:`simkit.links.hops`) and, when a kernel receiver
+    got fewer frames than its interface counted, what arrived there
+    (``arrived``: a sample's addresses beside what the receiver listens on).
+
     Args:
         scenario: what to send (see :func:`dut_scenario`).
         path: an entered :class:`simkit.links.DutPath`.
@@ -314,21 +322,51 @@ def run_on_path(scenario: Scenario, path, duts=(), budget_ns: dict[str, int] | N
         on_progress: called with (tx, rx) packet counts.
 
     Raises:
-        CheckFailed: a DUT exited before or during the run (with its output tail).
+        CheckFailed: a DUT exited before or during the run (with its output).
     """
     __tracebackhide__ = True
     scenario = dut_scenario(scenario)
     for dut in duts:
         dut.check_alive()
-    with shaped(path.wiring, scenario.link_impairments) as (wiring, shaping):
+    before = hops.snapshot(path.hops())
+    sampler = hops.ArrivalSampler(*path.output_end) if path.rx_backend in KERNEL_BACKENDS \
+        else contextlib.nullcontext()
+    with sampler, shaped(path.wiring, scenario.link_impairments) as (wiring, shaping):
         raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
                           unique_prefix(), scenario.timeout_s, on_progress)
+        counted = hops.hop_counters(before, hops.snapshot(path.hops()))
+        sample = sampler.frames() if isinstance(sampler, hops.ArrivalSampler) else []
     for dut in duts:
         dut.check_alive()  # a crash mid-run: the run's counts mean nothing, say why
     report = _report(scenario, raw, path.wiring, budget_ns, shaping)
     report.engine["dut"] = {"argv": [list(d.argv) for d in duts], "backend": path.dut_backend,
-                            "netns": path.dut_netns}
+                            "netns": path.dut_netns,
+                            "output": [d.output_path for d in duts],
+                            "lcores": [d.lcores for d in duts],
+                            "hops": counted, "where_lost": hops.where_lost(counted)}
+    arrived = _arrived(report, path, counted, sample)
+    if arrived:
+        report.engine["dut"]["arrived"] = arrived
     return report
+
+
+def _arrived(report: Report, path, counted: list[dict], sample: list[bytes]) -> dict | None:
+    """What reached a kernel receiver's interface when the receiver got less than that."""
+    at_receiver = counted[-1].get("rx_packets", 0)
+    if path.rx_backend not in KERNEL_BACKENDS or not sample or report.rx_packets >= at_receiver:
+        return None
+    listens = {key: path.addressing["output"][key] for key in ("dst_mac", "dst_ip", "dst_port")}
+    seen = hops.describe_frame(sample[0])
+    wrong = hops.mismatch(seen, listens)
+    return {"frames_at_interface": at_receiver, "received": report.rx_packets,
+            "sample": [hops.describe_frame(frame) for frame in sample],
+            "receiver_listens_on": listens,
+            "summary": (f"the receiver's interface counted {at_receiver:,} frames, the "
+                        f"receiver got {report.rx_packets:,}; the first arrived for "
+                        f"{seen.get('dst_mac')} {seen.get('dst_ip')}:{seen.get('dst_port')}, "
+                        f"the receiver listens on {listens['dst_mac']} {listens['dst_ip']}:"
+                        f"{listens['dst_port']}"
+                        + (f" (wrong: {'; '.join(wrong)})" if wrong else ""))}
 
 
 def _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s) -> Report:
@@ -338,9 +376,11 @@ def _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s) -
     scenario = dut_scenario(scenario)
     require_qdiscs(scenario.link_impairments)  # before any namespace is made
     path = DutPath(unique_prefix(), scenario.backend, scenario.rx_backend,
-                   dut_backend=dut_backend_of(scenario.dut), eal_args=" ".join(scenario.eal_args))
+                   dut_backend=dut_backend_of(scenario.dut),
+                   eal_args=" ".join(scenario.dut_eal_args))
     with path:
-        dut = DUT(scenario.dut, placeholders=path.placeholders, netns=path.dut_netns, ready=ready,
+        placeholders = path.placeholders_for(scenario.dut)
+        dut = DUT(scenario.dut, placeholders=placeholders, netns=path.dut_netns, ready=ready,
                   ready_timeout_s=ready_timeout_s, dpdk_prefix=path.dut_prefix)
         try:
             dut.start()

@@ -18,37 +18,50 @@ read off a veth carry real checksums.
 The DUT is told where it sits through placeholders in its argv
 (:attr:`DutPath.placeholders`):
 
-- DPDK: ``{eal}`` (``-l 1 --no-huge --no-pci --no-shconf --no-telemetry -m 256
-  --file-prefix P --vdev net_af_packet0,iface=<in> --vdev
-  net_af_packet1,iface=<out>``), ``{rx_port}``/``{tx_port}`` (those two vdev
-  names), ``{dst_mac}``, ``{dst_ip}``, ``{dst_port}`` (where its output must
-  go to reach the receiver), ``{src_mac}``, ``{src_ip}`` (its output side),
-  ``{prefix}``.
+- DPDK: ``{eal}`` (``-l LCORES --no-huge --no-pci --no-shconf --no-telemetry -m
+  256 --file-prefix P --vdev net_af_packet0,iface=<in> --vdev
+  net_af_packet1,iface=<out>``, then the DUT's own EAL extras,
+  ``--bypass-dut-eal-args`` / ``simkit run --dut-eal-args``),
+  ``{rx_port}``/``{tx_port}`` (those two vdev names), ``{dst_mac}``,
+  ``{dst_ip}``, ``{dst_port}`` (where its output must go to reach the
+  receiver), ``{src_mac}``, ``{src_ip}`` (its output side), ``{prefix}``,
+  ``{lcores}`` (its lcores as EAL gets them: a list, a ``--lcores`` map or a
+  ``-c`` mask).
 - io_uring / socket: ``{listen}`` (ADDR:PORT the generator sends to) and
   ``{publish}`` (ADDR:PORT the receiver is bound to).
 - both: ``{netns}``, ``{iface_in}``, ``{iface_out}``, ``{addr}`` and
   ``{port}`` (the DUT's input address and port).
 
-Cores (2 here): the engine's generator polls on core 0 and its receiver on
-core 1; a DPDK DUT gets ``-l 1`` and shares core 1 with the receiver, so a
-paced run measures the DUT's latency plus the scheduler's slices where both
-poll at once. Pass real ``--bypass-eal-args``/``eal_args`` on a bigger
-machine. A kernel (io_uring/socket) DUT sleeps in the kernel when idle and
-shares nothing for long.
+Cores: the engine's generator polls on core 0 and its receiver on core 1. A
+DPDK DUT's lcores (:func:`dut_lcores`) are ``lcores=N`` cores, or a core list
+(``"0,1"``), or by default every core the engine does not poll on -- on a
+2-core machine none is left, so the default is core 1, shared with the
+receiver, and ``lcores=2`` (``dpdk-testpmd``'s main and forwarding lcore) is
+cores 0 and 1, shared with both. A paced run then measures the DUT's latency
+plus the scheduler's slices where two pollers want one core; keep the rate
+modest there, and run on a bigger machine for figures. A ``-l``/``--lcores``/
+``-c`` in the DUT's EAL extras or in its argv is used instead of the default
+(never silently dropped); given with ``lcores=`` too, it is an error. A kernel
+(io_uring/socket) DUT sleeps in the kernel when idle and shares nothing for
+long.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
 import shutil
 
-from simkit import netns
+from simkit import netns, validators
 from simkit.errors import BackendUnavailable, ConfigError
 from simkit.links.base import KERNEL_BACKENDS, Link, Wiring
 
 GEN_IP, DUT_IN_IP, DUT_OUT_IP, RX_IP = "198.18.0.1", "198.18.0.2", "198.18.0.5", "198.18.0.6"
 PREFIX_LEN, UDP_PORT = 30, 20000
 AF_PACKET_FRAMES = 4096  # af_packet ring: deep enough for scheduling hiccups
-DUT_LCORES = "1"  # the engine polls on 0 (generator) and 1 (receiver); see the module doc
+ENGINE_CORES = (0, 1)  # the engine's pollers: generator, receiver (see the module doc)
+# EAL options that choose lcores: -l LIST, --lcores MAP, -c MASK (and their joined forms)
+_LCORE_FLAGS = ("-l", "--lcores", "-c")
 DUT_BACKENDS = ("dpdk", *KERNEL_BACKENDS)
 BACKENDS = ("dpdk", *KERNEL_BACKENDS)
 
@@ -56,6 +69,75 @@ BACKENDS = ("dpdk", *KERNEL_BACKENDS)
 def dut_backend_of(argv) -> str:
     """The DUT's kind when not given: DPDK if its argv asks for ``{eal}``, else the kernel."""
     return "dpdk" if any("{eal}" in str(arg) for arg in argv) else "io_uring"
+
+
+def _cores_text(cores) -> str:
+    return ",".join(str(c) for c in cores)
+
+
+def machine_cores() -> list[int]:
+    """The cores this process may run on (its affinity), in order."""
+    return sorted(os.sched_getaffinity(0))
+
+
+def dut_lcores(lcores=None) -> str:
+    """A DPDK DUT's ``-l`` list: ``lcores`` checked against this machine, or the default.
+
+    Args:
+        lcores: a count (``2``), a core list (``"0,1"``, ``"2-5"``), or
+            ``None``: every core the engine does not poll on, else the last core.
+
+    Raises:
+        ConfigError: a bad form, more cores than the machine has, or a core it lacks.
+    """
+    cores = machine_cores()
+    free = [c for c in cores if c not in ENGINE_CORES]
+    if lcores is None:
+        return _cores_text(free or cores[-1:])
+    value = validators.parse_lcores(lcores)
+    if isinstance(value, int):
+        if value > len(cores):
+            raise ConfigError(f"lcores={value}: this machine lets simkit use {len(cores)} "
+                              f"core(s) ({_cores_text(cores)})")
+        # cores the engine leaves free first, then the engine's from the receiver's down
+        shared = [c for c in reversed(cores) if c not in free]
+        return _cores_text(sorted((free + shared)[:value]))
+    wanted = []
+    for part in value.split(","):
+        low, _, high = part.partition("-")
+        wanted += range(int(low), int(high or low) + 1)
+    missing = sorted(set(wanted) - set(cores))
+    if missing:
+        raise ConfigError(f"lcores {value!r}: core {missing[0]} is not one this machine lets "
+                          f"simkit use ({_cores_text(cores)})")
+    return value
+
+
+def user_lcore_option(args) -> str | None:
+    """The lcore option (``-l 0,1``, ``--lcores=...``, ``-c 0x3``) among EAL ``args``, if any.
+
+    Only what comes before a ``--`` counts (after it: the application's own options).
+    """
+    args = list(args)
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        for flag in _LCORE_FLAGS:
+            if arg == flag:
+                return f"{arg} {args[i + 1]}" if i + 1 < len(args) else arg
+            joined = arg.startswith(flag + "=") if flag.startswith("--") else \
+                (arg.startswith(flag) and not arg.startswith("--") and len(arg) > len(flag))
+            if joined:
+                return arg
+    return None
+
+
+def _lcore_value(option: str) -> str:
+    """``0,1`` of ``-l 0,1`` (``-l0,1``, ``--lcores=...``, ``-c 0x3``)."""
+    for flag in ("--lcores", "-l", "-c"):
+        if option.startswith(flag):
+            return option[len(flag):].lstrip("= ")
+    return option
 
 
 class DutPath(Link):
@@ -67,7 +149,8 @@ class DutPath(Link):
         rx_backend: the receiver's backend.
         dut_backend: ``dpdk`` (the DUT attaches net_af_packet to its two veth
             ends) or ``io_uring``/``socket`` (it uses UDP sockets on their addresses).
-        eal_args: extra EAL arguments appended to the DUT's ``{eal}``.
+        eal_args: the DUT's own extra EAL arguments, appended to its ``{eal}``
+            (``--bypass-dut-eal-args``; the engine's are apart).
 
     Attributes (after setup):
         placeholders: the values of the DUT argv's ``{name}`` placeholders.
@@ -153,13 +236,63 @@ class DutPath(Link):
             dst_mac=None if tx_kernel else mac[self.if_in], tx_iface=self.if_gen)
         return self.wiring
 
+    def eal(self, lcores: str | None) -> str:
+        """The ``{eal}`` of a DPDK DUT on this path: ``-l lcores`` (none: the user
+        gave their own), the DUT's file prefix and vdevs, then its EAL extras."""
+        cores = f"-l {lcores} " if lcores else ""
+        return (f"{cores}--no-huge --no-pci --no-shconf --no-telemetry -m 256 "
+                f"--file-prefix {self.dut_prefix} "
+                f"--vdev net_af_packet0,iface={self.if_in},framecnt={AF_PACKET_FRAMES} "
+                f"--vdev net_af_packet1,iface={self.if_out} {self.eal_args}").strip()
+
+    def placeholders_for(self, argv, lcores=None) -> dict[str, str]:
+        """The placeholders of one DUT: ``{eal}`` with its lcores (see :func:`dut_lcores`).
+
+        A ``-l``/``--lcores``/``-c`` in the DUT's EAL extras, or in ``argv`` after
+        ``{eal}`` and before ``--``, replaces the default lcores. (One before ``{eal}``
+        wins anyway: EAL keeps the first and says it ignores the second.)
+
+        Raises:
+            ConfigError: lcores given both ways, or not on this machine.
+        """
+        try:
+            extras = shlex.split(self.eal_args)
+        except ValueError as exc:
+            raise ConfigError(f"the DUT's EAL arguments {self.eal_args!r}: {exc}") from None
+        argv = list(argv)
+        if "{eal}" not in argv:
+            if lcores is not None:
+                raise ConfigError(f"lcores={lcores!r} go into a DPDK DUT's {{eal}}, and this "
+                                  "DUT's argv has no {eal}")
+            return {**self.placeholders, "lcores": ""}
+        # EAL options follow {eal} up to "--"; what precedes it may be a wrapper's (taskset -c)
+        own = user_lcore_option(extras) or user_lcore_option(argv[argv.index("{eal}") + 1:])
+        if own and lcores is not None:
+            raise ConfigError(f"the DUT's lcores are given twice: lcores={lcores!r} and "
+                              f"{own!r} in its EAL arguments; give one")
+        chosen = None if own else dut_lcores(lcores)
+        return {**self.placeholders, "eal": self.eal(chosen),
+                "lcores": chosen or _lcore_value(own)}
+
+    def hops(self) -> list[dict]:
+        """The four interfaces of the path, in the frames' order (for :mod:`simkit.links.hops`).
+
+        ``snmp`` marks where a kernel receives the traffic (a kernel DUT's input, a
+        kernel receiver): its namespace's IP/UDP counters are read once, there.
+        """
+        rx_kernel = self.rx_backend in KERNEL_BACKENDS
+        dut_kernel = self.dut_backend in KERNEL_BACKENDS
+        return [
+            {"hop": "generator", "netns": self.gen_ns, "iface": self.if_gen, "snmp": False},
+            {"hop": "DUT input", "netns": self.dut_netns, "iface": self.if_in,
+             "snmp": dut_kernel},
+            {"hop": "DUT output", "netns": self.dut_netns, "iface": self.if_out, "snmp": False},
+            {"hop": "receiver", "netns": self.rx_ns, "iface": self.if_rx, "snmp": rx_kernel},
+        ]
+
     def _placeholders(self, mac: dict[str, str]) -> dict[str, str]:
-        eal = (f"-l {DUT_LCORES} --no-huge --no-pci --no-shconf --no-telemetry -m 256 "
-               f"--file-prefix {self.dut_prefix} "
-               f"--vdev net_af_packet0,iface={self.if_in},framecnt={AF_PACKET_FRAMES} "
-               f"--vdev net_af_packet1,iface={self.if_out} {self.eal_args}").strip()
         return {
-            "eal": eal, "prefix": self.dut_prefix,
+            "eal": self.eal(dut_lcores()), "prefix": self.dut_prefix,
             "rx_port": "net_af_packet0", "tx_port": "net_af_packet1",
             "dst_mac": mac[self.if_rx], "dst_ip": RX_IP, "dst_port": str(UDP_PORT),
             "src_mac": mac[self.if_out], "src_ip": DUT_OUT_IP,

@@ -11,7 +11,7 @@ from simkit.dut import DUT
 from simkit.engine import run as run_scenario
 from simkit.engine.process import unique_prefix
 from simkit.engine.run import DUT_READY, run_on_path
-from simkit.errors import BackendUnavailable, ConfigError
+from simkit.errors import BackendUnavailable, CheckFailed, ConfigError
 from simkit.links import DutPath, dut_backend_of
 from simkit.links.veth import VethLink
 from simkit.pytest_plugin.expect import FunctionalPort
@@ -101,27 +101,42 @@ class Bypass:
             self._request.node.user_properties.append((f"bypass_{name}", getattr(report, name)))
         self._request.node.user_properties.append(("bypass_p99_ns", report.latency.p99))
         if budget:
-            report.assert_budget(**budget)
+            try:
+                report.assert_budget(**budget)
+            except CheckFailed as exc:
+                if not self._state.duts:
+                    raise
+                outputs = ", ".join(str(dut.output_path) for dut in self._state.duts)
+                raise CheckFailed(f"{exc}; the DUT's output: {outputs}") from None
         return report
 
     # -- the device under test ----------------------------------------------
 
-    def spawn(self, argv, ready: str | None = DUT_READY, ready_timeout_s: float = 10.0,
+    def spawn(self, argv, *, lcores: int | str | None = None, stdin: bytes | str | None = None,
+              ready: str | tuple | None = DUT_READY, ready_timeout_s: float = 10.0,
               dut_backend: str | None = None, **placeholders) -> DUT:
         """Start a DUT on this test's DUT path; it is stopped and reaped when the test ends.
 
         The first spawn builds the path (generator -> DUT -> receiver over two
         veth pairs, see :mod:`simkit.links.dut`); from then on :meth:`run`,
-        :meth:`send` and :meth:`expect` go through the DUT.
+        :meth:`send` and :meth:`expect` go through the DUT. Its whole output
+        goes to ``dut-N.log`` in the test's ``tmp_path`` (named in every
+        failure and in the report's ``engine["dut"]["output"]``).
 
         Args:
             argv: the program and its arguments (a list, never a shell string),
-                with placeholders: for DPDK ``{eal}`` (its lcore, file prefix and
-                two net_af_packet vdevs), ``{rx_port}``, ``{tx_port}``,
-                ``{dst_mac}``, ``{dst_ip}``, ``{dst_port}``, ``{src_mac}``,
-                ``{src_ip}``; for io_uring/socket ``{listen}`` and ``{publish}``
-                (ADDR:PORT); for both ``{netns}``, ``{iface_in}``,
-                ``{iface_out}``, ``{addr}``, ``{port}``, ``{prefix}``.
+                with placeholders: for DPDK ``{eal}`` (its lcores, file prefix,
+                two net_af_packet vdevs and ``--bypass-dut-eal-args``),
+                ``{rx_port}``, ``{tx_port}``, ``{dst_mac}``, ``{dst_ip}``,
+                ``{dst_port}``, ``{src_mac}``, ``{src_ip}``; for io_uring/socket
+                ``{listen}`` and ``{publish}`` (ADDR:PORT); for both ``{netns}``,
+                ``{iface_in}``, ``{iface_out}``, ``{addr}``, ``{port}``, ``{prefix}``.
+            lcores: a DPDK DUT's lcores in its ``{eal}``: a count (``2``) or a
+                core list (``"0,1"``); default: the cores the engine does not poll
+                on, else core 1 (see :func:`simkit.links.dut.dut_lcores`). A
+                ``-l`` in ``--bypass-dut-eal-args`` or in ``argv`` is used instead.
+            stdin: ``None``: a pipe held open until the DUT is stopped (write to
+                it with ``dut.write(data)``); bytes or str: fed, then closed.
             ready: a regex a line of its output matches once it is ready
                 (default: the line ``READY``), ``("udp", port)``, or ``None``.
             ready_timeout_s: how long it may take to become ready.
@@ -130,13 +145,17 @@ class Bypass:
             **placeholders: more ``{name}`` values, or overrides.
 
         Raises:
-            CheckFailed: it exited or was not ready in time; the message has its output tail.
+            ConfigError: bad lcores (not on this machine, or given twice), stdin or ready.
+            CheckFailed: it exited or was not ready in time; the message names
+                its output file and shows its first error lines and last lines.
         """
         __tracebackhide__ = True
         path = self._dut_path(dut_backend or dut_backend_of(argv))
-        dut = DUT(argv, placeholders={**path.placeholders, **placeholders},
+        tmp = self._request.getfixturevalue("tmp_path")
+        output = tmp / f"dut-{len(self._state.duts) + 1}.log"
+        dut = DUT(argv, placeholders={**path.placeholders_for(argv, lcores), **placeholders},
                   netns=path.dut_netns, ready=ready, ready_timeout_s=ready_timeout_s,
-                  dpdk_prefix=path.dut_prefix)
+                  dpdk_prefix=path.dut_prefix, stdin=stdin, output_path=output)
         self._request.addfinalizer(dut.stop)
         self._state.duts.append(dut)
         return dut.start()
@@ -151,7 +170,7 @@ class Bypass:
         self.require("links", "veth")
         self.require_pair("veth")
         path = DutPath(unique_prefix(), self.backend, self.backend, dut_backend=dut_backend,
-                       eal_args=self._session.eal_args)
+                       eal_args=self._session.dut_eal_args)
         try:
             path.__enter__()
         except BackendUnavailable as exc:

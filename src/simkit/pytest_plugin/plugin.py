@@ -22,7 +22,10 @@ _HELP = {
                          "available) or all (every available one)"),
     "link": ("NAME", "link between generator and receiver (see `simkit doctor`); auto picks "
                      "the fastest one that carries the backend"),
-    "eal_args": ("ARGS", "extra DPDK EAL arguments, e.g. real ports for pre-deployment runs"),
+    "eal_args": ("ARGS", "extra DPDK EAL arguments of simkit's engine (generator and "
+                         "receiver), e.g. real ports for pre-deployment runs"),
+    "dut_eal_args": ("ARGS", "extra DPDK EAL arguments of a DPDK DUT, appended to its {eal}; "
+                             "-l LIST here sets its lcores"),
     "strict": (None, "an unavailable backend or link fails the test instead of skipping it"),
     "report": ("PATH", "write every bypass test's report to PATH as JSON"),
     "budget_scale": ("FLOAT", "multiply every latency budget (CI machines are slower)"),

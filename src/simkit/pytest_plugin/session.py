@@ -15,7 +15,8 @@ from simkit.errors import ConfigError
 OPTIONS = {
     "backend": ("bypass_backend", "auto", validators.parse_backend_selection),
     "link": ("bypass_link", "auto", validators.parse_link_selection),
-    "eal_args": ("bypass_eal_args", "", str),
+    "eal_args": ("bypass_eal_args", "", validators.parse_eal_args),
+    "dut_eal_args": ("bypass_dut_eal_args", "", validators.parse_eal_args),
     "strict": ("bypass_strict", False, bool),
     "report": ("bypass_report", None, str),
     "budget_scale": ("bypass_budget_scale", 1.0, validators.parse_scale),
@@ -39,6 +40,7 @@ class BypassSession:
     selection: tuple[str, ...]
     link: str
     eal_args: str
+    dut_eal_args: str
     strict: bool
     report_path: str | None
     budget_scale: float
@@ -59,7 +61,8 @@ class BypassSession:
             except ConfigError as exc:
                 raise pytest.UsageError(f"--bypass-{name.replace('_', '-')}: {exc}") from None
         return cls(selection=values["backend"], link=values["link"],
-                   eal_args=values["eal_args"], strict=values["strict"],
+                   eal_args=values["eal_args"], dut_eal_args=values["dut_eal_args"],
+                   strict=values["strict"],
                    report_path=values["report"], budget_scale=values["budget_scale"])
 
     @property
