@@ -83,6 +83,7 @@ def test_qdisc_drops_of_copies_do_not_cover_a_loss_elsewhere():
     assert report.lost == 5_200
     assert report.lost - report.link_dropped == -100  # frames against sequence numbers ...
     assert report.unexplained_lost == 200  # ... would hide these 200
+    assert report.unexplained_duplicated == 0  # the 700 copies that came were injected
 
 
 def test_itch_messages_lost_in_dropped_datagrams_are_explained():
