@@ -17,11 +17,10 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hdrh import histogram as hdrh
 
 import simkit
 from simkit.errors import CheckFailed
-
-hdrh = pytest.importorskip("hdrh.histogram")
 
 # the report keys and the quantile each one names
 KEYS = {"p50": "50", "p90": "90", "p99": "99", "p999": "99.9"}
@@ -41,19 +40,30 @@ def outside_figures(buckets, count: int, maximum: int) -> dict[str, int]:
     return figures
 
 
-@pytest.mark.parametrize("count", (41_000, 82_000))
-def test_every_reported_percentile_is_its_quantile_of_the_run(needs_dpdk_link, nothing_left, count):
-    needs_dpdk_link("ring")
-    report = simkit.run(simkit.Scenario(backend="dpdk", link="ring", count=count))
+def check_keys(report, count: int) -> dict[str, int]:
+    """Every key's figure (attribute, JSON, budget value) is the outside one; those figures."""
     lat = report.latency
     assert lat.count == count == sum(c for _, c in lat.buckets)
     want = outside_figures(lat.buckets, lat.count, lat.max)
     as_json = report.to_dict()["latency_ns"]
     got = {key: (getattr(lat, key), as_json[key], lat.value(key)) for key in KEYS}
     assert got == {key: (v, v, v) for key, v in want.items()}, lat.buckets[-20:]
-    # a real run's tail: the keys name different figures, so a key mapped to another
-    # quantile cannot pass by chance
-    assert len({want["p99"], want["p999"]}) == 2
+    return want
+
+
+@pytest.mark.parametrize("count", (41_000, 82_000))
+def test_every_reported_percentile_is_its_quantile_of_the_run(needs_dpdk_link, nothing_left, count):
+    needs_dpdk_link("ring")
+    # a key mapped to another quantile shows only where the figures differ: a stall on a
+    # busy machine can put more than 1 % of a run in one bucket, so up to three runs for
+    # one whose p99 and p99.9 differ (each run's figures are checked all the same)
+    for _ in range(3):
+        report = simkit.run(simkit.Scenario(backend="dpdk", link="ring", count=count))
+        want = check_keys(report, count)
+        if want["p99"] != want["p999"]:
+            break
+    else:
+        pytest.fail(f"three runs whose p99 and p99.9 coincide ({want}): the key mapping went unchecked")
     for key, figure in want.items():  # the budget reads the same figure under each key
         report.assert_budget(**{key: figure})
         with pytest.raises(CheckFailed, match=key):

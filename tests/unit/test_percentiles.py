@@ -17,10 +17,9 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hdrh import histogram as hdrh
 
 from simkit._native import core
-
-hdrh = pytest.importorskip("hdrh.histogram")
 
 QUANTILES = ("50", "90", "99", "99.9", "99.99")
 COUNTS = (41_000, 82_000, 100_000, 123_457)
