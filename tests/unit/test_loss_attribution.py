@@ -31,8 +31,8 @@ def engine_report(*, offered: int, injected_dropped: int = 0, wire_extra: int = 
     unique_frames = offered - injected_dropped - qdisc_dropped - rx_lost
     lost = (qdisc_dropped + rx_lost) * unit
     return {
-        "tx": {"packets": offered, "wire_packets": wire, "bytes": 74 * wire, "duration_s": 1.0},
-        "rx": {"packets": received, "bytes": 74 * received, "duration_s": 1.0},
+        "tx": {"packets": offered, "wire_packets": wire, "duration_s": 1.0},
+        "rx": {"packets": received, "duration_s": 1.0},
         "seq": {"lost": lost, "unique": unique_frames * unit, "offered": offered * unit,
                 "duplicated": wire_extra, "missing": lost + injected_dropped * unit},
         "injected": {"dropped": injected_dropped, "dropped_seqs": injected_dropped * unit,
