@@ -151,8 +151,54 @@ static void test_batch_is_one_by_one(void)
     sk_hist_free(b);
 }
 
+/* The nearest rank, ceil(q / 100 * count), exactly: a histogram of rank - 1
+ * samples at LOW and the rest at HIGH answers HIGH, and one of rank samples
+ * at LOW answers LOW. Ranks from exact rational arithmetic (Python's
+ * fractions), among them the counts where q * count / 100 in doubles lands
+ * just above a whole number (41,000 and 82,000 at 99.9: one rank high) or
+ * where a relative nudge against that drops a whole rank (counts of 10^9). */
+#define LOW 100
+#define HIGH 200
+
+static uint64_t split_percentile(double q, uint64_t count, uint64_t at_low)
+{
+    struct sk_hist *h = sk_hist_new();
+    uint64_t v;
+
+    CHECK(h != NULL);
+    if (at_low)
+        CHECK(sk_hist_add_bucket(h, sk_hist_index_of(LOW), at_low) == 0);
+    if (count > at_low)
+        CHECK(sk_hist_add_bucket(h, sk_hist_index_of(HIGH), count - at_low) == 0);
+    sk_hist_set_stats(h, at_low ? LOW : HIGH, count > at_low ? HIGH : LOW, 0, 0);
+    v = sk_hist_percentile(h, q);
+    sk_hist_free(h);
+    return v;
+}
+
+static void test_exact_rank(void)
+{
+    static const struct { double q; uint64_t count, rank; } cases[] = {
+        {99.9, 41000, 40959},         {99.9, 82000, 81918},
+        {99.9, 1000, 999},            {50, 1, 1},
+        {50, 3, 2},                   {90, 123457, 111112},
+        {99, 123457, 122223},         {0.001, 99999, 1},
+        {99.99, 1000009999, 999909999},
+        {99.9, 2000000999, 1998000999},
+        {99.9999, 1000000000001ULL, 999999000001ULL},
+    };
+    size_t k;
+
+    for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        CHECK_EQ_U(split_percentile(cases[k].q, cases[k].count, cases[k].rank - 1), HIGH);
+        if (cases[k].rank < cases[k].count)
+            CHECK_EQ_U(split_percentile(cases[k].q, cases[k].count, cases[k].rank), LOW);
+    }
+}
+
 int main(void)
 {
+    test_exact_rank();
     test_batch_is_one_by_one();
     test_layout();
     test_percentiles();

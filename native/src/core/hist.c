@@ -222,10 +222,28 @@ double sk_hist_mean(const struct sk_hist *h)
     return h->count ? (double)h->sum / (double)h->count : 0.0;
 }
 
+/* ceil(q / 100 * count), exactly: q is taken to Q_DIGITS decimal places
+ * (q * 10^Q_DIGITS rounded to the nearest whole number: 99.9 is 999000000
+ * however the double misses it), and the product is split on count so that
+ * no partial product overflows 64 bits. The nearest-rank definition: the
+ * smallest value with at least q % of the samples at or below it. */
+#define Q_DIGITS_SCALE 10000000ULL               /* 10^7 per percent */
+#define Q_WHOLE (100ULL * Q_DIGITS_SCALE)        /* q = 100 */
+
+static uint64_t rank_of(double q, uint64_t count)
+{
+    uint64_t qm = (uint64_t)llround(q * (double)Q_DIGITS_SCALE);
+    uint64_t hi = count / Q_WHOLE, lo = count % Q_WHOLE;
+
+    if (qm > Q_WHOLE)
+        qm = Q_WHOLE;
+    /* qm * count / Q_WHOLE = qm * hi + qm * lo / Q_WHOLE; qm * lo < 10^18 */
+    return qm * hi + (qm * lo + Q_WHOLE - 1) / Q_WHOLE;
+}
+
 uint64_t sk_hist_percentile(const struct sk_hist *h, double q)
 {
     uint64_t rank, cum = 0, v;
-    double x;
     uint32_t i;
 
     if (h == NULL || h->count == 0)
@@ -234,11 +252,9 @@ uint64_t sk_hist_percentile(const struct sk_hist *h, double q)
         q = 0.0;
     if (q > 100.0)
         q = 100.0;
-    /* q * count / 100 keeps e.g. 99.9 * 1000 exact; the relative nudge
-     * absorbs the last-bit error of decimal quantiles. */
-    x = q * (double)h->count / 100.0;
-    x = ceil(x - x * 1e-12);
-    rank = x < 1.0 ? 1 : (uint64_t)x;
+    rank = rank_of(q, h->count);
+    if (rank < 1)
+        rank = 1;
     if (rank > h->count)
         rank = h->count;
     for (i = 0; i < SK_HIST_INDEX_COUNT; i++) {

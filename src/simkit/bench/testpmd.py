@@ -50,9 +50,19 @@ def testpmd_mpps(vdevs: list[str], forward_mode: str, seconds: float = 4.0,
     if tx_first:
         argv.append("--tx-first")
     wanted_blocks = 2 + int(seconds / STATS_PERIOD_S)  # a warm-up block, then steady ones
+    try:
+        out = _run_testpmd(argv, wanted_blocks, seconds + START_LIMIT_S)
+    finally:
+        remove_runtime_dir(prefix)
+    return steady_mpps(out, direction, wanted_blocks)
+
+
+def _run_testpmd(argv: list[str], wanted_blocks: int, limit_s: float) -> str:
+    """Run testpmd until it has printed ``wanted_blocks`` statistics blocks (then SIGINT,
+    so it stops cleanly), or ``limit_s`` (then SIGKILL); its whole output."""
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             stdin=subprocess.PIPE)
-    killer = threading.Timer(seconds + START_LIMIT_S, proc.kill)
+    killer = threading.Timer(limit_s, proc.kill)
     killer.start()
     lines, blocks = [], 0
     try:
@@ -67,8 +77,17 @@ def testpmd_mpps(vdevs: list[str], forward_mode: str, seconds: float = 4.0,
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        remove_runtime_dir(prefix)
-    out = "".join(lines)
+    return "".join(lines)
+
+
+def steady_mpps(out: str, direction: str, wanted_blocks: int) -> float:
+    """The steady rate in testpmd's output: ``direction`` (``Rx`` or ``Tx``) pps summed over
+    the ports of each statistics block, averaged over the blocks after the first (which
+    includes start-up), up to ``wanted_blocks``; in Mpps.
+
+    Raises:
+        NativeError: fewer than two blocks (the message quotes testpmd's last line).
+    """
     steady = out.split(_BLOCK)[1:wanted_blocks]
     if len(steady) < 2:
         last = out.strip().splitlines()[-1:] or ["no output"]

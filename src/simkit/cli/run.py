@@ -111,7 +111,7 @@ def _problems(report, scenario) -> list[str]:
         # what --impair injected (drops, duplicates, damaged frames) is explained, and so
         # is what --link-impair's qdiscs dropped, duplicated (dup) or damaged (corrupt)
         kernel = {model.kind for model in scenario.link_impairments}
-        lost = max(0, report.lost - report.link_dropped)
+        lost = report.unexplained_lost
         duplicated = 0 if "dup" in kernel else report.unexplained_duplicated
         malformed = 0 if "corrupt" in kernel else report.unexplained_malformed
         if lost or duplicated or malformed:

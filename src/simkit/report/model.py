@@ -39,6 +39,9 @@ class Side:
     cpu_s: float = 0.0
     ctx_switches: int = 0
     wall_s: float = 0.0
+    #: tx only: frames put on the link (copies included, drops not); 0 when the engine
+    #: did not say
+    wire_packets: int = 0
 
     @property
     def mpps(self) -> float:
@@ -66,7 +69,7 @@ class Side:
     @classmethod
     def from_engine(cls, raw: dict) -> Side:
         return cls(**{k: raw.get(k, 0) for k in ("packets", "bytes", "duration_s", "cpu_s",
-                                                  "ctx_switches", "wall_s")})
+                                                  "ctx_switches", "wall_s", "wire_packets")})
 
     def to_dict(self) -> dict:
         return {"packets": self.packets, "bytes": self.bytes,
@@ -207,6 +210,39 @@ class Report:
     def link_dropped(self) -> int:
         """Packets the kernel's qdiscs dropped on the link (0 without link impairments)."""
         return int(self.link_impairments.get("dropped", 0))
+
+    @property
+    def link_vanished(self) -> int:
+        """Frames put on the link that never reached the receiver and that no qdisc
+        dropped: lost elsewhere (a receive queue, a ring, the DUT). Frames the
+        impairments damaged and the receiver never counted are left out (a kernel
+        receiver discards some kinds unseen); they are explained."""
+        wire = self.tx.wire_packets or max(0, self.tx.packets - self.injected["dropped"]
+                                            + self.injected["duplicated"])
+        damaged = (self.injected.get("malformed_frames", self.injected["malformed"])
+                   + self.injected["corrupted"] + self.injected.get("truncated", 0))
+        unseen_damaged = max(0, damaged - self.malformed_total)
+        return max(0, wire - self.rx.packets - self.link_dropped - unseen_damaged)
+
+    @property
+    def unexplained_lost(self) -> int:
+        """Lost sequence numbers that neither the impairments nor the link's qdiscs explain.
+
+        ``lost`` already leaves out what the generator's impairments dropped or damaged.
+        A qdisc counts frames, so its drops explain lost sequence numbers only as far as
+        frames go: with seed (one sequence number a frame) at least ``lost - dropped``
+        are unexplained, and so are the lost ones among the frames that vanished
+        elsewhere (:attr:`link_vanished`) - the larger of the two, so that a qdisc's
+        drops of frames that carried nothing lost (duplicate copies, damaged frames)
+        never cover a loss elsewhere. With itch (several messages a datagram) lost
+        messages are explained when every vanished datagram is one a qdisc dropped;
+        otherwise which messages went where is unknown and all of them count.
+        """
+        if not self.link_dropped:
+            return self.lost
+        if self.proto == "itch":
+            return self.lost if self.link_vanished else 0
+        return max(self.lost - self.link_dropped, min(self.lost, self.link_vanished))
 
     @property
     def lost(self) -> int:
