@@ -190,7 +190,7 @@ def feed_handler_build(request, tmp_path_factory) -> Path:
     proc = subprocess.run(["make", "-C", str(FEED_HANDLER_SRC), f"BUILD={build}"],
                           capture_output=True, text=True, timeout=300)
     skip_unless(request.config, "fixtures", proc.returncode == 0,
-                f"the feed handler does not build here: {proc.stderr[-300:]}")
+                f"the feed handler does not build here: {proc.stderr.strip()[-300:]}")
     return build
 
 

@@ -25,6 +25,7 @@ def skip_or_fail(session, reason: str, needs: Iterable[str] = ()) -> NoReturn:
         needs: the missing capabilities the reason is about.
     """
     __tracebackhide__ = True
+    reason = reason.strip()
     required = sorted(set(needs) & session.required)
     if required:
         pytest.fail(f"{reason} (required here: {', '.join(required)}; "
