@@ -1,5 +1,6 @@
 """The pytest plugin as a downstream project meets it, driven through pytester."""
 
+import importlib.util
 import json
 import os
 import shlex
@@ -149,8 +150,10 @@ def test_budget_scale_loosens_the_marker(pytester, needs_dpdk_link):
 
 
 @pytest.mark.needs_root
-def test_xdist_workers_report_to_the_controller_without_clashing(pytester, needs_dpdk_link):
-    pytest.importorskip("xdist")
+def test_xdist_workers_report_to_the_controller_without_clashing(pytester, needs_dpdk_link,
+                                                                 gate):
+    gate("tools", importlib.util.find_spec("xdist") is not None,
+         "pytest-xdist is not installed (pip install '.[test]')")
     needs_dpdk_link("ring")
     pytester.makepyfile("""
         import pytest
