@@ -180,6 +180,8 @@ def doctor_text(facts: dict) -> str:
     lines += [f"tsc:       {hz}, {invariant}",
               f"cores:     {facts['cores']}",
               f"hugepages: {facts['hugepages']['total']}  {facts['hugepages']['note']}".rstrip(),
+              f"thp:       {'yes' if facts['thp']['available'] else 'no'}  "
+              f"{facts['thp']['reason']}".rstrip(),
               f"kernel:    {facts['kernel']}",
               f"dpdk:      {facts['dpdk_version'] or 'not found'}"]
     return "\n".join(lines)
