@@ -10,8 +10,8 @@ A capability is something a test may need from the machine: a backend
 - ``thp``: transparent huge pages not ``never``;
 - ``fixtures``: the fixture DUTs (``fixtures/feed_handler``,
   ``fixtures/reference_receiver``) build and start;
-- ``tools``: the outside tools tests compare against (tcpdump, tshark,
-  tcpreplay);
+- ``tools``: the outside programs tests use or compare against (tcpdump,
+  tshark, tcpreplay, dpdk-testpmd, pytest-xdist);
 - ``fuzz``: clang with libFuzzer and the sanitizers.
 
 A test that would skip because a capability is missing fails instead when that
