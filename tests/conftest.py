@@ -1,9 +1,9 @@
-"""Shared test helpers: capability gates that skip with the reason `simkit doctor` gives,
+"""Shared test helpers: capability gates that skip with the reason `simkit doctor` gives
+(or fail with it, when the capability is required: ``SIMKIT_REQUIRE``, ``--bypass-require``),
 and the leftover checks (namespaces, host interfaces, engines, DPDK runtime directories)."""
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import subprocess
@@ -15,11 +15,63 @@ import pytest
 pytest_plugins = ["pytester"]
 
 
-@functools.lru_cache(maxsize=1)
-def _doctor() -> dict:
-    from simkit.doctor import doctor
+def _session(config: pytest.Config):
+    """simkit's plugin session: doctor's facts (asked once) and what this run requires."""
+    from simkit.pytest_plugin.session import SESSION_KEY
 
-    return doctor()
+    return config.stash[SESSION_KEY]
+
+
+def skip_unless(config: pytest.Config, capability: str, ok: bool, reason: str) -> None:
+    """Skip with ``reason`` unless ``ok``; fail with it when ``capability`` is required.
+
+    For the gates doctor cannot judge (``fixtures``, ``tools``, ``fuzz``): the test
+    finds out, and this one decision says skip or fail.
+    """
+    __tracebackhide__ = True
+    if not ok:
+        from simkit.pytest_plugin.require import skip_or_fail
+
+        skip_or_fail(_session(config), reason, (capability,))
+
+
+@pytest.fixture(scope="session")
+def gate(request):
+    """``gate(capability, ok, reason)``: :func:`skip_unless` for this test."""
+    def check(capability: str, ok: bool, reason: str) -> None:
+        __tracebackhide__ = True
+        skip_unless(request.config, capability, ok, reason)
+    return check
+
+
+@pytest.fixture(scope="session")
+def needs(request):
+    """``needs(*capabilities)``: skip (fail, required) unless doctor says each is here."""
+    from simkit.pytest_plugin.require import need
+
+    def check(*names: str) -> None:
+        __tracebackhide__ = True
+        need(_session(request.config), *names)
+    return check
+
+
+def which_or_skip(config: pytest.Config, *tools: str, capability: str = "tools") -> str:
+    """Skip (fail, required) unless every program in ``tools`` is on PATH; the last one's path."""
+    __tracebackhide__ = True
+    path = ""
+    for tool in tools:
+        path = shutil.which(tool) or ""
+        skip_unless(config, capability, bool(path), f"{tool} is not installed")
+    return path
+
+
+@pytest.fixture(scope="session")
+def needs_tools(request):
+    """``needs_tools(*programs, capability="tools")``: skip (fail, required) unless on PATH."""
+    def check(*tools: str, capability: str = "tools") -> str:
+        __tracebackhide__ = True
+        return which_or_skip(request.config, *tools, capability=capability)
+    return check
 
 
 def dpdk_runtime_prefixes() -> set[str]:
@@ -31,30 +83,26 @@ def dpdk_runtime_prefixes() -> set[str]:
 
 
 @pytest.fixture
-def needs_dpdk_link():
-    """Skip unless the dpdk backend and the given link can run here."""
+def needs_dpdk_link(needs):
+    """Skip (fail, required) unless the dpdk backend and the given link can run here."""
     def check(link: str) -> None:
-        facts = _doctor()
-        for kind, name in (("backends", "dpdk"), ("links", link)):
-            entry = facts[kind][name]
-            if not entry["available"]:
-                pytest.skip(f"{kind[:-1]} {name} unavailable here: {entry['reason']}")
+        __tracebackhide__ = True
+        needs("dpdk", link)
     return check
 
 
 @pytest.fixture
-def link_qdiscs() -> dict:
+def link_qdiscs(request) -> dict:
     """Which kernel qdiscs shape a veth link here (doctor's ``link_impairments``)."""
-    return _doctor()["link_impairments"]
+    return _session(request.config).facts["link_impairments"]
 
 
 @pytest.fixture
-def needs_qdisc(link_qdiscs):
-    """Skip unless this kernel has the qdisc (``tbf`` or ``netem``), with doctor's reason."""
+def needs_qdisc(needs):
+    """Skip (fail, required) unless this kernel has the qdisc (``tbf`` or ``netem``)."""
     def check(name: str) -> None:
-        entry = link_qdiscs[name]
-        if not entry["available"]:
-            pytest.skip(f"qdisc {name} unavailable here: {entry['reason']}")
+        __tracebackhide__ = True
+        needs(name)
     return check
 
 
@@ -98,15 +146,20 @@ def _ours_or_orphaned(name: str) -> bool:
 
 
 @pytest.fixture
-def needs_pair():
-    """Skip unless this machine runs generator ``tx`` -> receiver ``rx`` over ``link``."""
+def needs_pair(request):
+    """Skip (fail, required) unless this machine runs generator ``tx`` -> receiver ``rx``
+    over ``link``."""
     def check(link: str, tx: str, rx: str) -> None:
-        facts = _doctor()
-        entry = facts.get("pairs", {}).get(link, {}).get(f"{tx}->{rx}")
-        if entry is None:
+        __tracebackhide__ = True
+        from simkit.pytest_plugin.require import skip_or_fail
+
+        session = _session(request.config)
+        entry = session.facts.get("pairs", {}).get(link, {}).get(f"{tx}->{rx}")
+        if entry is None:  # not a capability a machine lacks: a pair simkit does not make
             pytest.skip(f"{tx}->{rx} over {link} is not a pair simkit runs")
         if not entry["available"]:
-            pytest.skip(f"{tx}->{rx} over {link} unavailable here: {entry['reason']}")
+            skip_or_fail(session, f"{tx}->{rx} over {link} unavailable here: {entry['reason']}",
+                         (link, tx, rx))
     return check
 
 
@@ -130,15 +183,14 @@ FEED_HANDLER_SRC = Path(__file__).resolve().parents[1] / "fixtures" / "feed_hand
 
 
 @pytest.fixture(scope="session")
-def feed_handler_build(tmp_path_factory) -> Path:
+def feed_handler_build(request, tmp_path_factory) -> Path:
     """The reference feed handler (fixtures/feed_handler), built once per session."""
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
+    which_or_skip(request.config, "make", capability="fixtures")
     build = tmp_path_factory.mktemp("feed_handler")
     proc = subprocess.run(["make", "-C", str(FEED_HANDLER_SRC), f"BUILD={build}"],
                           capture_output=True, text=True, timeout=300)
-    if proc.returncode != 0:
-        pytest.skip(f"the feed handler does not build here: {proc.stderr[-300:]}")
+    skip_unless(request.config, "fixtures", proc.returncode == 0,
+                f"the feed handler does not build here: {proc.stderr.strip()[-300:]}")
     return build
 
 

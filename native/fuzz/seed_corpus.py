@@ -1,8 +1,9 @@
 """Write the hand-made seed corpora of simkit's fuzz targets.
 
 Usage: ``python native/fuzz/seed_corpus.py OUT_DIR`` writes
-``OUT_DIR/seed_parse/`` (raw Ethernet frames), ``OUT_DIR/seq/`` and
-``OUT_DIR/hist/`` (byte programs in the format each harness documents).
+``OUT_DIR/seed_parse/`` (raw Ethernet frames) and ``OUT_DIR/<target>/`` for
+seq, hist, mold, malform, impair and craft (byte programs in the format each
+harness documents at its top).
 
 The frames complement a ``simkit corpus --raw-dir`` output, which draws
 malformations at random: here every interesting shape is present at least
@@ -23,6 +24,7 @@ from scapy.layers.inet import IP, UDP, IPOption_NOP, IPOption_Router_Alert
 from scapy.layers.l2 import Dot1AD, Dot1Q, Ether
 from scapy.packet import Raw
 
+from simkit.packets import moldudp64
 from simkit.packets.seed import (
     DEFAULT_DST_MAC,
     DEFAULT_SRC_MAC,
@@ -142,11 +144,78 @@ def hist_programs() -> dict[str, bytes]:
     }
 
 
+def mold_programs() -> dict[str, bytes]:
+    """fuzz_mold.c: mode byte (0 payload, 1 frame, 2 recipe), then the bytes."""
+    itch = [b"S" + bytes(11), b"A" + bytes(35), b"P" + bytes(43)]
+    payloads = {
+        "messages": moldudp64.encode_packet("SIMKIT0001", 1, itch),
+        "heartbeat": moldudp64.heartbeat("SIMKIT0001", 4),
+        "end-of-session": moldudp64.end_of_session("SIMKIT0001", 4),
+        "empty-block": moldudp64.encode_packet("SESSION", 9, [b""]),
+    }
+    out = {f"payload-{name}": b"\x00" + p for name, p in payloads.items()}
+    out.update({f"frame-{name}": b"\x01" + _scapy_frame(payload=p)
+                for name, p in payloads.items()})
+    out["frame-vlan-messages"] = b"\x01" + _scapy_frame(tags=("q",), payload=payloads["messages"])
+    out["recipe-three-blocks"] = b"\x02" + b"SESSION001" + struct.pack("<Q", 7) + \
+        bytes([3, 5]) + b"hello" + bytes([0]) + bytes([12]) + bytes(12) + b"!"
+    out["recipe-end-of-session"] = b"\x02" + bytes(10) + struct.pack("<Q", 1) + b"\xff!"
+    return out
+
+
+def malform_programs() -> dict[str, bytes]:
+    """fuzz_malform.c: kind, draw, shape, room, then a valid-frame recipe or raw bytes."""
+    out = {}
+    recipe = bytes([40]) + struct.pack("<QQH", 5, 123456789, 77)
+    for kind in range(1, 23):
+        for shape, tag in ((0x01, ""), (0x85, "-qinq-udpsum"), (0x23, "-8021q-4words")):
+            out[f"kind{kind:02d}{tag}"] = (bytes([kind - 1]) + struct.pack("<QBH", kind, shape, 9000)
+                                          + recipe)
+        out[f"kind{kind:02d}-no-room"] = bytes([kind - 1]) + struct.pack("<QBH", 3, 1, 0) + recipe
+        out[f"kind{kind:02d}-raw-options"] = (bytes([kind - 1]) + struct.pack("<QBH", 9, 0, 600) +
+                                             _scapy_frame(ip={"options": [IPOption_NOP()] * 8}))
+    out["unknown-kind"] = b"\xf9" + struct.pack("<QBH", 1, 1, 9000) + recipe
+    return out
+
+
+def impair_programs() -> dict[str, bytes]:
+    """fuzz_impair.c: model selection and parameters, seed, then packets."""
+    p = bytes([25])  # 25/254: about one packet in ten
+    valid_frames = bytes([0x01, 0x03]) * 100  # seed frames without and with UDP checksum
+    every = (bytes([0xbd]) + p + p + p + bytes([3]) + p + bytes([4]) + p + bytes([40]) + p
+             + struct.pack("<I", 0x7ffffe) + b"\x01" + struct.pack("<Q", 11) + valid_frames)
+    loss = (bytes([0x42]) + p + bytes([100, 200, 250]) + b"\x00"
+            + (1000).to_bytes(3, "little") + (300).to_bytes(3, "little")
+            + struct.pack("<Q", 12) + valid_frames)
+    raw = bytes([0x30]) + p + bytes([2]) + p + struct.pack("<Q", 13) + bytes([0x40, 1, 2]) * 50
+    return {"drop-dup-reorder-corrupt-truncate-malform": every, "gilbert-delay": loss,
+            "corrupt-raw-frames": raw, "raw-models": b"\xff" + bytes(range(256))}
+
+
+def craft_programs() -> dict[str, bytes]:
+    """fuzz_craft.c: template shape and fields, flows, fill and wrap parameters."""
+    fill = struct.pack("<Q", 5) + bytes([20, 1]) + bytes(5) + (1000).to_bytes(3, "little") \
+        + struct.pack("<H", 4000)
+    wrap = bytes([3, 2]) + bytes([77, 0, 10]) + bytes(87) + b"\x01" + struct.pack("<H", 900)
+    counter = bytes([0x04]) + struct.pack("<H", 66) + b"\x00\x01" + struct.pack("<H", 1) \
+        + b"\x00\x00" + b"\x01"                                  # seq: u64 LE counter
+    random = bytes([0x1a]) + struct.pack("<H", 50) + b"\x00\x01" + struct.pack("<H", 0) \
+        + b"\x00\xe8" + b"\x01"                                  # symbol: u32 BE random
+    flows = bytes([2]) + struct.pack(">IIHH", 0xC6120001, 0xC6120002, 1, 2)[::-1] * 2
+    return {
+        "headers-only-compute-wrap": bytes([0x1b, 1, 0, 0]) + fill + wrap,
+        "seed-fields-flows": bytes([0x19, 1, 2]) + counter + random + flows + fill + wrap,
+        "seed-zero-udp-pcapng": bytes([0x05, 0, 0, 0]) + fill[:9] + b"\x02" + fill[10:],
+    }
+
+
 def write(out_dir: Path) -> dict[str, int]:
-    """Write the three corpora under out_dir; returns files written per target."""
+    """Write every target's corpus under out_dir; returns files written per target."""
     counts = {}
     for target, seeds in (("seed_parse", frames()), ("seq", seq_programs()),
-                          ("hist", hist_programs())):
+                          ("hist", hist_programs()), ("mold", mold_programs()),
+                          ("malform", malform_programs()), ("impair", impair_programs()),
+                          ("craft", craft_programs())):
         d = out_dir / target
         d.mkdir(parents=True, exist_ok=True)
         for name, data in seeds.items():

@@ -21,6 +21,8 @@ from simkit.validators import BACKENDS, LINKS
 CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
 NAMESPACE_LINKS = ("veth", "tap")
 
+THP_ENABLED = "/sys/kernel/mm/transparent_hugepage/enabled"
+
 LINK_PMDS = {"ring": "net_ring", "pcap": "net_pcap", "null": "net_null", "tap": "net_tap",
              "veth": "net_af_packet", "memif": "net_memif"}
 
@@ -40,6 +42,18 @@ def _hugepages() -> dict:
         pass
     note = "" if total else "no hugepages: DPDK runs with --no-huge (fine for tests, slower)"
     return {"total": total, "note": note}
+
+
+def _thp() -> dict:
+    """Transparent huge pages: the engine puts its mbuf pools on them (MADV_HUGEPAGE)."""
+    try:
+        with open(THP_ENABLED) as enabled:
+            mode = enabled.read()
+    except OSError:
+        return _entry(False, "this kernel has no transparent huge pages")
+    if "[never]" in mode:
+        return _entry(False, f"transparent huge pages are off ({THP_ENABLED}: never)")
+    return _entry(True)
 
 
 def _backend(name: str, facts: dict) -> dict:
@@ -133,6 +147,7 @@ def doctor() -> dict:
         "tsc": {"hz": facts.get("tsc_hz"), "invariant": facts.get("tsc_invariant")},
         "cores": os.cpu_count(),
         "hugepages": _hugepages(),
+        "thp": _thp(),
         "kernel": platform.release(),
         "dpdk_version": facts.get("dpdk_version"),
         "engine_version": facts.get("engine_version"),
@@ -165,6 +180,8 @@ def doctor_text(facts: dict) -> str:
     lines += [f"tsc:       {hz}, {invariant}",
               f"cores:     {facts['cores']}",
               f"hugepages: {facts['hugepages']['total']}  {facts['hugepages']['note']}".rstrip(),
+              f"thp:       {'yes' if facts['thp']['available'] else 'no'}  "
+              f"{facts['thp']['reason']}".rstrip(),
               f"kernel:    {facts['kernel']}",
               f"dpdk:      {facts['dpdk_version'] or 'not found'}"]
     return "\n".join(lines)

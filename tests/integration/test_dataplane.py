@@ -190,9 +190,8 @@ def test_udp_spec_for_a_dpdk_side_is_refused(nothing_left):
                      "--count", "10"], unique_prefix(), timeout_s=20)
 
 
-def test_stale_namespaces_of_dead_processes_are_swept(nothing_left):
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create namespaces")
+def test_stale_namespaces_of_dead_processes_are_swept(needs, nothing_left):
+    needs("namespaces")
     child = subprocess.Popen(["true"])
     child.wait()
     name = f"sk-{child.pid}-0a"

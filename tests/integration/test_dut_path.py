@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -125,10 +124,9 @@ def test_cli_runs_through_the_feed_handler(needs_pair, nothing_left, feed_handle
 
 
 def test_cli_testpmd_l2_forwarder_into_a_kernel_receiver_says_where_frames_went(
-        needs_pair, nothing_left, tmp_path):
+        needs_pair, needs_tools, nothing_left, tmp_path):
     # a user's -l in --dut-eal-args gives testpmd its two lcores (the default is one)
-    if shutil.which("dpdk-testpmd") is None:
-        pytest.skip("dpdk-testpmd is not installed (Debian package dpdk)")
+    needs_tools("dpdk-testpmd")  # Debian package dpdk
     needs_pair("veth", "io_uring", "io_uring")
     needs_pair("veth", "dpdk", "dpdk")
     testpmd = ("dpdk-testpmd {eal} -- --forward-mode=mac --eth-peer=1,{dst_mac} "

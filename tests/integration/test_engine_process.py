@@ -12,12 +12,8 @@ import signal
 import subprocess
 import time
 
-import pytest
-
 from simkit._native import engine_path
 from simkit.engine.process import unique_prefix
-
-THP_ENABLED = "/sys/kernel/mm/transparent_hugepage/enabled"
 
 
 @contextlib.contextmanager
@@ -60,17 +56,11 @@ def test_dpdk_engine_polls_net_tap_without_its_rx_signal(needs_dpdk_link, nothin
     assert int(pending.split()[3]) <= 64
 
 
-def test_mbuf_pools_sit_on_transparent_huge_pages(needs_dpdk_link, nothing_left):
+def test_mbuf_pools_sit_on_transparent_huge_pages(needs_dpdk_link, needs, nothing_left):
     """The pools of virtual-device ports live on the engine's MADV_HUGEPAGE heap (dpdk.c
     thp_heap_create), not on DPDK's 4 KiB --no-huge memfd."""
     needs_dpdk_link("null")
-    try:
-        with open(THP_ENABLED) as f:
-            mode = f.read()
-    except FileNotFoundError:
-        pytest.skip("this kernel has no transparent huge pages")
-    if "[never]" in mode:
-        pytest.skip(f"transparent huge pages are off here ({THP_ENABLED}: never)")
+    needs("thp")
     with running_engine() as pid:
         with open(f"/proc/{pid}/smaps_rollup") as rollup:
             huge_kb = next(int(x.split()[1]) for x in rollup if x.startswith("AnonHugePages:"))

@@ -17,7 +17,6 @@ seed payload at offset 14 + 20 + 8 into a fresh frame. IPv4 options or an
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -37,13 +36,11 @@ COUNT, RATE_PPS, P = 20_000, 50_000, 0.05
 
 
 @pytest.fixture(scope="module")
-def reference_receiver(tmp_path_factory) -> str:
+def reference_receiver(gate, needs_tools, tmp_path_factory) -> str:
     """fixtures/reference_receiver built into a temporary directory (a failed build fails)."""
-    for tool in ("make", "pkg-config", os.environ.get("CC", "cc")):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed")
-    if subprocess.run(["pkg-config", "--exists", "libdpdk"]).returncode != 0:
-        pytest.skip("DPDK development files are missing (pkg-config libdpdk)")
+    needs_tools("make", "pkg-config", os.environ.get("CC", "cc"), capability="fixtures")
+    gate("fixtures", subprocess.run(["pkg-config", "--exists", "libdpdk"]).returncode == 0,
+         "DPDK development files are missing (pkg-config libdpdk)")
     build = tmp_path_factory.mktemp("reference_receiver")
     proc = subprocess.run(["make", "-C", str(FIXTURE), f"BUILD={build}"], capture_output=True,
                           text=True, timeout=300)

@@ -4,7 +4,6 @@ Needs no privileges or backends: it reads and writes capture files only.
 """
 
 import json
-import shutil
 import subprocess
 import sys
 
@@ -123,8 +122,8 @@ def test_delay_moves_timestamps_and_pcapng_output(seed_pcap, tmp_path):
     assert truth.reordered  # 10 us apart, +-8 us of jitter
 
 
-@pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump not installed")
-def test_tcpdump_reads_the_output(seed_pcap, tmp_path):
+def test_tcpdump_reads_the_output(seed_pcap, tmp_path, needs_tools):
+    needs_tools("tcpdump")
     out = tmp_path / "out.pcap"
     assert simkit_cli("impair", seed_pcap, out, "--impair", "drop:p=0.5").returncode == 0
     proc = subprocess.run(["tcpdump", "-nr", str(out)], capture_output=True, text=True, timeout=60)

@@ -9,7 +9,6 @@ are. Skips with the reason where DPDK, pkg-config or a C compiler is missing.
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
@@ -23,13 +22,11 @@ EAL = ["--no-huge", "--no-pci", "--no-shconf", "-m", "256", "--log-level", "erro
 
 
 @pytest.fixture(scope="module")
-def reference_receiver(tmp_path_factory):
+def reference_receiver(gate, needs_tools, tmp_path_factory):
     """The fixture DUT built from its Makefile into a temporary directory."""
-    for tool in ("make", "pkg-config", os.environ.get("CC", "cc")):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed")
-    if subprocess.run(["pkg-config", "--exists", "libdpdk"]).returncode != 0:
-        pytest.skip("DPDK development files are missing (pkg-config libdpdk)")
+    needs_tools("make", "pkg-config", os.environ.get("CC", "cc"), capability="fixtures")
+    gate("fixtures", subprocess.run(["pkg-config", "--exists", "libdpdk"]).returncode == 0,
+         "DPDK development files are missing (pkg-config libdpdk)")
     build = tmp_path_factory.mktemp("reference_receiver")
     proc = subprocess.run(["make", "-C", FIXTURE, f"BUILD={build}"], capture_output=True,
                           text=True, timeout=300)
@@ -37,12 +34,12 @@ def reference_receiver(tmp_path_factory):
     return str(build / "reference_receiver")
 
 
-def run_receiver(binary, capture, prefix):
+def run_receiver(gate, binary, capture, prefix):
     proc = subprocess.run([binary, *EAL, "--file-prefix", prefix,
                            "--vdev", f"net_pcap0,rx_pcap={capture}"],
                           capture_output=True, text=True, timeout=120)
-    if proc.returncode != 0 and "EAL init failed" in proc.stderr:
-        pytest.skip(f"DPDK cannot start here: {proc.stderr.strip()}")
+    gate("dpdk", proc.returncode == 0 or "EAL init failed" not in proc.stderr,
+         f"DPDK cannot start here: {proc.stderr.strip()}")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     summary = json.loads(lines[-1])
@@ -56,7 +53,7 @@ def run_receiver(binary, capture, prefix):
 
 
 def test_simkit_catches_the_reference_receivers_ip_options_misparse(
-        reference_receiver, tmp_path, nothing_left):
+        reference_receiver, tmp_path, nothing_left, gate):
     spec = CorpusSpec(output=str(tmp_path / "corpus.pcap"), manifest=str(tmp_path / "m.jsonl"),
                       proto="seed", count=2000, malformed=0.1, kinds=("ip_options",), seed=42)
     write_corpus(spec)
@@ -73,7 +70,7 @@ def test_simkit_catches_the_reference_receivers_ip_options_misparse(
         truth[index] = (seen.symbol_id, seen.price, seen.size)
 
     prefix = f"simkit-{os.getpid()}-refrx"
-    summary, messages = run_receiver(reference_receiver, spec.output, prefix)
+    summary, messages = run_receiver(gate, reference_receiver, spec.output, prefix)
     assert summary == {"packets": 2000, "messages": 2000, "short": 0}
     assert not os.path.exists(f"/var/run/dpdk/{prefix}")
 

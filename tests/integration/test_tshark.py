@@ -4,7 +4,6 @@ and ITCH pcap/pcapng files without warnings. Skipped where a tool is missing."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -23,11 +22,10 @@ HEADERS = 42
 BENIGN_STDERR = ('Running as user "root"', "reading from file ")
 
 
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed here")
-    return path
+@pytest.fixture
+def tool(needs_tools):
+    """``tool(name)``: the program's path; skips (fails, ``tools`` required) without it."""
+    return needs_tools
 
 
 def run(argv: list[str]) -> subprocess.CompletedProcess:
@@ -74,7 +72,7 @@ def itch_capture(tmp_path, frames, fmt: str) -> str:
 
 
 @pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
-def test_tshark_moldudp64_decodes_simkit_sequences_and_counts(tmp_path, itch_frames, fmt):
+def test_tshark_moldudp64_decodes_simkit_sequences_and_counts(tmp_path, itch_frames, fmt, tool):
     tshark = tool("tshark")
     expected = [moldudp64.parse(f[HEADERS:]) for f in itch_frames]
     for path in (write(tmp_path / f"itch.{fmt}", itch_frames, fmt),
@@ -92,7 +90,7 @@ def test_tshark_moldudp64_decodes_simkit_sequences_and_counts(tmp_path, itch_fra
 
 
 @pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
-def test_tshark_reads_seed_and_itch_captures_without_warnings(tmp_path, itch_frames, fmt):
+def test_tshark_reads_seed_and_itch_captures_without_warnings(tmp_path, itch_frames, fmt, tool):
     tshark = tool("tshark")
     for path, count in ((seed_capture(tmp_path, fmt), 500),
                         (write(tmp_path / f"itch.{fmt}", itch_frames, fmt), len(itch_frames))):
@@ -107,7 +105,7 @@ def test_tshark_reads_seed_and_itch_captures_without_warnings(tmp_path, itch_fra
 
 
 @pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
-def test_tcpdump_reads_seed_and_itch_captures_without_warnings(tmp_path, itch_frames, fmt):
+def test_tcpdump_reads_seed_and_itch_captures_without_warnings(tmp_path, itch_frames, fmt, tool):
     tcpdump = tool("tcpdump")
     for path, count in ((seed_capture(tmp_path, fmt), 500),
                         (write(tmp_path / f"itch.{fmt}", itch_frames, fmt), len(itch_frames)),

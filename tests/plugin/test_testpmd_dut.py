@@ -10,7 +10,6 @@ receiver (the IP destination stays the DUT's input address) the receiver gets
 nothing, and the report says what arrived and where it was dropped.
 """
 
-import shutil
 
 import pytest
 
@@ -91,9 +90,8 @@ def test_a_failed_budget_names_the_duts_output(bypass):
 '''
 
 
-def test_testpmd_as_a_dut_in_io_and_mac_modes(pytester, needs_pair):
-    if shutil.which("dpdk-testpmd") is None:
-        pytest.skip("dpdk-testpmd is not installed (Debian package dpdk)")
+def test_testpmd_as_a_dut_in_io_and_mac_modes(pytester, needs_pair, needs_tools):
+    needs_tools("dpdk-testpmd")  # Debian package dpdk
     needs_pair("veth", "dpdk", "dpdk")
     needs_pair("veth", "io_uring", "io_uring")
     pytester.makepyfile(TESTPMD_TESTS)

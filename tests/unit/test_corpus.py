@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -179,8 +178,8 @@ def test_cli_writes_the_corpus_and_lists_the_catalog(tmp_path):
     assert listed == list(malformed.CATALOG)
 
 
-@pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump is not installed")
-def test_tcpdump_reads_the_capture_without_warnings(tmp_path):
+def test_tcpdump_reads_the_capture_without_warnings(tmp_path, needs_tools):
+    needs_tools("tcpdump", "tshark")
     for fmt in ("pcap", "pcapng"):
         spec = CorpusSpec(output=str(tmp_path / f"c.{fmt}"), count=500, malformed=0.2,
                           fmt=fmt, seed=8)
@@ -191,8 +190,7 @@ def test_tcpdump_reads_the_capture_without_warnings(tmp_path):
         assert proc.stderr.strip().splitlines() == [
             f"reading from file {spec.output}, link-type EN10MB (Ethernet), "
             "snapshot length 262144"]
-        if shutil.which("tshark"):
-            count = subprocess.run(["tshark", "-r", spec.output, "-T", "fields", "-e",
-                                    "frame.number"], capture_output=True, text=True, timeout=60)
-            assert len(count.stdout.split()) == 500
+        count = subprocess.run(["tshark", "-r", spec.output, "-T", "fields", "-e",
+                                "frame.number"], capture_output=True, text=True, timeout=60)
+        assert len(count.stdout.split()) == 500
 

@@ -16,6 +16,7 @@ from simkit.links import DutPath, dut_backend_of
 from simkit.links.veth import VethLink
 from simkit.pytest_plugin.expect import FunctionalPort
 from simkit.pytest_plugin.mask import Mask
+from simkit.pytest_plugin.require import skip_or_fail
 from simkit.pytest_plugin.session import ITEM_REPORTS_KEY
 from simkit.report import Report
 from simkit.scenario import Scenario
@@ -93,7 +94,7 @@ class Bypass:
             else:
                 report = run_scenario(spec, budget_ns=budget)
         except BackendUnavailable as exc:
-            self._unavailable(str(exc))
+            self._unavailable(str(exc), (self.backend, link))
         self._request.node.stash.setdefault(ITEM_REPORTS_KEY, []).append(report.to_dict())
         for dut in self._state.duts:
             dut.check_alive()
@@ -174,7 +175,7 @@ class Bypass:
         try:
             path.__enter__()
         except BackendUnavailable as exc:
-            self._unavailable(str(exc))
+            self._unavailable(str(exc), (self.backend, "veth", "namespaces"))
         self._request.addfinalizer(self._close)  # runs after the DUTs' stops (LIFO)
         if state.port:
             state.port.close()
@@ -251,7 +252,7 @@ class Bypass:
                 try:
                     loopback.__enter__()
                 except BackendUnavailable as exc:
-                    self._unavailable(str(exc))
+                    self._unavailable(str(exc), ("veth", "namespaces"))
                 state.loopback = loopback
                 self._request.addfinalizer(self._close)
                 # VethLink names each interface like its namespace
@@ -273,18 +274,20 @@ class Bypass:
                 link.__exit__(None, None, None)
 
     def require(self, kind: str, name: str) -> None:
+        """Skip (or fail, strict or required) unless doctor says the backend or link runs here."""
         available, reason = self._session.availability(kind, name)
         if not available:
-            self._unavailable(f"{kind[:-1]} {name!r} unavailable: {reason}")
+            self._unavailable(f"{kind[:-1]} {name!r} unavailable: {reason}", (name,))
 
     def require_pair(self, link: str) -> None:
-        """Skip (or fail, strict) unless ``link`` carries this backend end to end."""
+        """Skip (or fail, strict or required) unless ``link`` carries this backend end to end."""
         available, reason = self._session.pair(link, self.backend)
         if not available:
-            self._unavailable(reason)
+            # a link that never carries this backend is no missing capability
+            carried = f"{self.backend}->{self.backend}" in \
+                self._session.facts.get("pairs", {}).get(link, {})
+            self._unavailable(reason, (link, self.backend) if carried else ())
 
-    def _unavailable(self, reason: str) -> None:
+    def _unavailable(self, reason: str, needs: tuple[str, ...] = ()) -> None:
         __tracebackhide__ = True
-        if self._session.strict:
-            pytest.fail(f"{reason} (--bypass-strict)", pytrace=False)
-        pytest.skip(reason)
+        skip_or_fail(self._session, reason, needs)

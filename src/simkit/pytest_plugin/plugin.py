@@ -6,7 +6,7 @@ import platform
 
 import pytest
 
-from simkit import rundir, validators
+from simkit import capabilities, rundir, validators
 from simkit.errors import ConfigError
 from simkit.pytest_plugin.fixtures import bypass, bypass_backend, md_packets  # noqa: F401
 from simkit.pytest_plugin.session import (
@@ -27,6 +27,10 @@ _HELP = {
     "dut_eal_args": ("ARGS", "extra DPDK EAL arguments of a DPDK DUT, appended to its {eal}; "
                              "-l LIST here sets its lcores"),
     "strict": (None, "an unavailable backend or link fails the test instead of skipping it"),
+    "require": ("LIST", "capabilities whose absence fails a test instead of skipping it: "
+                        "backends, links, tbf, netem, namespaces, hugepages, thp, fixtures, "
+                        "tools, fuzz, a comma list, or all (this CI machine kind's list); "
+                        f"{capabilities.ENV_VAR} adds to it"),
     "report": ("PATH", "write every bypass test's report to PATH as JSON"),
     "budget_scale": ("FLOAT", "multiply every latency budget (CI machines are slower)"),
 }
@@ -85,12 +89,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     session = config.stash[SESSION_KEY]
+    lines = []
+    if session.required:  # say it: a skip that would hide these fails in this run
+        lines.append(f"simkit: requires {', '.join(sorted(session.required))}")
     if config.getoption("bypass_backend") is None and not config.getini("bypass_backend"):
-        return None  # not a bypass run: do not probe the machine
+        return lines or None  # not a bypass run: do not probe the machine
     facts = session.facts
     paths = ", ".join(f"{b} over {session.link_for(b)}" for b in session.backends())
     return [f"simkit: {paths}; dpdk={facts['dpdk_version'] or 'none'} "
-            f"kernel={platform.release()}"]
+            f"kernel={platform.release()}", *lines]
 
 
 @pytest.hookimpl(wrapper=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from simkit import validators
+from simkit import capabilities, validators
 from simkit.errors import ConfigError
 
 # option name -> (ini name, default, parser); the single table behind
@@ -18,6 +18,7 @@ OPTIONS = {
     "eal_args": ("bypass_eal_args", "", validators.parse_eal_args),
     "dut_eal_args": ("bypass_dut_eal_args", "", validators.parse_eal_args),
     "strict": ("bypass_strict", False, bool),
+    "require": ("bypass_require", None, capabilities.parse_require),
     "report": ("bypass_report", None, str),
     "budget_scale": ("bypass_budget_scale", 1.0, validators.parse_scale),
 }
@@ -44,6 +45,8 @@ class BypassSession:
     strict: bool
     report_path: str | None
     budget_scale: float
+    # capabilities whose absence fails a test instead of skipping it
+    required: frozenset[str] = frozenset()
     results: list[tuple[str, dict]] = field(default_factory=list)  # (test id, Report.to_dict())
     _facts: dict | None = None
 
@@ -60,7 +63,11 @@ class BypassSession:
                     None if value is None else parse(value))
             except ConfigError as exc:
                 raise pytest.UsageError(f"--bypass-{name.replace('_', '-')}: {exc}") from None
-        return cls(selection=values["backend"], link=values["link"],
+        try:  # SIMKIT_REQUIRE adds to the option: CI's requirement is not lowered by an ini
+            required = (values["require"] or frozenset()) | capabilities.required_by_env()
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        return cls(required=required, selection=values["backend"], link=values["link"],
                    eal_args=values["eal_args"], dut_eal_args=values["dut_eal_args"],
                    strict=values["strict"],
                    report_path=values["report"], budget_scale=values["budget_scale"])
@@ -93,17 +100,22 @@ class BypassSession:
         if self.link != "auto":
             return self.link
         for link in LINK_PREFERENCE:
-            if self.availability("links", link)[0] and self.pair(link, backend)[0]:
+            carried = f"{backend}->{backend}" in self.facts.get("pairs", {}).get(link, {})
+            if carried and self._wanted("links", link) and self._wanted("backends", backend):
                 return link
         return LINK_PREFERENCE[0]  # none carries it: the test skips with that link's reason
+
+    def _wanted(self, kind: str, name: str) -> bool:
+        """Available here, or required: a required one missing must fail, not be passed over."""
+        return name in self.required or self.availability(kind, name)[0]
 
     def backends(self) -> tuple[str, ...]:
         """The backends to parametrize over: ``auto`` and ``all`` resolved here."""
         if self.selection == ("all",):
-            found = tuple(b for b in validators.BACKENDS if self.availability("backends", b)[0])
+            found = tuple(b for b in validators.BACKENDS if self._wanted("backends", b))
             return found or ("dpdk",)  # nothing available: one id, which will skip with a reason
         if self.selection == ("auto",):
-            found = [b for b in validators.BACKENDS if self.availability("backends", b)[0]]
+            found = [b for b in validators.BACKENDS if self._wanted("backends", b)]
             return (found[0] if found else "dpdk",)
         return self.selection
 
