@@ -14,9 +14,11 @@ Also here: SIGTERM to ``simkit corpus`` / ``simkit impair`` removes their
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -27,13 +29,13 @@ import pytest
 from scapy.all import IP, UDP, CookedLinux, Ether, Raw, wrpcap
 
 import simkit
+from simkit import validators
 from simkit.corpus import CorpusSpec, write_corpus
 from simkit.errors import ConfigError, SimkitError
 from simkit.impair import impair_pcap
 from simkit.packets import build_frame
 from simkit.packets.factory import MarketDataFactory
 from simkit.pcap import PcapWriter, read_packets
-from simkit.validators import parse_output_path
 
 SIMKIT = Path(sys.executable).with_name("simkit")
 # a path no one can create a file in, root included (a pseudo file system)
@@ -82,9 +84,32 @@ def listing(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*")}
 
 
+# a regression must not fill the disk (a corpus of 10**12 packets is 90 TB): files
+# written under this limit fail with EFBIG instead of growing
+FILE_SIZE_LIMIT = 8 << 20
+
+
+@contextlib.contextmanager
+def file_size_limit(limit: int = FILE_SIZE_LIMIT):
+    """Within: no file of this process grows past ``limit`` (writes fail with EFBIG)."""
+    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, old_limit[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+        signal.signal(signal.SIGXFSZ, old_handler)
+
+
+def _limit_child() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE,
+                       (FILE_SIZE_LIMIT, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+
 def simkit_cli(args, cwd, timeout=120):
     return subprocess.run([str(SIMKIT), *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, preexec_fn=_limit_child)
 
 
 # (id, argv with {in} and {out} placeholders, words of the one line on stderr)
@@ -299,7 +324,7 @@ API_CASES = [
      ConfigError, r"link type 105 \(IEEE802_11\)"),
     ("writer-to-dir", lambda paths: PcapWriter(str(paths.out / "adir")), ConfigError,
      "it is a directory"),
-    ("output-path-none", lambda paths: parse_output_path(None, "report"), ConfigError,
+    ("output-path-none", lambda paths: validators.parse_output_path(None, "report"), ConfigError,
      "report must be a file path"),
 ]
 
@@ -313,7 +338,7 @@ class _Paths:
                          ids=[c[0] for c in API_CASES])
 def test_api_raises_a_simkit_error_in_one_line(call, error, words, inputs, out):
     before = listing(out)
-    with pytest.raises(error, match=words) as caught:
+    with pytest.raises(error, match=words) as caught, file_size_limit():
         call(_Paths(inputs, out))
     assert isinstance(caught.value, SimkitError)
     assert caught.value.exit_code == 2
