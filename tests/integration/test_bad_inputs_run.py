@@ -54,8 +54,8 @@ def test_loss_through_a_dut_names_the_dut_path_not_a_loopback(needs_pair, nothin
     assert proc.returncode == 1, proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
-    assert "unexplained loss or damage on the DUT path (socket generator -> veth -> DUT " in lines[0]
-    assert "-> veth -> socket receiver): lost 100" in lines[0]
+    assert "unexplained loss or damage on the DUT path" in lines[0]
+    assert "lost 100," in lines[0]
     assert "loopback" not in lines[0]
 
 
