@@ -203,7 +203,7 @@ class Scenario:
         _check_flows(checked, self.impairments)
         if checked["dut"] and checked["link"] not in DUT_LINKS:
             raise ConfigError(f"a DUT runs on its own path of veth pairs (generator -> DUT -> "
-                              f"receiver): link {checked['link']} cannot carry one; use veth")
+                              f"receiver): --link {checked['link']} cannot carry one; use veth")
         if checked["pcap_path"] is not None and checked["link"] != "pcap":
             raise ConfigError(f"pcap_path (--pcap) is where link pcap keeps its capture: "
                               f"link {checked['link']} writes none; drop it or use link pcap")
