@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-import shlex
+import numbers
+import os
 from dataclasses import dataclass, field, fields
 
 from simkit import validators as v
@@ -11,14 +12,67 @@ from simkit.errors import ConfigError
 from simkit.links.shaping import parse_link_specs
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+# what each plain field must be before its validator reads it: the CLI hands
+# validators text, the API must not (count="100" or count=True is a caller's bug)
+_TYPES = {
+    "name": (lambda x: isinstance(x, str), "a name (a string)"),
+    "number": (_is_number, "a number"),
+    "bool": (lambda x: isinstance(x, bool), "True or False"),
+    "path": (lambda x: isinstance(x, (str, os.PathLike)) and bool(os.fspath(x)), "a file path"),
+}
+_FIELD_TYPES = {
+    "backend": "name", "rx_backend": "name", "link": "name", "proto": "name",
+    "arrivals": "name", "count": "number", "burst": "number", "seed": "number",
+    "flows": "number", "rate_pps": "number", "malformed": "number", "timeout_s": "number",
+    "duration_s": "number", "replay_speed": "number", "udp_checksum": "bool",
+    "send_zc": "bool", "sqpoll": "bool", "pcap_path": "path", "replay": "path",
+}
+_OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay")
+
+
+def _check_types(scenario: Scenario) -> None:
+    for name, kind in _FIELD_TYPES.items():
+        value = getattr(scenario, name)
+        if value is None and name in _OPTIONAL:
+            continue
+        accepts, what = _TYPES[kind]
+        if not accepts(value):
+            raise ConfigError(f"Scenario {name} must be {what}"
+                              + (" or None" if name in _OPTIONAL else "")
+                              + f", got {value!r} ({type(value).__name__})")
+
+
 def _argv(value, what: str) -> tuple[str, ...]:
     if value is None:
         return ()
-    if isinstance(value, str):
-        return tuple(shlex.split(value))
-    if not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"{what} must be a string or a list of strings")
-    return tuple(value)
+    return v.parse_argv(value, what)
+
+
+def _dut_argv(value) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    argv = _argv(value, "dut")
+    if not argv:
+        raise ConfigError(f"dut {value!r} is empty: give the DUT's command line, or leave it "
+                          "out (None) for a loopback")
+    return argv
+
+
+def _check_impairments(scenario: Scenario) -> None:
+    """The impairments as a run will read them: parsed, checked together, with
+    ``malformed`` and against the stream length (so a bad SPEC fails here, not
+    in the middle of setting up a link)."""
+    # engine.run imports Scenario: import its one reading of the models here
+    from simkit.engine.run import impairment_models
+    from simkit.impair import Impairer
+
+    models = impairment_models(scenario)
+    if models:
+        Impairer(models, scenario.seed).check_stream(scenario.count)
 
 
 def _check_flows(checked: dict, impairments) -> None:
@@ -125,6 +179,9 @@ class Scenario:
     dut_eal_args: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        from simkit.engine.run import DUT_LINKS  # engine.run imports Scenario
+
+        _check_types(self)
         checked = {
             "backend": v.parse_backend(self.backend),
             "rx_backend": None if self.rx_backend is None else v.parse_backend(self.rx_backend),
@@ -136,7 +193,7 @@ class Scenario:
             "seed": v.parse_seed(self.seed),
             "impairments": (self.impairments,) if isinstance(self.impairments, str)
             else tuple(self.impairments),
-            "dut": _argv(self.dut, "dut") or None,
+            "dut": _dut_argv(self.dut),
             "eal_args": _argv(self.eal_args, "eal_args"),
             "dut_eal_args": _argv(self.dut_eal_args, "dut_eal_args"),
             "arrivals": v.parse_arrivals(self.arrivals),
@@ -145,8 +202,16 @@ class Scenario:
             "malformed": v.parse_ratio(self.malformed),
             "replay_speed": None if self.replay_speed is None else v.parse_speed(self.replay_speed),
             "link_impairments": parse_link_specs(self.link_impairments),
+            "pcap_path": None if self.pcap_path is None else os.fspath(self.pcap_path),
+            "replay": None if self.replay is None else os.fspath(self.replay),
         }
         _check_flows(checked, self.impairments)
+        if checked["dut"] and checked["link"] not in DUT_LINKS:
+            raise ConfigError(f"a DUT runs on its own path of veth pairs (generator -> DUT -> "
+                              f"receiver): --link {checked['link']} cannot carry one; use veth")
+        if checked["pcap_path"] is not None and checked["link"] != "pcap":
+            raise ConfigError(f"pcap_path (--pcap) is where link pcap keeps its capture: "
+                              f"link {checked['link']} writes none; drop it or use link pcap")
         if checked["link_impairments"] and checked["link"] != "veth" and not checked["dut"]:
             raise ConfigError(f"link_impairments are applied by the kernel on the generator's "
                               f"veth end: they need link veth (or a DUT), not {checked['link']}")
@@ -158,6 +223,12 @@ class Scenario:
         if checked["duration_s"] is not None and not checked["duration_s"] < float(self.timeout_s):
             raise ConfigError(f"duration_s {checked['duration_s']:g} must be under timeout_s "
                               f"{self.timeout_s:g}: raise timeout_s")
+        if checked["proto"] == "itch" and self.replay is None:
+            from simkit.engine.streams import MAX_ITCH_DATAGRAMS  # engine imports Scenario
+            if checked["count"] > MAX_ITCH_DATAGRAMS:
+                raise ConfigError(f"proto itch count {checked['count']:,}: at most "
+                                  f"{MAX_ITCH_DATAGRAMS:,} datagrams of the simulated session "
+                                  "(built in Python at about 2,000 datagrams/s)")
         if self.replay is not None and checked["proto"] != "itch":
             raise ConfigError("--replay sends a MoldUDP64 capture: it needs proto itch")
         if checked["replay_speed"] is not None and self.replay is None:
@@ -174,10 +245,11 @@ class Scenario:
             raise ConfigError("sqpoll needs an io_uring side: backend or rx_backend io_uring")
         object.__setattr__(self, "send_zc", bool(self.send_zc))
         object.__setattr__(self, "sqpoll", bool(self.sqpoll))
-        if not float(self.timeout_s) > 0:
-            raise ConfigError(f"timeout_s must be positive, got {self.timeout_s!r}")
+        if not 0 < self.timeout_s < math.inf:
+            raise ConfigError(f"timeout_s must be positive seconds, got {self.timeout_s!r}")
         for name, value in checked.items():
             object.__setattr__(self, name, value)
+        _check_impairments(self)
 
     @property
     def capture_speed(self) -> float | None:
@@ -195,3 +267,16 @@ class Scenario:
                for f in fields(self)}
         out["link_impairments"] = [model.spec() for model in self.link_impairments]
         return out
+
+
+def require_scenario(value) -> Scenario:
+    """``value`` itself, if it is a :class:`Scenario` (what :func:`simkit.run` takes).
+
+    Raises:
+        ConfigError: anything else, named with its type.
+    """
+    if not isinstance(value, Scenario):
+        raise ConfigError(f"simkit.run takes a simkit.Scenario, got {value!r} "
+                          f"({type(value).__name__}): build one, e.g. "
+                          "simkit.Scenario(link='ring', count=1000)")
+    return value

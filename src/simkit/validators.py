@@ -6,8 +6,10 @@ raises :class:`~simkit.errors.ConfigError` with one line saying what is wrong.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import tempfile
 
 from simkit.errors import ConfigError
 
@@ -72,6 +74,8 @@ def parse_proto(value: str) -> str:
 
 
 def _integer(kind: str, value, low: int, high: int) -> int:
+    if isinstance(value, bool):  # an int to Python, never a count to a user
+        raise ConfigError(f"{kind} must be a whole number, got {value!r}")
     try:
         number = int(str(value).replace("_", ""), 0) if isinstance(value, str) else int(value)
     except (TypeError, ValueError):
@@ -126,10 +130,7 @@ def parse_lcores(value) -> int | str:
 def parse_eal_args(value) -> str:
     """EAL arguments as one command-line string; quotes must balance."""
     text = "" if value is None else str(value)
-    try:
-        shlex.split(text)
-    except ValueError as exc:
-        raise ConfigError(f"EAL arguments {text!r}: {exc}") from None
+    parse_argv(text, "EAL arguments")
     return text
 
 
@@ -144,15 +145,23 @@ def parse_seed(value) -> int:
 
 
 def parse_rate(value) -> float | None:
-    """Packets per second; ``None``, 0 or ``max`` mean as fast as possible."""
-    if value is None or str(value).strip().lower() in ("", "0", "max"):
+    """Packets per second; ``None`` or ``max`` mean as fast as possible.
+
+    Raises:
+        ConfigError: not a positive finite number; 0 included (it is no rate:
+            leave the rate out, or give ``max``, to send as fast as possible).
+    """
+    if value is None or str(value).strip().lower() == "max":
         return None
+    if isinstance(value, bool):
+        raise ConfigError(f"rate must be packets per second (a number), got {value!r}")
     try:
         rate = float(str(value).replace("_", ""))
     except ValueError:
         raise ConfigError(f"rate must be packets per second (a number), got {value!r}") from None
-    if not rate > 0 or rate != rate or rate == float("inf"):
-        raise ConfigError(f"rate must be a positive number of packets per second, got {value!r}")
+    if not 0 < rate < float("inf"):  # also refuses nan
+        raise ConfigError(f"rate must be a positive number of packets per second, got {value!r} "
+                          "(leave it out, or give max, to send as fast as possible)")
     return rate
 
 
@@ -251,3 +260,68 @@ def parse_ratio(value) -> float:
     if not 0.0 <= ratio <= 1.0:  # also rejects NaN
         raise ConfigError(f"malformed ratio must be in [0, 1], got {value!r}")
     return ratio
+
+
+def parse_argv(value, what: str = "argv") -> tuple[str, ...]:
+    """A command line: one string split as a POSIX shell splits it, or a list of strings.
+
+    Raises:
+        ConfigError: not a string or a list of strings, or unbalanced quotes.
+    """
+    if isinstance(value, str):
+        try:
+            return tuple(shlex.split(value))
+        except ValueError as exc:  # "No closing quotation", "No escaped character"
+            raise ConfigError(f"{what} {value!r}: {str(exc).lower()}: balance its quotes") from None
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise ConfigError(f"{what} must be a command line (a string) or a list of strings, "
+                      f"got {value!r}")
+
+
+def parse_regex(value, what: str = "regex") -> str:
+    """A regular expression (Python's :mod:`re` syntax), checked to compile.
+
+    Raises:
+        ConfigError: not a string, or not a valid expression (with re's reason).
+    """
+    if not isinstance(value, str):
+        raise ConfigError(f"{what} must be a regular expression (a string), got {value!r}")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ConfigError(f"{what} {value!r} is not a valid regular expression: {exc}") from None
+    return value
+
+
+def parse_output_path(value, what: str = "output") -> str:
+    """A file simkit will create or replace, checked before any work that ends in writing it.
+
+    It must not be a directory, and its directory must exist and take a new file:
+    for a new file that is tried with a temporary file, removed at once, so
+    nothing is left behind and root's view of permissions (a read-only or
+    pseudo file system) is the real one.
+
+    Raises:
+        ConfigError: one line naming the path and why it cannot be written.
+    """
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise ConfigError(f"{what} must be a file path, got {value!r}")
+    path = os.fspath(value)
+    if os.path.isdir(path):
+        raise ConfigError(f"cannot write {what} {path}: it is a directory; give a file name")
+    parent = os.path.dirname(os.path.abspath(path))
+    if os.path.exists(path):
+        if not os.access(path, os.W_OK):
+            raise ConfigError(f"cannot write {what} {path}: the file is not writable")
+        return path
+    if not os.path.isdir(parent):
+        raise ConfigError(f"cannot write {what} {path}: {parent} is not a writable directory")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".simkit-probe-", dir=parent)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {what} {path}: {parent} is not a writable directory "
+                          f"({exc.strerror})") from None
+    os.close(fd)
+    os.unlink(probe)
+    return path

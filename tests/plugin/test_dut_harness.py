@@ -212,4 +212,4 @@ def test_bad_dut_eal_args_and_lcores_are_one_line_usage_errors(pytester, needs_p
                                 "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--bypass-dut-eal-args: EAL arguments \"-l '0\": "
-                                 "No closing quotation"])
+                                 "no closing quotation: balance its quotes"])

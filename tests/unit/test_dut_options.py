@@ -47,9 +47,9 @@ def test_lcores_for_a_dut_without_eal_is_an_error():
 
 
 def test_unbalanced_quotes_in_the_duts_eal_args_are_one_line():
-    with pytest.raises(ConfigError, match="No closing quotation"):
+    with pytest.raises(ConfigError, match="no closing quotation: balance its quotes"):
         DutPath("t", dut_backend="dpdk", eal_args="--vdev 'x").placeholders_for(["a", "{eal}"])
-    with pytest.raises(ConfigError, match="No closing quotation"):
+    with pytest.raises(ConfigError, match="no closing quotation: balance its quotes"):
         validators.parse_eal_args("--vdev 'x")
 
 
@@ -77,5 +77,5 @@ def test_cli_dut_eal_args_with_unbalanced_quotes_is_one_line_exit_2():
                            "--dut-eal-args", "-l '0"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "simkit run: error: argument --dut-eal-args: EAL arguments \"-l '0\": No closing "
-        "quotation (see simkit run --help)"]
+        "simkit run: error: argument --dut-eal-args: EAL arguments \"-l '0\": no closing "
+        "quotation: balance its quotes (see simkit run --help)"]

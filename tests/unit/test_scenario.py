@@ -12,8 +12,8 @@ def test_defaults_are_a_dpdk_ring_loopback():
 
 
 def test_names_are_normalised_and_dut_is_split_into_argv():
-    s = Scenario(backend="DPDK", link="Pcap", dut="./feed --port 1", eal_args="-a 0000:3b:00.0")
-    assert s.backend == "dpdk" and s.link == "pcap"
+    s = Scenario(backend="DPDK", link="Veth", dut="./feed --port 1", eal_args="-a 0000:3b:00.0")
+    assert s.backend == "dpdk" and s.link == "veth"
     assert s.dut == ("./feed", "--port", "1")
     assert s.eal_args == ("-a", "0000:3b:00.0")
 
@@ -40,7 +40,7 @@ def test_a_replay_runs_at_its_capture_timing_unless_told_otherwise():
     base = {"proto": "itch", "replay": "x.pcap"}
     assert Scenario(**base).capture_speed == 1.0
     assert Scenario(**base, replay_speed=10).capture_speed == 10.0
-    assert Scenario(**base, replay_speed="0.5").replay_speed == 0.5
+    assert Scenario(**base, replay_speed=0.5).replay_speed == 0.5
     assert Scenario(**base, replay_speed=float("inf")).capture_speed is None  # top speed
     assert Scenario(**base, rate_pps=1000).capture_speed is None              # constant rate
     assert Scenario(proto="itch").capture_speed is None                      # no replay
@@ -51,7 +51,7 @@ def test_a_replay_runs_at_its_capture_timing_unless_told_otherwise():
     ({"replay_speed": -2}, "speed must be a multiplier from 0.001"),
     ({"replay_speed": float("nan")}, "speed must be a multiplier from 0.001"),
     ({"replay_speed": 1e7}, "speed must be a multiplier from 0.001"),
-    ({"replay_speed": "fast"}, "speed must be a multiplier"),
+    ({"replay_speed": "fast"}, "replay_speed must be a number"),
     ({"replay_speed": 2, "rate_pps": 1000}, "replay_speed .* and rate_pps .* both set the pace"),
     ({"replay_speed": float("inf"), "rate_pps": 1000}, "both set the pace"),
 ])

@@ -402,7 +402,7 @@ static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
         "--no-shconf", "--no-telemetry", "-m", EAL_MEMORY_MB,
         "--file-prefix", cfg->file_prefix,
     };
-    int ret, e, saved_stderr, user_args = 0;
+    int ret, e, saved_stderr, unparsed, user_args = 0;
     unsigned i;
 
     runtime_dir_set(cfg->file_prefix);
@@ -446,10 +446,14 @@ static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
     if (ret < 0) {
         e = rte_errno;
         log_quote(quote, sizeof(quote));
+        /* a device in --eal that no bus can parse (no driver of that name):
+         * EAL says ENODEV, but it is the user's typo, not a missing device */
+        unparsed = e == ENODEV && user_args > 0 && strstr(quote, "Unable to parse device");
         snprintf(err, errlen, "EAL init failed: %s%s: %s", strerror(e), quote,
-                 eal_hint(e));
+                 unparsed ? "check the device names in the extra EAL arguments: "
+                            "no driver of this DPDK has that name" : eal_hint(e));
         /* a typo in --eal is bad input, not "DPDK unavailable here" */
-        ret = e == EINVAL && user_args > 0 ? -EINVAL : -ENODEV;
+        ret = (e == EINVAL || unparsed) && user_args > 0 ? -EINVAL : -ENODEV;
         runtime_dir_remove();
         goto out;
     }

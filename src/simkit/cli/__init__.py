@@ -8,11 +8,13 @@ failed, 2 usage or bad input, 77 unavailable here.
 
 from __future__ import annotations
 
+import os
+import select
 import sys
 
 from simkit import __version__
 from simkit.cli import bench, corpus, doctor, impair, run
-from simkit.cli.common import EXIT_INTERRUPTED, Parser
+from simkit.cli.common import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, Parser, Terminated
 from simkit.errors import CheckFailed, SimkitError
 
 SUBCOMMANDS = (doctor, run, bench, corpus, impair)
@@ -33,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``simkit`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        code = args.handler(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be caught
+        return code
     except SimkitError as exc:
         kind = "check failed" if isinstance(exc, CheckFailed) else "error"
         print(f"simkit: {kind}: {exc}", file=sys.stderr)
@@ -41,3 +45,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("simkit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated as exc:
+        print(f"simkit: terminated ({exc})", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        if not _reader_left(sys.stdout):
+            raise  # some other pipe broke: a bug to see, not a reader that left
+        # the reader left (| head): stop quietly, as other Unix tools do; point
+        # stdout at /dev/null so the interpreter's last flush does not complain
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _reader_left(stream) -> bool:
+    """Whether ``stream`` is a pipe whose reading end is closed (poll says POLLERR)."""
+    try:
+        poller = select.poll()
+        poller.register(stream.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False

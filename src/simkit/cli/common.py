@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import os
+import signal
 import sys
 
 from simkit.errors import ConfigError
+from simkit.validators import parse_output_path
 
 EXIT_INTERRUPTED = 130
+# what other Unix tools' shells report when a reader leaves early (128 + SIGPIPE)
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
 class Parser(argparse.ArgumentParser):
@@ -30,18 +34,55 @@ def typed(parse):
     return convert
 
 
-def check_writable(path: str) -> None:
-    """Fail early (exit 2) when ``path`` cannot be created."""
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
-        raise ConfigError(f"cannot write {path}: {parent} is not a writable directory")
+def check_writable(path: str, what: str = "output") -> None:
+    """Fail early (exit 2) when ``path`` cannot be written: before a run, not after it."""
+    parse_output_path(path, what)
 
 
 def write_json(path: str, data) -> None:
-    """Write ``data`` as indented JSON to ``path``."""
-    with open(path, "w") as out:
-        json.dump(data, out, indent=2)
-        out.write("\n")
+    """Write ``data`` as indented JSON to ``path``.
+
+    Raises:
+        ConfigError: the file cannot be written (checked early, but a disk may fill).
+    """
+    try:
+        with open(path, "w") as out:
+            json.dump(data, out, indent=2)
+            out.write("\n")
+    except BrokenPipeError:
+        raise  # --json /dev/stdout | head: the reader left (simkit.cli.main)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, so partial outputs are removed.
+
+    A BaseException, as KeyboardInterrupt is: ``except Exception`` must not swallow it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+@contextlib.contextmanager
+def terminate_cleanly():
+    """Within: SIGTERM and SIGHUP raise :class:`Terminated` (as SIGINT raises
+    KeyboardInterrupt), so the writers' clean-up runs; the old handlers come back after."""
+    def raise_terminated(signum, _frame):
+        raise Terminated(signum)
+
+    old = {sig: signal.signal(sig, raise_terminated) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 class Progress:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from simkit import validators
-from simkit.cli.common import Progress, typed
+from simkit.cli.common import Progress, terminate_cleanly, typed
 from simkit.corpus.writer import RAW_UNITS
+from simkit.errors import ConfigError
 from simkit.pcap import FORMATS
 from simkit.validators import parse_ratio
 
@@ -26,8 +27,8 @@ def register(sub):
                              "applies to --proto)")
     corpus.add_argument("--seed", type=typed(validators.parse_seed), default=1,
                         help="seed of every choice; same arguments, same bytes (default: 1)")
-    corpus.add_argument("-o", "--output", required=True, metavar="OUT.pcap",
-                        help="the capture to write")
+    corpus.add_argument("-o", "--output", default=None, metavar="OUT.pcap",
+                        help="the capture to write (required, but for --list-kinds)")
     corpus.add_argument("--format", choices=FORMATS, default="pcap",
                         help="capture format (default: pcap, nanosecond)")
     corpus.add_argument("--raw-dir", default=None, metavar="DIR",
@@ -52,6 +53,8 @@ def command(args) -> int:
                               "parser": kind.parser, "expected": kind.expected,
                               "summary": kind.summary, "note": kind.note}))
         return 0
+    if args.output is None:
+        raise ConfigError("-o/--output is required: the capture to write")
     spec = CorpusSpec(output=args.output, proto=args.proto, count=args.count,
                       malformed=args.malformed, seed=args.seed,
                       kinds=None if args.kinds is None else malformed.parse_kinds(args.kinds),
@@ -59,7 +62,8 @@ def command(args) -> int:
                       manifest=args.manifest)
     progress = Progress(spec.count, quiet=args.quiet)
     try:
-        summary = write_corpus(spec, on_progress=progress if progress.enabled else None)
+        with terminate_cleanly():  # SIGTERM, as Ctrl-C, leaves no .partial behind
+            summary = write_corpus(spec, on_progress=progress if progress.enabled else None)
     finally:
         progress.done()
     kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(summary.by_kind.items())

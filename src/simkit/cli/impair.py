@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from simkit import validators
-from simkit.cli.common import check_writable, typed
+from simkit.cli.common import check_writable, terminate_cleanly, typed
 from simkit.impair import impair_pcap, parse_spec
 from simkit.pcap import FORMATS
 
@@ -30,11 +30,12 @@ def register(sub):
 
 
 def command(args) -> int:
-    check_writable(args.output)
+    check_writable(args.output, "capture")
     if args.truth:
-        check_writable(args.truth)
-    truth = impair_pcap(args.input, args.output, args.impair, seed=args.seed,
-                        truth_path=args.truth, fmt=args.format)
+        check_writable(args.truth, "ground truth")
+    with terminate_cleanly():  # SIGTERM, as Ctrl-C, leaves no .partial behind
+        truth = impair_pcap(args.input, args.output, args.impair, seed=args.seed,
+                            truth_path=args.truth, fmt=args.format)
     counts = ", ".join(f"{name} {count:,}" for name, count in truth.counts().items())
     print(f"{args.output}: {truth.packets_in:,} packets in, {truth.packets_out:,} out; {counts}")
     return 0

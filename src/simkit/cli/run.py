@@ -24,8 +24,9 @@ def register(sub):
     run.add_argument("--rx-backend", type=typed(validators.parse_backend), default=None,
                      help="the receiver's backend, e.g. a DPDK generator into an io_uring "
                      "receiver over tap or veth (default: the link's choice)")
-    run.add_argument("--link", type=typed(validators.parse_link), default="ring",
-                     help="ring, pcap, ... see `simkit doctor` (default: ring)")
+    run.add_argument("--link", type=typed(validators.parse_link), default=None,
+                     help="ring, pcap, ... see `simkit doctor` (default: ring; with --dut, "
+                     "veth)")
     run.add_argument("--proto", type=typed(validators.parse_proto), default="seed",
                      help="market-data format: seed or itch (default: seed)")
     run.add_argument("--count", type=typed(validators.parse_count), default=None,
@@ -75,9 +76,9 @@ def register(sub):
     run.add_argument("--dut", default=None, metavar="ARGV",
                      help="application under test, as one quoted command line; traffic goes "
                           "generator -> DUT -> receiver")
-    run.add_argument("--dut-ready", default=DUT_READY, metavar="REGEX",
-                     help=f"a line of the DUT's output that says it is ready "
-                          f"(default: {DUT_READY})")
+    run.add_argument("--dut-ready", type=typed(validators.parse_regex), default=None,
+                     metavar="REGEX", help=f"with --dut: a line of the DUT's output that says "
+                     f"it is ready (default: {DUT_READY})")
     run.add_argument("--budget", type=typed(validators.parse_budget), default=None,
                      help="latency budget, e.g. p99=20us,p999=80us (default: none)")
     run.add_argument("--eal-args", default="", metavar="ARGS",
@@ -117,12 +118,9 @@ def _problems(report, scenario) -> list[str]:
         if lost or duplicated or malformed:
             counts = f"lost {lost:,}, duplicated {duplicated:,}, malformed {malformed:,}"
             dut = report.engine.get("dut")
-            if dut:  # say where on the path, and what a kernel receiver was sent instead
-                said = [dut.get("arrived", {}).get("summary"), dut.get("where_lost")]
-                problems.append(f"unexplained loss or damage on the DUT path: {counts}; "
-                                + "; ".join(filter(None, said)))
-            else:
-                problems.append(f"unexplained loss or damage on a clean loopback: {counts}")
+            said = [dut.get("arrived", {}).get("summary"), dut.get("where_lost")] if dut else []
+            problems.append("; ".join(filter(None, [
+                f"unexplained loss or damage {_path_of(scenario)}: {counts}", *said])))
         garbled = 0 if "corrupt" in kernel else report.unexplained_garbled
         if garbled:
             reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(report.seq.garbled_by_reason.items()))
@@ -137,18 +135,39 @@ def _problems(report, scenario) -> list[str]:
     return problems
 
 
+def _path_of(scenario) -> str:
+    """Where the packets went, for a loss message: a DUT path is no loopback."""
+    if scenario.dut:
+        rx = scenario.rx_backend or scenario.backend
+        return (f"on the DUT path ({scenario.backend} generator -> veth -> DUT "
+                f"{scenario.dut[0]} -> veth -> {rx} receiver)")
+    return f"on a clean loopback over link {scenario.link}"
+
+
+def _link_of(args) -> str:
+    """--link, or its default; an explicit --link ring with --dut is refused."""
+    if args.dut is not None and args.link == "ring":
+        raise ConfigError("--link ring cannot carry a DUT: a DUT runs on its own path of veth "
+                          "pairs (generator -> DUT -> receiver); leave --link out or give "
+                          "--link veth")
+    return args.link or "ring"
+
+
 def command(args) -> int:
     from simkit.engine import run
 
     if args.json:
-        check_writable(args.json)
+        check_writable(args.json, "report")
+    if args.dut_ready is not None and args.dut is None:
+        raise ConfigError("--dut-ready says when a DUT is ready: it needs --dut")
+    args.link = _link_of(args)
     if args.link_impair and args.link != "veth" and not args.dut:
         raise ConfigError(f"--link-impair is applied by the kernel on the generator's veth end: "
                           f"it needs --link veth (or --dut), not --link {args.link}")
     if args.duration is not None and args.count is not None and args.proto != "itch":
         raise ConfigError("--count and --duration both end the run: give one of them")
     count = args.count if args.count is not None else DEFAULT_COUNT[args.proto]
-    if args.replay and args.count is None:  # the whole capture
+    if args.replay and args.count is None and args.proto == "itch":  # the whole capture
         from simkit.engine.streams import replay_payloads
 
         count = len(replay_payloads(args.replay))
@@ -164,10 +183,13 @@ def command(args) -> int:
                         flows=args.flows, replay=args.replay,
                         replay_speed=math.inf if args.topspeed else args.speed,
                         link_impairments=tuple(args.link_impair))
+    if scenario.pcap_path is not None:
+        check_writable(scenario.pcap_path, "capture")
     progress = Progress(scenario.count, quiet=args.quiet)
     try:
         report = run(scenario, budget_ns=args.budget,
-                     on_progress=progress if progress.enabled else None, ready=args.dut_ready)
+                     on_progress=progress if progress.enabled else None,
+                     ready=args.dut_ready or DUT_READY)
     finally:
         progress.done()
     print(summary_table(report))

@@ -8,7 +8,9 @@ timestamps (a fixed start derived from the seed, then 1 µs apart).
 
 Atomicity: the capture, the manifest and the raw directory are built under
 ``NAME.partial`` and renamed only when all of them are complete; a failure
-or an interrupt removes them.
+or an interrupt removes them. Before anything is written, every output path
+is checked and the corpus's size is estimated against the free space (and
+inodes, for a raw directory) of each file system it goes to.
 """
 
 from __future__ import annotations
@@ -20,16 +22,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simkit import malformed
+from simkit._native import core
 from simkit.corpus.sources import SOURCES
 from simkit.errors import ConfigError
+from simkit.packets import moldudp64
 from simkit.pcap import FORMATS, PcapWriter, pcap_record, pcapng_record
-from simkit.validators import PROTOS, parse_count, parse_ratio, parse_seed
+from simkit.validators import PROTOS, parse_count, parse_output_path, parse_ratio, parse_seed
 
 RAW_UNITS = ("packet", "payload")
 EPOCH_BASE_S = 1_600_000_000      # 2020-09-13: capture times start here ...
 EPOCH_SPREAD_S = 100_000_000      # ... plus (seed mod this) seconds
 PACKET_GAP_NS = 1_000
 FLUSH_EVERY = 1 << 16
+# size estimate: record overheads (pcapng: EPB header and trailer, and up to 3
+# bytes of padding), a malformed frame's usual growth (options, tags, a longer
+# length field), and the longest manifest line (a malformed itch packet's)
+RECORD_OVERHEAD = {"pcap": 16, "pcapng": 35}
+MALFORMED_GROWTH = 64
+MANIFEST_LINE = 120
 
 
 @dataclass(frozen=True)
@@ -102,10 +112,83 @@ class CorpusSummary:
                 "malformed": self.malformed, "by_kind": dict(sorted(self.by_kind.items()))}
 
 
-def _check_dir_parent(path: str, what: str) -> None:
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
-        raise ConfigError(f"cannot write {what} {path}: {parent} is not a writable directory")
+def _frame_bytes(spec: CorpusSpec) -> int:
+    """The bytes of the corpus's frames, about: valid ones at their size (itch: a full
+    datagram, its upper bound), malformed ones grown as their kinds grow them."""
+    _, lib = core()
+    frame = (lib.SK_SEED_FRAME_LEN if spec.proto == "seed"
+             else 42 + moldudp64.DEFAULT_MAX_PAYLOAD)
+    bad = round(spec.count * spec.malformed)
+    jumbo = bad // len(spec.kinds) if "jumbo" in spec.kinds else 0
+    return (spec.count * frame + (bad - jumbo) * MALFORMED_GROWTH
+            + jumbo * max(0, 14 + malformed.JUMBO_MTU - frame))
+
+
+def estimate_bytes(spec: CorpusSpec) -> dict[str, int]:
+    """About how many bytes each output of ``spec`` takes: ``capture``, ``manifest``
+    and ``raw`` (a whole block per file at least, as file systems store them)."""
+    frames = _frame_bytes(spec)
+    sizes = {"capture": 64 + spec.count * RECORD_OVERHEAD[spec.fmt] + frames}
+    if spec.manifest:
+        sizes["manifest"] = spec.count * MANIFEST_LINE
+    if spec.raw_dir:
+        block = os.statvfs(os.path.dirname(os.path.abspath(spec.raw_dir.rstrip("/") or "/"))).f_frsize
+        sizes["raw"] = frames + spec.count * block
+    return sizes
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+def check_space(spec: CorpusSpec) -> None:
+    """Refuse a corpus that cannot fit: its estimated size against the free space of
+    each file system it goes to (and a raw directory's files against free inodes).
+
+    Raises:
+        ConfigError: naming the size needed and the space free.
+    """
+    where = {"capture": spec.output, "manifest": spec.manifest,
+             "raw": (spec.raw_dir or "").rstrip("/") or "/"}
+    need: dict[int, list] = {}  # st_dev -> [bytes, directory, parts]
+    for part, size in estimate_bytes(spec).items():
+        directory = os.path.dirname(os.path.abspath(where[part]))
+        entry = need.setdefault(os.stat(directory).st_dev, [0, directory, []])
+        entry[0] += size
+        entry[2].append(f"{part} {_size(size)}")
+    for size, directory, parts in need.values():
+        fs = os.statvfs(directory)
+        free = fs.f_bavail * fs.f_frsize
+        if size > free:
+            raise ConfigError(f"the corpus needs about {_size(size)} in {directory} "
+                              f"({', '.join(parts)}): only {_size(free)} free there; "
+                              "lower --count or write elsewhere")
+    if spec.raw_dir:
+        directory = where["raw"]
+        fs = os.statvfs(os.path.dirname(os.path.abspath(directory)))
+        if fs.f_files and spec.count > fs.f_favail:
+            raise ConfigError(f"the raw directory {spec.raw_dir} needs {spec.count:,} files: "
+                              f"only {fs.f_favail:,} inodes free there; lower --count")
+
+
+def _check_paths(spec: CorpusSpec) -> None:
+    parse_output_path(spec.output, "capture")
+    if spec.manifest:
+        parse_output_path(spec.manifest, "manifest")
+    if spec.raw_dir:
+        raw = spec.raw_dir.rstrip("/") or "/"
+        if os.path.exists(raw) and (not os.path.isdir(raw) or os.listdir(raw)):
+            raise ConfigError(f"raw directory {spec.raw_dir} exists and is not empty: "
+                              "give a new or empty one")
+        if not os.path.exists(raw):
+            parse_output_path(raw, "raw directory")
+    paths = [os.path.abspath(p) for p in (spec.output, spec.manifest, spec.raw_dir) if p]
+    if len(set(paths)) != len(paths):
+        raise ConfigError("the capture, the manifest and the raw directory need different paths")
 
 
 class _Outputs:
@@ -113,15 +196,8 @@ class _Outputs:
 
     def __init__(self, spec: CorpusSpec) -> None:
         self.spec = spec
-        _check_dir_parent(spec.output, "capture")
-        if spec.manifest:
-            _check_dir_parent(spec.manifest, "manifest")
-        if spec.raw_dir:
-            _check_dir_parent(spec.raw_dir.rstrip("/") or "/", "raw directory")
-            if os.path.exists(spec.raw_dir) and (not os.path.isdir(spec.raw_dir)
-                                                 or os.listdir(spec.raw_dir)):
-                raise ConfigError(f"raw directory {spec.raw_dir} exists and is not empty: "
-                                  "give a new or empty one")
+        _check_paths(spec)
+        check_space(spec)
         self.pcap = PcapWriter(spec.output, spec.fmt)
         self.manifest = self.raw_partial = None
         try:
@@ -175,15 +251,19 @@ def write_corpus(spec: CorpusSpec, on_progress: Callable[[int], None] | None = N
         Counts by label.
 
     Raises:
-        ConfigError: an output cannot be written; nothing is left behind.
+        ConfigError: an output cannot be written, or the corpus would not fit in
+            the free space; nothing is left behind.
     """
     outputs = _Outputs(spec)
     try:
         summary = _write(spec, outputs, on_progress)
-    except BaseException:
+        outputs.commit()
+    except OSError as exc:  # a disk that filled anyway, an output replaced meanwhile
+        outputs.abort()
+        raise ConfigError(f"cannot write the corpus {spec.output}: {exc.strerror}") from None
+    except BaseException:  # also KeyboardInterrupt, and SIGTERM as the CLI raises it
         outputs.abort()
         raise
-    outputs.commit()
     return summary
 
 

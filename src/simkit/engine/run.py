@@ -16,7 +16,8 @@ from simkit.links import KERNEL_BACKENDS, DutPath, default_rx_backend, dut_backe
 from simkit.links.qdisc import require as require_qdiscs
 from simkit.links.qdisc import shaped
 from simkit.report import Report
-from simkit.scenario import Scenario
+from simkit.scenario import Scenario, require_scenario
+from simkit.validators import parse_regex
 
 IMPLEMENTED_BACKENDS = ("dpdk", "io_uring", "socket")
 # engine facts about the data path, kept in Report.engine (and its to_dict)
@@ -195,6 +196,8 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
         CheckFailed: the DUT exited before it was ready, was never ready, or
             exited during the run (the message carries its output tail).
     """
+    require_scenario(scenario)  # bad arguments: one ConfigError, before anything is set up
+    ready = None if ready is None else parse_regex(ready, "ready")
     if scenario.dut is not None:
         return _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s)
     require_qdiscs(scenario.link_impairments)  # before any namespace is made

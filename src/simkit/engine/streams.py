@@ -49,8 +49,10 @@ from simkit.packets.market import MarketSimulator
 from simkit.packets.moldudp64 import (
     BLOCK_HEADER_LEN,
     DEFAULT_MAX_PAYLOAD,
+    END_OF_SESSION_COUNT,
     HEADER_LEN,
     MAX_MESSAGES_PER_PACKET,
+    SESSION_LEN,
     encode_packet,
     end_of_session,
 )
@@ -69,6 +71,7 @@ WRAP_BATCH = 4096
 STREAMS_KEPT = 2
 SPOOL_PREFIX = "simkit-streams-"
 STREAM_TIMED = 1  # header flags bit 0: every record carries its offset
+MAX_STREAM_FRAME = 2048  # the engine's SK_STREAM_MAX_FRAME: a backend buffer
 _HEADER = struct.Struct("<8sIIQQ")
 _RECORD = struct.Struct("<I")
 _TIMED_RECORD = struct.Struct("<IQ")
@@ -240,14 +243,22 @@ def replay_records(pcap_path: str, count: int | None = None) -> list[tuple[int, 
     skipped): the offset from the first of them, never decreasing (a timestamp
     before the previous one counts as the previous one).
 
+    Ethernet, Linux cooked (``tcpdump -i any``) and raw-IP captures are read
+    (:func:`simkit.pcap.read_packets` with ``convert``); each payload is checked
+    as the engine will check the stream (a MoldUDP64 datagram that fits a
+    buffer, sequence numbers continuing), so that a refusal names the capture
+    and its packet, not a stream file.
+
     Raises:
-        ConfigError: the capture is missing, truncated or holds no UDP frame.
+        ConfigError: the capture is missing, truncated, of a link type not read
+            here, holds no UDP frame, or a UDP payload the engine would refuse.
     """
-    records, first, last = [], None, 0
-    for ts, frame in read_packets(pcap_path):
+    records, first, last, expected = [], None, 0, None
+    for index, (ts, frame) in enumerate(read_packets(pcap_path, convert=True)):
         payload = udp_payload(frame)
         if isinstance(payload, Malformed):
             continue
+        expected = _check_datagram(pcap_path, index, payload, expected)
         first = ts if first is None else first
         last = max(last, ts - first)
         records.append((last, payload))
@@ -256,6 +267,25 @@ def replay_records(pcap_path: str, count: int | None = None) -> list[tuple[int, 
     if not records:
         raise ConfigError(f"{pcap_path}: no well-formed UDP frame to replay")
     return records
+
+
+def _check_datagram(pcap_path: str, index: int, payload: bytes, expected: int | None) -> int:
+    """One replayed UDP payload as the engine reads a stream record; the sequence
+    number the next datagram must carry."""
+    where = f"{pcap_path}: packet {index}"
+    if len(payload) < HEADER_LEN:
+        raise ConfigError(f"{where}: a {len(payload)}-byte UDP payload is not MoldUDP64 "
+                          f"(its header alone is {HEADER_LEN} bytes): replay sends MoldUDP64 "
+                          "sessions")
+    if PAYLOAD_OFFSET + len(payload) > MAX_STREAM_FRAME:
+        raise ConfigError(f"{where}: a {len(payload):,}-byte UDP payload does not fit a "
+                          f"{MAX_STREAM_FRAME}-byte frame buffer")
+    seq, n = struct.unpack_from(">QH", payload, SESSION_LEN)
+    if expected is not None and seq != expected:
+        raise ConfigError(f"{where}: MoldUDP64 sequence {seq:,} where {expected:,} continues "
+                          "the datagrams before it: replay sends one gapless session (cut the "
+                          "capture at the gap, or keep one session)")
+    return seq + (0 if n == END_OF_SESSION_COUNT else n)
 
 
 def replay_payloads(pcap_path: str, count: int | None = None) -> list[bytes]:

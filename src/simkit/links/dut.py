@@ -49,7 +49,6 @@ long.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 
 from simkit import netns, validators
@@ -255,10 +254,7 @@ class DutPath(Link):
         Raises:
             ConfigError: lcores given both ways, or not on this machine.
         """
-        try:
-            extras = shlex.split(self.eal_args)
-        except ValueError as exc:
-            raise ConfigError(f"the DUT's EAL arguments {self.eal_args!r}: {exc}") from None
+        extras = list(validators.parse_argv(self.eal_args, "the DUT's EAL arguments"))
         argv = list(argv)
         if "{eal}" not in argv:
             if lcores is not None:
