@@ -138,7 +138,8 @@ def test_cli_testpmd_l2_forwarder_into_a_kernel_receiver_says_where_frames_went(
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr
     error = proc.stderr.strip().splitlines()[-1]
-    assert "unexplained loss or damage on the DUT path: lost 2,000" in error
+    assert "unexplained loss or damage on the DUT path (io_uring generator -> veth -> DUT " \
+        "dpdk-testpmd -> veth -> io_uring receiver): lost 2,000" in error
     assert "clean loopback" not in error
     assert "the receiver got 0; the first arrived for" in error
     assert "(wrong: dst_ip 198.18.0.2 (receiver: 198.18.0.6))" in error

@@ -52,7 +52,7 @@ def report_of(raw: dict, *, proto: str = "seed", qdisc_dropped: int = 0) -> Repo
 
 def problems(report: Report, kinds=("rate",)) -> list[str]:
     scenario = SimpleNamespace(link_impairments=[SimpleNamespace(kind=k) for k in kinds],
-                               timeout_s=60)
+                               timeout_s=60, dut=None, link="veth")
     return _problems(report, scenario)
 
 
@@ -71,8 +71,8 @@ def test_loss_beyond_the_qdisc_is_unexplained_exactly(rx_lost):
     report = report_of(raw, qdisc_dropped=19_257)
     assert report.link_vanished == rx_lost
     assert report.unexplained_lost == rx_lost
-    assert problems(report) == [f"unexplained loss or damage on a clean loopback: lost {rx_lost:,}, "
-                                f"duplicated 0, malformed 0"]
+    assert problems(report) == [f"unexplained loss or damage on a clean loopback over link "
+                                f"veth: lost {rx_lost:,}, duplicated 0, malformed 0"]
 
 
 def test_qdisc_drops_of_copies_do_not_cover_a_loss_elsewhere():
