@@ -27,8 +27,7 @@ static inline void sk_seed_write_msg_inline(uint8_t *frame, const struct sk_md_m
     sk_put_le64(frame + SK_SEED_OFF_PRICE, sk_double_bits(m->price));
     sk_put_le32(frame + SK_SEED_OFF_SIZE, m->size);
     sk_put_le64(frame + SK_SEED_OFF_SEQ, seq);
-    sk_put_le32(frame + SK_SEED_OFF_CHECK,
-                sk_seed_check_inline(key, frame + SK_SEED_PAYLOAD_OFFSET));
+    sk_put_le32(frame + SK_SEED_OFF_CHECK, sk_seed_check_msg(key, m, seq));
     frame[SK_SEED_OFF_UDP_CSUM] = 0;
     frame[SK_SEED_OFF_UDP_CSUM + 1] = 0;
     if (udp_csum)

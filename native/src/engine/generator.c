@@ -28,6 +28,7 @@ static void fill_seed(const struct sk_gen_ctx *c, struct sk_pkt *pkts, unsigned 
                       uint64_t seq0, int datagrams)
 {
     struct sk_rng r = *rng;
+    const struct sk_seed_key key = c->key; /* in registers: the frame stores cannot alias it */
     struct sk_md_msg msg;
     unsigned i;
 
@@ -35,12 +36,12 @@ static void fill_seed(const struct sk_gen_ctx *c, struct sk_pkt *pkts, unsigned 
     for (i = 0; i < n; i++) {
         sk_md_draw(&r, &msg);
         if (datagrams) {
-            sk_payload_write(pkts[i].data, &msg, seq0 + i, &c->key);
+            sk_payload_write(pkts[i].data, &msg, seq0 + i, &key);
             continue;
         }
         /* the headers; sk_seed_write_msg writes all 36 payload bytes */
         memcpy(pkts[i].data, tmpl, SK_SEED_PAYLOAD_OFFSET);
-        sk_seed_write_msg_inline(pkts[i].data, &msg, seq0 + i, &c->key, c->udp_checksum);
+        sk_seed_write_msg_inline(pkts[i].data, &msg, seq0 + i, &key, c->udp_checksum);
     }
     *rng = r;
 }
@@ -55,6 +56,7 @@ static void fill_seed_flows(const struct sk_gen_ctx *c, struct sk_pkt *pkts,
                             uint64_t now, uint64_t idx0)
 {
     struct sk_rng r = *rng;
+    const struct sk_seed_key key = c->key;
     struct sk_md_msg msg;
     uint64_t q = idx0 / c->flows;
     unsigned i, f = (unsigned)(idx0 % c->flows);
@@ -66,7 +68,7 @@ static void fill_seed_flows(const struct sk_gen_ctx *c, struct sk_pkt *pkts,
         memcpy(pkts[i].data, tmpl, SK_SEED_PAYLOAD_OFFSET);
         sk_put_be16(pkts[i].data + SK_ETH_HDR_LEN + SK_IPV4_HDR_LEN,
                     (uint16_t)(c->fields.src_port + f));
-        sk_seed_write_msg_inline(pkts[i].data, &msg, q, &c->key, c->udp_checksum);
+        sk_seed_write_msg_inline(pkts[i].data, &msg, q, &key, c->udp_checksum);
         if (++f == c->flows) {
             f = 0;
             q++;

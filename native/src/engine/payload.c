@@ -26,7 +26,7 @@ void sk_payload_write(uint8_t *p, const struct sk_md_msg *m, uint64_t seq,
     sk_put_le64(p + OFF_PRICE, sk_double_bits(m->price));
     sk_put_le32(p + OFF_SIZE, m->size);
     sk_put_le64(p + OFF_SEQ, seq);
-    sk_put_le32(p + OFF_CHECK, sk_seed_check_inline(key, p));
+    sk_put_le32(p + OFF_CHECK, sk_seed_check_msg(key, m, seq));
 }
 
 int sk_payload_parse(const uint8_t *p, size_t len, struct sk_seed_view *out)

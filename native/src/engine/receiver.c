@@ -130,17 +130,26 @@ static inline void account_mold(struct sk_rx_ctx *c, const struct sk_pkt *pkt,
     }
 }
 
+/* What a seed message is checked against, copied out of the context for a
+ * burst (kept in registers). */
+struct seed_rules {
+    struct sk_seed_key key;
+    uint64_t seq_limit;
+    uint64_t start_tsc;
+    uint64_t stamp_span;  /* a stamp s is possible when s - start_tsc <= this */
+};
+
 /* Why an intact-looking seed message is garbled (0: it is not): its check,
  * its sequence (never offered), its stamp (before the run, or ahead of
  * this burst's clock by more than the TSC skew). */
-static inline int seed_verdict(const struct sk_rx_ctx *c, const uint8_t *payload,
-                               const struct sk_seed_view *v, uint64_t now)
+static inline int seed_verdict(const struct seed_rules *g, const uint8_t *payload,
+                               const struct sk_seed_view *v)
 {
-    if (sk_unlikely(sk_seed_check_inline(&c->key, payload) != v->check))
+    if (sk_unlikely(sk_seed_check_inline(&g->key, payload) != v->check))
         return SK_GARBLED_CHECK;
-    if (sk_unlikely(v->seq >= c->seq_limit))
+    if (sk_unlikely(v->seq >= g->seq_limit))
         return SK_GARBLED_SEQUENCE;
-    if (sk_unlikely(v->timestamp - c->start_tsc > now + c->skew_ticks - c->start_tsc))
+    if (sk_unlikely(v->timestamp - g->start_tsc > g->stamp_span))
         return SK_GARBLED_TIMESTAMP;
     return 0;
 }
@@ -165,6 +174,10 @@ static inline void process_burst(struct sk_rx_ctx *c, struct sk_pkt *pkts,
     uint64_t lat[SK_IO_MAX_BURST], seqs[SK_IO_MAX_BURST];
     uint16_t flow[SK_IO_MAX_BURST];
     struct sk_seed_view v, dv; /* v never escapes: unread fields are never stored */
+    const struct seed_rules rules = {
+        .key = c->key, .seq_limit = c->seq_limit, .start_tsc = c->start_tsc,
+        .stamp_span = now + c->skew_ticks - c->start_tsc,
+    };
     const uint8_t *payload;
     unsigned i, k = 0, f;
     int r, g;
@@ -195,7 +208,7 @@ static inline void process_burst(struct sk_rx_ctx *c, struct sk_pkt *pkts,
             payload = pkts[i].data + v.payload_offset;
         }
         if (sk_likely(r == SK_PARSE_OK)) {
-            g = seed_verdict(c, payload, &v, now);
+            g = seed_verdict(&rules, payload, &v);
             if (sk_unlikely(g != 0)) {
                 note_garbled(c, g, v.seq);
                 continue;
