@@ -56,3 +56,16 @@ def test_help_lists_the_contract_options():
     for flag in ("--backend", "--link", "--proto", "--count", "--rate", "--burst", "--seed",
                  "--impair", "--dut", "--budget", "--json", "--replay", "--speed", "--topspeed"):
         assert flag in out
+
+
+def test_python_m_simkit_is_the_simkit_command():
+    """``python -m simkit`` runs the same CLI (its help and exit codes)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "simkit", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "doctor" in done.stdout and "corpus" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "simkit", "no-such-command"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
