@@ -94,7 +94,7 @@ def seed_fields() -> st.SearchStrategy[dict[str, Any]]:
 
 
 def seed_frames(udp_checksum: bool | None = None, **fixed: Any) -> st.SearchStrategy[bytes]:
-    """Valid seed frames (74 bytes) with arbitrary message fields.
+    """Valid seed frames (78 bytes) with arbitrary message fields.
 
     Args:
         udp_checksum: ``True``/``False`` to fix it; ``None`` draws it.

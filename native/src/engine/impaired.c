@@ -24,7 +24,8 @@
  * rejected, it is counted injected.malformed; if it would parse but some of
  * its messages fail their check, those are counted injected.garbled. So the
  * receiver's malformed and garbled counts are explained and those sequence
- * numbers (one for seed, its messages for a stream) are not reported lost. The timestamp (seed) or send time (stream) is taken at build time: a
+ * numbers (one for seed, its messages for a stream) are not reported lost.
+ * The timestamp (seed) or send time (stream) is taken at build time: a
  * held or delayed packet's latency includes its hold or delay.
  */
 #include <errno.h>

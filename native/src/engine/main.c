@@ -24,7 +24,6 @@
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +37,6 @@
 #define MAX_DRAIN_MS 3600000ULL
 #define MAX_TIMEOUT_S 86400.0
 #define URING_SPEC_MAX 512
-
 
 static void on_signal(int sig)
 {

@@ -154,7 +154,7 @@ static inline int seed_verdict(const struct seed_rules *g, const uint8_t *payloa
     return 0;
 }
 
-/* A packet's first two cache lines (the seed frame is 74 bytes), some
+/* A packet's first two cache lines (the seed frame is 78 bytes), some
  * packets ahead of the one being parsed: they were written by the other core.
  * A prefetch never faults, also past the end of a buffer. */
 static inline void prefetch_pkt(const struct sk_pkt *p)

@@ -9,6 +9,7 @@ from simkit.cli.common import EXIT_INTERRUPTED, Progress, check_writable, typed,
 from simkit.engine.run import DUT_READY
 from simkit.errors import CheckFailed, ConfigError
 from simkit.links.shaping import parse_link_spec
+from simkit.report.model import by_reason
 from simkit.report.table import summary_table
 from simkit.scenario import Scenario
 
@@ -123,9 +124,8 @@ def _problems(report, scenario) -> list[str]:
                 f"unexplained loss or damage {_path_of(scenario)}: {counts}", *said])))
         garbled = 0 if "corrupt" in kernel else report.unexplained_garbled
         if garbled:
-            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(report.seq.garbled_by_reason.items()))
             problems.append(f"garbled output: {garbled:,} messages parsed but were not what was "
-                            f"sent ({reasons})")
+                            f"sent ({by_reason(report.seq.garbled_by_reason)})")
     if report.timed_out:
         problems.append(f"the run hit its {scenario.timeout_s:g} s limit")
     if report.budget_failures():

@@ -9,7 +9,7 @@ then one ``packet`` line per packet something happened to, in index order::
      "packets_out": 991, "counts": {"dropped": 9, "duplicated": 0, ...}}
     {"type": "packet", "index": 17, "dropped": true}
     {"type": "packet", "index": 40, "corrupted": {"offset": 51, "bit": 3},
-     "truncated": {"from": 74, "to": 30}, "delay_ns": 21004}
+     "truncated": {"from": 78, "to": 30}, "delay_ns": 21004}
     {"type": "packet", "index": 41, "malformed": "ip_options"}
 """
 

@@ -78,6 +78,11 @@ class Side:
                 "ctx_switches_per_s": round(self.ctx_switches_per_s, 2)}
 
 
+def by_reason(counts: dict[str, int]) -> str:
+    """Counts by reason as one phrase: ``"check 4, sequence 1"`` (reasons sorted)."""
+    return ", ".join(f"{reason} {count:,}" for reason, count in sorted(counts.items()))
+
+
 @dataclass(frozen=True)
 class SeqStats:
     """Sequence accounting at the receiver.
@@ -295,11 +300,11 @@ class Report:
         if self.seq.lost:
             problems.append(f"lost {self.seq.lost:,} (offered sequences never received intact)")
         if self.seq.garbled:
-            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(self.seq.garbled_by_reason.items()))
+            reasons = by_reason(self.seq.garbled_by_reason)
             first = ", ".join(f"seq {g['seq']} ({g['reason']})" for g in self.seq.garbled_first)
             problems.append(f"garbled {self.seq.garbled:,} ({reasons}; first: {first})")
         if self.malformed_total:
-            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(self.malformed_by_reason.items()))
+            reasons = by_reason(self.malformed_by_reason)
             problems.append(f"malformed {self.malformed_total:,} ({reasons})")
         if self.seq.duplicated:
             problems.append(f"duplicated {self.seq.duplicated:,}")
