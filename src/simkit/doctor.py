@@ -11,7 +11,7 @@ import os
 import platform
 import shutil
 
-from simkit.engine import probe
+from simkit.engine.probe import probe
 from simkit.engine.run import IMPLEMENTED_BACKENDS
 from simkit.errors import SimkitError
 from simkit.links import IMPLEMENTED as IMPLEMENTED_LINKS

@@ -19,7 +19,7 @@ from statistics import median
 from simkit.bench.compare import CompareRow, compare_methods
 from simkit.bench.rate import RateRow, rate_accuracy, replay_accuracy
 from simkit.bench.testpmd import testpmd_mpps
-from simkit.engine import run
+from simkit.engine.run import run
 from simkit.scenario import Scenario
 
 

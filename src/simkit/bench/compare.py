@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from simkit.engine import run
+from simkit.engine.run import run
 from simkit.scenario import Scenario
 
 # (label, backend, scenario options): one row per method and load

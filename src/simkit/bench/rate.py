@@ -17,8 +17,8 @@ import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
 
-from simkit.engine import run
 from simkit.engine.process import unique_prefix
+from simkit.engine.run import run
 from simkit.errors import BackendUnavailable, NativeError
 from simkit.links.veth import VethLink
 from simkit.packets.factory import MarketDataFactory

@@ -154,7 +154,7 @@ def _link_of(args) -> str:
 
 
 def command(args) -> int:
-    from simkit.engine import run
+    from simkit.engine.run import run
 
     if args.json:
         check_writable(args.json, "report")

@@ -1,6 +1,7 @@
-"""Spawning and wiring the native engine: probes and runs."""
+"""Spawning and wiring the native engine: ``probe.probe`` (what a backend
+and link can do here), ``run.run`` (one scenario), ``process`` (the engine
+child), ``streams`` (the ITCH stream files the engine maps).
 
-from simkit.engine.probe import probe
-from simkit.engine.run import run
-
-__all__ = ["probe", "run"]
+Nothing is imported here: ``simkit.engine.process`` alone (rundir's sweep,
+in every pytest run) must not pull in the run's packet layers.
+"""

@@ -15,24 +15,19 @@ Typical use::
     impair_pcap("in.pcap", "out.pcap", ["reorder:p=0.01,gap=3"], seed=7, truth_path="t.jsonl")
 """
 
-from simkit.impair.impairer import Impairer, ImpairResult, OutPacket
-from simkit.impair.models import (
-    LAYERS,
-    MODELS,
-    Corrupt,
-    Delay,
-    Drop,
-    Duplicate,
-    GilbertElliott,
-    Malform,
-    Model,
-    Reorder,
-    Truncate,
-    check_models,
-)
-from simkit.impair.pcap import impair_pcap
-from simkit.impair.spec import parse_spec, parse_specs
-from simkit.impair.truth import EVENTS, Corruption, GroundTruth, Truncation
+from simkit._lazy import lazy
+
+# Names load on first use (simkit._lazy): links and capabilities need the
+# models only, and the impairer pulls in the packet layers (scapy).
+__getattr__, __dir__ = lazy(globals(), {
+    "simkit.impair.impairer": ("Impairer", "ImpairResult", "OutPacket"),
+    "simkit.impair.models": ("LAYERS", "MODELS", "Corrupt", "Delay", "Drop", "Duplicate",
+                             "GilbertElliott", "Malform", "Model", "Reorder", "Truncate",
+                             "check_models"),
+    "simkit.impair.pcap": ("impair_pcap",),
+    "simkit.impair.spec": ("parse_spec", "parse_specs"),
+    "simkit.impair.truth": ("EVENTS", "Corruption", "GroundTruth", "Truncation"),
+})
 
 __all__ = [
     "EVENTS", "LAYERS", "MODELS", "Corrupt", "Corruption", "Delay", "Drop", "Duplicate",

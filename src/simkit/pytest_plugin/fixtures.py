@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from simkit.packets.factory import MarketDataFactory
-from simkit.pytest_plugin.handle import Bypass
 from simkit.pytest_plugin.session import SESSION_KEY
+
+if TYPE_CHECKING:  # imported when a fixture first runs: the plugin loads in every pytest run
+    from simkit.packets.factory import MarketDataFactory
+    from simkit.pytest_plugin.handle import Bypass
 
 
 @pytest.fixture
@@ -18,6 +22,8 @@ def bypass_backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def bypass(request: pytest.FixtureRequest, bypass_backend: str) -> Bypass:
     """The selected kernel-bypass backend and link, ready to run traffic."""
+    from simkit.pytest_plugin.handle import Bypass
+
     session = request.config.stash[SESSION_KEY]
     marker = request.node.get_closest_marker("bypass")
     link = session.link_for(bypass_backend)
@@ -38,4 +44,6 @@ def bypass(request: pytest.FixtureRequest, bypass_backend: str) -> Bypass:
 @pytest.fixture
 def md_packets() -> MarketDataFactory:
     """A factory of market-data frames (seed format)."""
+    from simkit.packets.factory import MarketDataFactory
+
     return MarketDataFactory()
