@@ -69,6 +69,16 @@ def _core_sources():
     return [_path_for_build(s) for s in sources]
 
 
+def package_version():
+    """``__version__`` of src/simkit/__init__.py, the one version source (as native/Makefile reads it)."""
+    init = os.path.join(NATIVE_DIR, os.pardir, "src", "simkit", "__init__.py")
+    with open(init, encoding="utf-8") as f:
+        match = re.search(r'^__version__ = "(.*)"$', f.read(), re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"cannot read __version__ from {init}")
+    return match.group(1)
+
+
 def make_builder():
     """Build the FFI object (cdef from simkit.h, sources from src/core)."""
     builder = FFI()
@@ -80,6 +90,7 @@ def make_builder():
         sources=_core_sources(),
         include_dirs=[_path_for_build(os.path.join(NATIVE_DIR, "include"))],
         extra_compile_args=["-O2", "-std=c11"],
+        define_macros=[("SK_VERSION_STRING", f'"{package_version()}"')],
     )
     return builder
 
