@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shutil
 import signal
 import sys
 
@@ -86,21 +87,33 @@ def terminate_cleanly():
 
 
 class Progress:
-    """A one-line progress display on a terminal; silent elsewhere or when quiet."""
+    """Progress with rate and ETA on a terminal (tqdm, on stderr); silent elsewhere or when quiet.
+
+    Called with the count done so far, or with several counts (a run's tx, rx):
+    the last one is the progress, the others are shown beside it.
+    """
 
     def __init__(self, total: int, quiet: bool = False, unit: str = "packets") -> None:
         self.total, self.unit = total, unit
         self.enabled = sys.stderr.isatty() and not quiet
+        self._bar = None
+        if self.enabled:
+            from tqdm import tqdm
+
+            # a terminal that reports no size (0x0: some CI ptys) still gets a bar: shutil's fallback
+            size = shutil.get_terminal_size()
+            self._bar = tqdm(total=total, unit=f" {unit}", unit_scale=True, file=sys.stderr, leave=False,
+                             ncols=size.columns, nrows=size.lines, mininterval=0.25, smoothing=0.3)
 
     def __call__(self, done: int, *more: int) -> None:
-        if not self.enabled:
+        if self._bar is None:
             return
-        extra = "".join(f" / {n:,}" for n in more)
-        percent = 100.0 * (more[-1] if more else done) / self.total if self.total else 100.0
-        sys.stderr.write(f"\r  {done:>14,}{extra} {self.unit}   {percent:5.1f} %")
-        sys.stderr.flush()
+        counts = (done, *more)
+        if more:
+            self._bar.set_postfix_str(" / ".join(f"{n:,}" for n in counts[:-1]), refresh=False)
+        self._bar.update(max(0, min(counts[-1], self.total) - self._bar.n))
 
     def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 72 + "\r")
-            sys.stderr.flush()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
