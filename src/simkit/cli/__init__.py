@@ -1,7 +1,8 @@
 """The ``simkit`` command line (DESIGN.md, public contract).
 
-One module per subcommand, each with ``register(subparsers)`` and
-``command(args) -> int``; this file wires them up and turns errors into
+One module per subcommand, each with ``register(subparsers)``,
+``command(args) -> int``, ``EXAMPLES`` and ``EXITS`` (its --help's examples
+and exit codes); this file wires them up and turns errors into
 one line on stderr and the contract's exit code: 0 success, 1 a check
 failed, 2 usage or bad input, 77 unavailable here.
 """
@@ -13,11 +14,18 @@ import select
 import sys
 
 from simkit import __version__
-from simkit.cli import bench, corpus, doctor, impair, run
-from simkit.cli.common import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, Parser, Terminated
+from simkit.cli import bench, completion, corpus, doctor, impair, run
+from simkit.cli.common import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERRUPTED,
+    HelpFormatter,
+    Parser,
+    Terminated,
+    help_epilog,
+)
 from simkit.errors import CheckFailed, SimkitError
 
-SUBCOMMANDS = (doctor, run, bench, corpus, impair)
+SUBCOMMANDS = (doctor, run, bench, corpus, impair, completion)
 
 
 def build_parser() -> Parser:
@@ -27,7 +35,10 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=Parser)
     for module in SUBCOMMANDS:
-        module.register(sub).set_defaults(handler=module.command)
+        command = module.register(sub)
+        command.set_defaults(handler=module.command)
+        command.epilog = help_epilog(module.EXAMPLES, module.EXITS)
+        command.formatter_class = HelpFormatter
     return parser
 
 

@@ -17,6 +17,13 @@ def _seconds(value) -> float:
     return seconds
 
 
+EXAMPLES = (
+    ("simkit bench", "every table: testpmd reference, kernel receivers, pacing, comparison"),
+    ("simkit bench --compare --json cmp.json", "socket / io_uring / DPDK side by side"),
+)
+EXITS = (0, 2, 77, 130)
+
+
 def register(sub):
     bench = sub.add_parser("bench", help="simkit's rates beside dpdk-testpmd's, the kernel "
                            "receivers, pacing accuracy and socket / io_uring / DPDK side by "

@@ -17,6 +17,35 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
+# The contract's exit codes (DESIGN.md), as each subcommand's --help lists its own.
+EXIT_MEANINGS = {
+    0: "success",
+    1: "a check failed (latency budget, unexplained loss, garbled output, the DUT crashed)",
+    2: "usage or bad input (one line on stderr)",
+    77: "the backend or link asked for is unavailable here (see simkit doctor)",
+    130: "interrupted (Ctrl-C; SIGTERM gives 143): partial outputs removed",
+}
+
+
+def help_epilog(examples, exits) -> str:
+    """A subcommand's --help tail: its examples (command, what it does) and its exit codes."""
+    lines = ["examples:"]
+    for command, what in examples:
+        lines += [f"  {command}", f"      {what}"]
+    lines += ["", "exit codes:"]
+    lines += [f"  {code:>3}  {EXIT_MEANINGS[code]}" for code in exits]
+    return "\n".join(lines)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's wrapping for descriptions, but a text of several lines (the epilog) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "\n".join(indent + line for line in text.splitlines())
+        return super()._fill_text(text, width, indent)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse whose usage errors are one line (the contract), pointing at --help."""
 

@@ -11,6 +11,15 @@ from simkit.errors import ConfigError
 from simkit.pcap import FORMATS
 from simkit.validators import parse_ratio
 
+EXAMPLES = (
+    ("simkit corpus --proto seed --count 100000 --malformed 0.05 -o seed.pcap --manifest seed.jsonl",
+     "a labelled fuzz corpus"),
+    ("simkit corpus --proto itch --count 20000 -o itch.pcap --raw-dir raw/ --raw-unit payload",
+     "ITCH datagrams, also one file per UDP payload"),
+    ("simkit corpus --list-kinds", "the malformation catalog"),
+)
+EXITS = (0, 2, 130)
+
 
 def register(sub):
     corpus = sub.add_parser("corpus", help="write a deterministic corpus of valid and "

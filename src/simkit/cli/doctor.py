@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import json
 
+EXAMPLES = (
+    ("simkit doctor", "each backend and link: available, or why not"),
+    ("simkit doctor --json | jq .backends.dpdk", "one fact, for scripts"),
+)
+EXITS = (0, 2)
+
 
 def register(sub):
     parser = sub.add_parser("doctor", help="what this machine can run, and why not the rest")

@@ -7,6 +7,12 @@ from simkit.cli.common import check_writable, terminate_cleanly, typed
 from simkit.impair import impair_pcap, parse_spec
 from simkit.pcap import FORMATS
 
+EXAMPLES = (
+    ("simkit impair --impair drop:p=0.01 --impair dup:p=0.001 in.pcap out.pcap --truth truth.jsonl",
+     "impair a capture and keep what was done"),
+)
+EXITS = (0, 2, 130)
+
 
 def register(sub):
     impair = sub.add_parser(

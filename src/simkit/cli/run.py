@@ -17,6 +17,18 @@ from simkit.scenario import Scenario
 DEFAULT_COUNT = {"seed": 1_000_000, "itch": 20_000}
 
 
+EXAMPLES = (
+    ("simkit run --backend dpdk --link ring --count 1000000", "a DPDK loopback over net_ring"),
+    ("simkit run --backend io_uring --link veth --rate 100000 --budget p99=50us",
+     "paced, with a latency budget"),
+    ("simkit run --proto itch --impair drop:p=0.01 --impair reorder:p=0.01,gap=3 --json r.json",
+     "an impaired ITCH feed, report kept"),
+    ("simkit run --backend io_uring --dut './feed-handler --listen {listen} --publish {publish}'",
+     "through an application under test"),
+)
+EXITS = (0, 1, 2, 77, 130)
+
+
 def register(sub):
     run = sub.add_parser("run", help="run one scenario and print its summary")
     run.add_argument("--backend", type=typed(validators.parse_backend), default="dpdk",
