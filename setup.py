@@ -2,7 +2,7 @@
 
 Everything declarative lives in pyproject.toml. This file only adds the two
 native artefacts: ``simkit._native._core`` (cffi, in-process: packet build and
-parse, histogram, sequence accounting) and ``src/simkit/_native/simkit-engine``
+parse, histogram, sequence accounting) and ``simkit/_native/simkit-engine``
 (the DPDK/io_uring generator and receiver that simkit spawns), which is built
 by ``native/Makefile`` so that developers and pip share one build recipe.
 """
@@ -59,7 +59,7 @@ class build_ext_with_engine(build_ext):
             shutil.copy2(os.path.join(build_dir, ENGINE), dest)
 
     def _engine_destinations(self):
-        inplace = os.path.join(HERE, "src", "simkit", "_native", ENGINE)
+        inplace = os.path.join(HERE, "simkit", "_native", ENGINE)
         if self.inplace:
             return [inplace]
         return [os.path.join(self.build_lib, "simkit", "_native", ENGINE)]
@@ -70,7 +70,7 @@ class build_ext_with_engine(build_ext):
     def get_output_mapping(self):
         mapping = super().get_output_mapping()
         built = os.path.join(self.build_lib, "simkit", "_native", ENGINE)
-        mapping[built] = os.path.join(HERE, "src", "simkit", "_native", ENGINE)
+        mapping[built] = os.path.join(HERE, "simkit", "_native", ENGINE)
         return mapping
 
 

@@ -70,8 +70,8 @@ def _core_sources():
 
 
 def package_version():
-    """``__version__`` of src/simkit/__init__.py, the one version source (as native/Makefile reads it)."""
-    init = os.path.join(NATIVE_DIR, os.pardir, "src", "simkit", "__init__.py")
+    """``__version__`` of simkit/__init__.py, the one version source (as native/Makefile reads it)."""
+    init = os.path.join(NATIVE_DIR, os.pardir, "simkit", "__init__.py")
     with open(init, encoding="utf-8") as f:
         match = re.search(r'^__version__ = "(.*)"$', f.read(), re.MULTILINE)
     if match is None:

@@ -14,6 +14,21 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# The tests run against the installed simkit (its built engine and cffi core),
+# never the source tree at the top level: subprocesses (`python -m simkit`,
+# scripts) must not put their working directory first on sys.path either.
+ROOT = Path(__file__).resolve().parents[1]
+os.environ["PYTHONSAFEPATH"] = "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import simkit
+
+    if Path(simkit.__file__).resolve().is_relative_to(ROOT / "simkit"):
+        raise pytest.UsageError(
+            f"simkit was imported from the source tree ({simkit.__file__}), not the installed package: "
+            "run the tests with .venv/bin/pytest (or PYTHONSAFEPATH=1), after scripts/setup")
+
 
 def _session(config: pytest.Config):
     """simkit's plugin session: doctor's facts (asked once) and what this run requires."""

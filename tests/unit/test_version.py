@@ -1,4 +1,4 @@
-"""One version source: ``__version__`` in src/simkit/__init__.py. The wheel's
+"""One version source: ``__version__`` in simkit/__init__.py. The wheel's
 metadata, the cffi core and the engine program are built from it, so all four
 say the same (a version written twice would drift; this pins that it is not)."""
 
@@ -10,7 +10,7 @@ import simkit
 from simkit._native import core
 from simkit.engine.probe import probe
 
-SOURCE = Path(__file__).resolve().parents[2] / "src" / "simkit" / "__init__.py"
+SOURCE = Path(__file__).resolve().parents[2] / "simkit" / "__init__.py"
 
 
 def test_the_installed_metadata_carries_the_packages_version():
@@ -24,7 +24,7 @@ def test_the_cffi_core_and_the_engine_are_built_with_the_same_version():
 
 
 def test_the_version_is_written_once_in_the_source_tree():
-    root = SOURCE.parents[2]
+    root = SOURCE.parents[1]
     literal = re.compile(r'^\s*(version\s*=\s*"\d|#define SK_VERSION_STRING "\d)', re.MULTILINE)
     written = [str(p.relative_to(root)) for p in [root / "pyproject.toml", *root.glob("native/**/*.[ch]")]
                if literal.search(p.read_text(errors="replace"))]
