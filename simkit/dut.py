@@ -242,6 +242,8 @@ class DUT:
         while not self._is_ready():
             if self.proc.poll() is not None:
                 self._reader.join(timeout=1)
+                if self._pattern and self._is_ready():
+                    return  # it said ready, then exited: the reader had not read that line yet
                 raise CheckFailed(f"the DUT exited ({self.exit_reason()}) before it was ready"
                                   f"{self.output_block()}")
             if time.monotonic() > deadline:
