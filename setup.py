@@ -7,15 +7,47 @@ parse, histogram, sequence accounting) and ``src/simkit/_native/simkit-engine``
 by ``native/Makefile`` so that developers and pip share one build recipe.
 """
 
+import json
 import os
 import shutil
 import subprocess
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 ENGINE = "simkit-engine"
 HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD_INFO = "_build_info.json"  # read by simkit.report.provenance
+
+
+def source_commit():
+    """``git describe --always --dirty --tags`` of this source tree, when it is the top of
+    a git checkout (not an sdist unpacked somewhere inside another one); else None."""
+    def git(*args):
+        out = subprocess.run(["git", "-C", HERE, *args], capture_output=True, text=True,
+                             timeout=30)
+        return out.stdout.strip() if out.returncode == 0 else ""
+    try:
+        top = git("rev-parse", "--show-toplevel")
+        if not top or os.path.realpath(top) != os.path.realpath(HERE):
+            return None
+        return git("describe", "--always", "--dirty", "--tags") or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+class build_py_with_build_info(build_py):
+    """build_py that also records which commit the package was built from (a report's
+    ``simkit.commit``)."""
+
+    def run(self):
+        super().run()
+        path = os.path.join(self.build_lib, "simkit", BUILD_INFO)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as out:
+            json.dump({"commit": source_commit()}, out)
+            out.write("\n")
 
 
 class build_ext_with_engine(build_ext):
@@ -48,5 +80,5 @@ class build_ext_with_engine(build_ext):
 
 setup(
     cffi_modules=["native/cffi_build.py:ffibuilder"],
-    cmdclass={"build_ext": build_ext_with_engine},
+    cmdclass={"build_ext": build_ext_with_engine, "build_py": build_py_with_build_info},
 )
