@@ -134,3 +134,28 @@ def scenario_section(scenario, budget_ns: dict[str, int] | None = None) -> dict:
     section["budget_ns"] = dict(budget_ns or {})
     section["dut_ready"] = None
     return section
+
+
+def scenario_of(section: dict):
+    """The :class:`simkit.Scenario` a report's ``scenario`` section describes (its
+    ``budget_ns`` and ``dut_ready`` are :func:`simkit.run`'s arguments, not in it):
+    ``simkit.run(scenario_of(report["scenario"]), budget_ns=report["scenario"]["budget_ns"])``
+    reruns a report from Python.
+
+    Raises:
+        ConfigError: a key ``Scenario`` does not have, or a value it refuses.
+    """
+    from dataclasses import fields
+
+    from simkit.errors import ConfigError
+    from simkit.scenario import Scenario
+
+    names = {field.name for field in fields(Scenario)}
+    unknown = sorted(set(section) - names - {"budget_ns", "dut_ready"})
+    if unknown:
+        raise ConfigError(f"scenario key(s) {', '.join(unknown)} are not Scenario fields here "
+                          "(a report of another simkit version?)")
+    given = {key: value for key, value in section.items() if key in names}
+    if given.get("replay_speed") == "inf":
+        given["replay_speed"] = math.inf
+    return Scenario(**given)
