@@ -78,3 +78,13 @@ def load_report(path: str) -> dict:
         raise ConfigError(f"{path} holds {len(reports)} reports (a --bypass-report file): "
                           "give one run's report (simkit run --json)")
     return reports[0][1]
+
+
+def parse_reports_path(path) -> str:
+    """``path``, once checked to hold reports (an option's validator: ``--bypass-compare``).
+
+    Raises:
+        ConfigError: as :func:`load_reports`.
+    """
+    load_reports(str(path))
+    return str(path)
