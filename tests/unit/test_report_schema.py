@@ -66,10 +66,20 @@ def test_the_scenario_section_holds_every_scenario_field_and_rebuilds_it():
     fields = {f.name for f in dataclasses.fields(Scenario)}
     section = report_dict()["scenario"]
     assert set(section) == fields | {"budget_ns", "dut_ready"}
-    # the schema names each one, so a Scenario field added without it fails here
-    assert set(schema.schema()["properties"]["scenario"]["properties"]) == set(section)
+    # the schema names each one, so a Scenario field added without it fails here, saying
+    # what to add to schema.json's scenario "properties" (and "required")
+    described = set(schema.schema()["properties"]["scenario"]["properties"])
+    missing = {key: _json_type(section[key]) for key in sorted(set(section) - described)}
+    assert not missing, f"add to schema.json scenario.properties and .required: {json.dumps(missing)}"
+    assert described == set(section), f"schema.json describes gone keys: {described - set(section)}"
     rebuilt = Scenario(**{k: v for k, v in section.items() if k in fields})
     assert rebuilt == SCENARIO
+
+
+def _json_type(value) -> dict:
+    kinds = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
+             dict: "object", type(None): "null"}
+    return {"type": kinds.get(type(value), "string")}
 
 
 def test_topspeed_is_written_as_inf_not_as_an_invalid_json_number(tmp_path):

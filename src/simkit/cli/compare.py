@@ -8,6 +8,16 @@ from simkit.cli.common import typed
 from simkit.report import compare as comparing
 from simkit.report.files import load_reports
 
+# this --help's examples and exit codes (read by simkit.cli where it builds the parser)
+EXAMPLES = (
+    ("simkit compare base.json new.json", "side by side; exit 1 beyond the default thresholds"),
+    ("simkit compare base.json new.json --fail p99:+10%,mpps:-5%,lost:+0",
+     "the regression gate: latency, throughput, loss"),
+    ("simkit compare main.json branch.json --fail none",
+     "two --bypass-report files, paired by test; table only"),
+)
+EXITS = (0, 1, 2)
+
 
 def register(sub):
     cmp = sub.add_parser(
