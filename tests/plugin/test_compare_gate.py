@@ -103,3 +103,13 @@ def test_bad_compare_options_are_usage_errors(pytester, args, words):
     result = pytester.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([words])
+
+
+def test_help_shows_the_compare_options_with_their_defaults(pytester):
+    result = pytester.runpytest("--help")
+    assert result.ret == pytest.ExitCode.OK
+    out = " ".join(result.stdout.str().split())
+    for flag, default in (("--bypass-compare=BASE", "none"),
+                          ("--bypass-compare-fail=THRESHOLDS", "p99:+10%,mpps:-5%,lost:+0,garbled:+0")):
+        section = out[out.index(flag):]
+        assert f"(default: {default})" in section[:400], flag

@@ -54,7 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             parser.addini(ini, f"{text} (default: {shown})", type="bool", default=False)
         else:
             group.addoption(flag, dest=f"bypass_{name}", metavar=metavar, default=None,
-                            help=f"{text} (default: {shown})")
+                            help=f"{text} (default: {shown})".replace("%", "%%"))
             parser.addini(ini, f"{text} (default: {shown})", default=None)
 
 
