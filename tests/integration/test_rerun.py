@@ -6,6 +6,7 @@ must equal the first run's, not just its scenario section.
 """
 
 import json
+import shlex
 import subprocess
 import sys
 
@@ -61,3 +62,23 @@ def test_options_given_with_from_override_the_report(needs_dpdk_link, nothing_le
     assert b["rx"]["packets"] == 2000
     assert {k: v for k, v in b["scenario"].items() if k not in ("count", "burst")} == \
         {k: v for k, v in a.items() if k not in ("count", "burst")}
+
+
+def test_a_run_through_a_dut_reruns_through_the_same_dut(needs_pair, nothing_left,
+                                                         feed_handler_build, tmp_path):
+    needs_pair("veth", "io_uring", "io_uring")
+    uring = str(feed_handler_build / "feed-handler-uring")
+    dut = shlex.join([uring, "--listen", "{listen}", "--publish", "{publish}"])
+    first, again = tmp_path / "first.json", tmp_path / "again.json"
+    proc = simkit_cli("run", "--backend", "io_uring", "--count", "3000", "--rate", "50000",
+                      "--dut", dut, "--dut-ready", "^READY$", "--json", str(first), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    a = json.loads(first.read_text())
+    assert a["scenario"]["dut"] == [uring, "--listen", "{listen}", "--publish", "{publish}"]
+    assert (a["scenario"]["link"], a["scenario"]["dut_ready"]) == ("veth", "^READY$")
+    proc = simkit_cli("run", "--from", str(first), "--json", str(again), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    b = json.loads(again.read_text())
+    assert b["scenario"] == a["scenario"]
+    assert b["engine"]["dut"]["argv"][0][0] == uring  # the same program ran again
+    assert b["rx"]["packets"] == a["rx"]["packets"] == 3000

@@ -71,8 +71,7 @@ def apply(args: argparse.Namespace) -> dict:
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     given = given_options(args)
-    unknown = sorted(key for key in scenario
-                     if not hasattr(args, OPTION_OF.get(key, key)) and key != "replay_speed")
+    unknown = sorted(key for key in scenario if not hasattr(args, OPTION_OF.get(key, key)))
     if unknown:
         raise ConfigError(f"{path}: scenario key(s) {', '.join(unknown)} have no simkit run "
                           "option here (a report of another simkit version?): cannot rerun "
