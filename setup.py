@@ -15,6 +15,7 @@ import subprocess
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
 
 ENGINE = "simkit-engine"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,17 +38,41 @@ def source_commit():
         return None
 
 
+def _write_build_info(path, commit):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as out:
+        json.dump({"commit": commit}, out)
+        out.write("\n")
+
+
+def _sdist_commit():
+    """What the checkout an sdist was made from said (the sdist carries it), or None."""
+    try:
+        with open(os.path.join(HERE, "src", "simkit", BUILD_INFO)) as info:
+            return json.load(info).get("commit")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 class build_py_with_build_info(build_py):
     """build_py that also records which commit the package was built from (a report's
-    ``simkit.commit``)."""
+    ``simkit.commit``): this checkout's, or the one its sdist was made from."""
 
     def run(self):
         super().run()
-        path = os.path.join(self.build_lib, "simkit", BUILD_INFO)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as out:
-            json.dump({"commit": source_commit()}, out)
-            out.write("\n")
+        _write_build_info(os.path.join(self.build_lib, "simkit", BUILD_INFO),
+                          source_commit() or _sdist_commit())
+
+
+class sdist_with_build_info(sdist):
+    """sdist that carries the commit it was made from (src/simkit/_build_info.json)."""
+
+    def make_release_tree(self, base_dir, files):
+        super().make_release_tree(base_dir, files)
+        path = os.path.join(base_dir, "src", "simkit", BUILD_INFO)
+        if os.path.exists(path):
+            os.unlink(path)  # a hard link to the tree's own copy, if there is one
+        _write_build_info(path, source_commit() or _sdist_commit())
 
 
 class build_ext_with_engine(build_ext):
@@ -80,5 +105,6 @@ class build_ext_with_engine(build_ext):
 
 setup(
     cffi_modules=["native/cffi_build.py:ffibuilder"],
-    cmdclass={"build_ext": build_ext_with_engine, "build_py": build_py_with_build_info},
+    cmdclass={"build_ext": build_ext_with_engine, "build_py": build_py_with_build_info,
+              "sdist": sdist_with_build_info},
 )
