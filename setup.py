@@ -7,15 +7,73 @@ parse, histogram, sequence accounting) and ``simkit/_native/simkit-engine``
 by ``native/Makefile`` so that developers and pip share one build recipe.
 """
 
+import json
 import os
 import shutil
 import subprocess
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
 
 ENGINE = "simkit-engine"
 HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD_INFO = "_build_info.json"  # read by simkit.report.provenance
+
+
+def source_commit():
+    """``git describe --always --dirty --tags`` of this source tree, when it is the top of
+    a git checkout (not an sdist unpacked somewhere inside another one); else None."""
+    def git(*args):
+        out = subprocess.run(["git", "-C", HERE, *args], capture_output=True, text=True,
+                             timeout=30)
+        return out.stdout.strip() if out.returncode == 0 else ""
+    try:
+        top = git("rev-parse", "--show-toplevel")
+        if not top or os.path.realpath(top) != os.path.realpath(HERE):
+            return None
+        return git("describe", "--always", "--dirty", "--tags") or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _write_build_info(path, commit):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as out:
+        json.dump({"commit": commit}, out)
+        out.write("\n")
+
+
+def _sdist_commit():
+    """What the checkout an sdist was made from said (the sdist carries it), or None."""
+    try:
+        with open(os.path.join(HERE, "simkit", BUILD_INFO)) as info:
+            return json.load(info).get("commit")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+class build_py_with_build_info(build_py):
+    """build_py that also records which commit the package was built from (a report's
+    ``simkit.commit``): this checkout's, or the one its sdist was made from."""
+
+    def run(self):
+        super().run()
+        _write_build_info(os.path.join(self.build_lib, "simkit", BUILD_INFO),
+                          source_commit() or _sdist_commit())
+
+
+class sdist_with_build_info(sdist):
+    """sdist that carries the commit it was made from (simkit/_build_info.json)."""
+
+    def make_release_tree(self, base_dir, files):
+        super().make_release_tree(base_dir, files)
+        path = os.path.join(base_dir, "simkit", BUILD_INFO)
+        if os.path.exists(path):
+            os.unlink(path)  # a hard link to the tree's own copy, if there is one
+        _write_build_info(path, source_commit() or _sdist_commit())
+
 
 # The engine's backends and the development files they need (pkg-config name,
 # Debian package). A build without one stops, saying so, unless
@@ -76,5 +134,6 @@ class build_ext_with_engine(build_ext):
 
 setup(
     cffi_modules=["native/cffi_build.py:ffibuilder"],
-    cmdclass={"build_ext": build_ext_with_engine},
+    cmdclass={"build_ext": build_ext_with_engine, "build_py": build_py_with_build_info,
+              "sdist": sdist_with_build_info},
 )

@@ -154,6 +154,12 @@ def doctor() -> dict:
     }
 
 
+def hugepage_facts() -> dict:
+    """Doctor's ``hugepages`` entry alone (a report's ``machine.hugepages``): cheap reads,
+    without the probes the rest of :func:`doctor` makes."""
+    return _hugepages()
+
+
 def doctor_text(facts: dict) -> str:
     """The human rendering of :func:`doctor`."""
     lines = []

@@ -52,6 +52,14 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+    def parse_known_args(self, args=None, namespace=None):
+        """Also keeps each (sub)command's own arguments, by prog, in ``argv_of``: what was
+        given, as against defaults (``simkit run --from``)."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        given = list(sys.argv[1:] if args is None else args)
+        parsed.__dict__.setdefault("argv_of", {})[self.prog] = given
+        return parsed, extras
+
 
 def typed(parse):
     """Adapt a simkit validator to argparse (its message becomes the usage error)."""

@@ -112,6 +112,9 @@ def register(sub):
                      "submission thread (IORING_SETUP_SQPOLL), where allowed (default: off)")
     run.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                      help="hard limit on the run (default: 60)")
+    run.add_argument("--from", dest="from_report", default=None, metavar="REPORT",
+                     help="rerun the scenario of a report (simkit run --json); options given "
+                          "too override its values (default: none)")
     run.add_argument("--json", default=None, metavar="PATH", help="write the report as JSON")
     run.add_argument("--quiet", action="store_true", help="no progress line")
     return run
@@ -168,6 +171,10 @@ def _link_of(args) -> str:
 def command(args) -> int:
     from simkit.engine.run import run
 
+    if args.from_report:
+        from simkit.cli import rerun
+
+        rerun.announce(args.from_report, rerun.apply(args))
     if args.json:
         check_writable(args.json, "report")
     if args.dut_ready is not None and args.dut is None:

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from simkit import rundir
 from simkit._native import engine_path
 from simkit.errors import BackendUnavailable, ConfigError, NativeError
+from simkit.report.provenance import utc_now
 
 DPDK_RUNTIME_ROOT = "/var/run/dpdk"
 STDERR_TAIL_LINES = 20
@@ -129,6 +130,7 @@ class EngineProcess:
             NativeError: the program cannot be started.
         """
         rundir.record("dpdk_prefix", self.prefix)  # before: a kill at any moment is covered
+        self.started_at = utc_now()  # the report's start time (UTC)
         try:
             self._proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, text=True,
@@ -245,7 +247,8 @@ class EngineProcess:
             raise NativeError(f"{self._name()} did not finish within "
                               f"{self.timeout_s + KILL_GRACE_S:.0f} s and was killed")
         try:
-            return _result(self._proc.returncode, "".join(self._stdout), self.tail)
+            return {**_result(self._proc.returncode, "".join(self._stdout), self.tail),
+                    "started_at": self.started_at}
         except NativeError as exc:
             if self.role is None:
                 raise

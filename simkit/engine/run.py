@@ -391,4 +391,5 @@ def _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s) -
         finally:
             dut.stop()
     report.engine["dut"].update(exit=dut.returncode, summary=dut.summary())
+    report.scenario["dut_ready"] = ready  # for a rerun (simkit run --from)
     return report

@@ -8,6 +8,7 @@ import pytest
 
 from simkit import capabilities, rundir, validators
 from simkit.errors import ConfigError
+from simkit.pytest_plugin.compare import CompareGate
 from simkit.pytest_plugin.fixtures import bypass, bypass_backend, md_packets  # noqa: F401
 from simkit.pytest_plugin.session import (
     ITEM_REPORTS_KEY,
@@ -33,6 +34,11 @@ _HELP = {
                         f"{capabilities.ENV_VAR} adds to it"),
     "report": ("PATH", "write every bypass test's report to PATH as JSON"),
     "budget_scale": ("FLOAT", "multiply every latency budget (CI machines are slower)"),
+    "compare": ("BASE", "compare this session's reports with BASE (a --bypass-report file of "
+                        "an earlier session, paired by test id) and fail the session when one "
+                        "crosses --bypass-compare-fail"),
+    "compare_fail": ("THRESHOLDS", "what --bypass-compare fails on: METRIC:+N%, -N%, +N, ... "
+                                   "as `simkit compare --fail`, or none"),
 }
 
 
@@ -48,7 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             parser.addini(ini, f"{text} (default: {shown})", type="bool", default=False)
         else:
             group.addoption(flag, dest=f"bypass_{name}", metavar=metavar, default=None,
-                            help=f"{text} (default: {shown})")
+                            help=f"{text} (default: {shown})".replace("%", "%%"))
             parser.addini(ini, f"{text} (default: {shown})", default=None)
 
 
@@ -61,6 +67,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION_KEY] = session
     # like junitxml's LogXML, the session collects reports (from xdist workers too)
     config.pluginmanager.register(session, "simkit-bypass-session")
+    gate = CompareGate.from_config(config, session)
+    if gate is not None:
+        config.pluginmanager.register(gate, "simkit-bypass-compare")
     rundir.sweep()  # what killed simkit runs left (namespaces, DUTs, DPDK dirs) goes first
 
 

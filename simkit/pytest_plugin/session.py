@@ -9,6 +9,8 @@ import pytest
 
 from simkit import capabilities, validators
 from simkit.errors import ConfigError
+from simkit.report.compare import DEFAULT_FAIL, parse_thresholds
+from simkit.report.files import parse_reports_path
 
 # option name -> (ini name, default, parser); the single table behind
 # pytest_addoption, the ini twins and their validation.
@@ -21,6 +23,8 @@ OPTIONS = {
     "require": ("bypass_require", None, capabilities.parse_require),
     "report": ("bypass_report", None, str),
     "budget_scale": ("bypass_budget_scale", 1.0, validators.parse_scale),
+    "compare": ("bypass_compare", None, parse_reports_path),
+    "compare_fail": ("bypass_compare_fail", DEFAULT_FAIL, parse_thresholds),
 }
 # with --bypass-link=auto: the fastest link that carries the backend end to end
 LINK_PREFERENCE = ("ring", "veth", "tap", "pcap")
@@ -32,6 +36,22 @@ MARKER_KWARGS = {
 
 def _truthy(value) -> bool:
     return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes")
+
+
+def option_value(config: pytest.Config, name: str):
+    """One ``--bypass-*`` option as resolved (command line over ini over default) and parsed.
+
+    Raises:
+        pytest.UsageError: a bad value, naming the option.
+    """
+    ini, default, parse = OPTIONS[name]
+    value = config.getoption(f"bypass_{name}")
+    if value is None:
+        value = config.getini(ini) or default
+    try:
+        return _truthy(value) if parse is bool else (None if value is None else parse(value))
+    except ConfigError as exc:
+        raise pytest.UsageError(f"--bypass-{name.replace('_', '-')}: {exc}") from None
 
 
 @dataclass(eq=False)  # hashable by identity: it is registered as a plugin
@@ -53,16 +73,7 @@ class BypassSession:
     @classmethod
     def from_config(cls, config: pytest.Config) -> BypassSession:
         """Resolve every ``--bypass-*`` option; bad values are usage errors."""
-        values = {}
-        for name, (ini, default, parse) in OPTIONS.items():
-            value = config.getoption(f"bypass_{name}")
-            if value is None:
-                value = config.getini(ini) or default
-            try:
-                values[name] = _truthy(value) if parse is bool else (
-                    None if value is None else parse(value))
-            except ConfigError as exc:
-                raise pytest.UsageError(f"--bypass-{name.replace('_', '-')}: {exc}") from None
+        values = {name: option_value(config, name) for name in OPTIONS}
         try:  # SIMKIT_REQUIRE adds to the option: CI's requirement is not lowered by an ini
             required = (values["require"] or frozenset()) | capabilities.required_by_env()
         except ConfigError as exc:

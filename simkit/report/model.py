@@ -11,6 +11,7 @@ from typing import Any
 
 from simkit import validators
 from simkit.errors import CheckFailed
+from simkit.report import provenance, schema
 from simkit.report.histogram import render_histogram
 
 # the report contract's injected keys; the engine adds truncated, delayed,
@@ -178,6 +179,13 @@ class Report:
     malformed_by_reason: dict[str, int] = field(default_factory=dict)
     injected: dict[str, int] = field(default_factory=lambda: dict.fromkeys(INJECTED_KINDS, 0))
     budget_ns: dict[str, int] = field(default_factory=dict)
+    #: where the report came from (see :mod:`simkit.report.provenance`): the scenario as
+    #: run (``Scenario`` fields, ``budget_ns``, ``dut_ready``), the machine, simkit's
+    #: version and commit, and when the engine started (UTC ISO 8601)
+    scenario: dict[str, Any] = field(default_factory=dict)
+    machine: dict[str, Any] = field(default_factory=dict)
+    simkit: dict[str, Any] = field(default_factory=provenance.simkit_info)
+    started_at: str = field(default_factory=provenance.utc_now)
     keying: str = "tsc"
     moldudp64: dict[str, int] = field(default_factory=dict)
     engine: dict[str, Any] = field(default_factory=dict)
@@ -199,6 +207,8 @@ class Report:
             malformed_by_reason=dict(raw.get("malformed", {}).get("by_reason", {})),
             injected={**dict.fromkeys(INJECTED_KINDS, 0), **raw.get("injected", {})},
             budget_ns=dict(budget_ns or {}),
+            scenario=provenance.scenario_section(scenario, budget_ns),
+            machine=provenance.machine(raw), started_at=raw.get("started_at") or provenance.utc_now(),
             keying=raw.get("keying", "tsc"),
             moldudp64=dict(raw.get("moldudp64", {})),
             engine={k: raw.get(k) for k in ("engine_version", "dpdk_version", "tsc_hz")},
@@ -363,7 +373,16 @@ class Report:
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        """The report contract of DESIGN.md (plus a few extra keys)."""
+        """The report contract of DESIGN.md, with where it came from (``schema_version``,
+        ``simkit``, ``started_at``, ``scenario``, ``machine``): what ``schema.json`` describes.
+        """
+        return schema.checked({"schema_version": provenance.SCHEMA_VERSION,
+                               "simkit": dict(self.simkit), "started_at": self.started_at,
+                               **self._measured(),
+                               "scenario": dict(self.scenario), "machine": dict(self.machine)})
+
+    def _measured(self) -> dict:
+        """What the run measured: the contract's keys (plus a few extra)."""
         return {
             "backend": self.backend, "link": self.link, "proto": self.proto,
             "tx": self.tx.to_dict(), "rx": self.rx.to_dict(), "seq": self.seq.to_dict(),

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from simkit import Scenario
 from simkit.cli.run import _problems
 from simkit.engine.run import merge_two_processes
 from simkit.report.model import Report
@@ -42,8 +43,7 @@ def engine_report(*, offered: int, injected_dropped: int = 0, wire_extra: int = 
 
 
 def report_of(raw: dict, *, proto: str = "seed", qdisc_dropped: int = 0) -> Report:
-    scenario = SimpleNamespace(backend="socket", link="veth", proto=proto)
-    report = Report.from_engine(scenario, raw)
+    report = Report.from_engine(Scenario(backend="socket", link="veth", proto=proto), raw)
     if qdisc_dropped:
         report = replace(report, link_impairments={"specs": ["rate:bps=10000000"],
                                                    "dropped": qdisc_dropped})
