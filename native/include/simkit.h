@@ -275,6 +275,9 @@ void sk_hist_reset(struct sk_hist *h);
 void sk_hist_record(struct sk_hist *h, uint64_t value_ns);
 /* dst += src. Returns 0 or -EINVAL. */
 int sk_hist_merge(struct sk_hist *dst, const struct sk_hist *src);
+/* dst += src, then src is emptied; touches only src's [min, max] index
+ * range (cheap for a narrow interval histogram). Returns 0 or -EINVAL. */
+int sk_hist_move(struct sk_hist *dst, struct sk_hist *src);
 /* Add count samples to bucket index (rebuilding from an export); keeps min,
  * max and sum at the bucket's equivalent values until sk_hist_set_stats().
  * Returns 0 or -EINVAL (index out of range). */

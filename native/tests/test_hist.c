@@ -1,7 +1,7 @@
 /*
  * test_hist.c - the log-linear histogram: index layout, equivalent ranges,
- * 3-significant-digit accuracy, percentiles, clamping, merge, and rebuilding
- * from exported buckets.
+ * 3-significant-digit accuracy, percentiles, clamping, merge, move, and
+ * rebuilding from exported buckets.
  */
 #include <stdlib.h>
 
@@ -196,6 +196,51 @@ static void test_exact_rank(void)
     }
 }
 
+/* move = merge + emptying the source, over the source's [min, max] range:
+ * the same buckets and stats as a merge, also with clamped values, and the
+ * emptied source records afresh. */
+static void test_move(void)
+{
+    struct sk_hist *a = sk_hist_new(), *b = sk_hist_new(), *m = sk_hist_new();
+    struct sk_rng rng;
+    uint64_t ca, cm;
+    int32_t ia, im;
+    int k, round;
+
+    CHECK(a != NULL && b != NULL && m != NULL);
+    sk_rng_seed(&rng, 5);
+    for (round = 0; round < 3; round++) {
+        for (k = 0; k < 20000; k++)
+            sk_hist_record(b, 50 + (sk_rng_next(&rng) >> (20 + 8 * round)));
+        sk_hist_record(b, 1ULL << 45); /* clamped */
+        CHECK(sk_hist_merge(a, b) == 0);
+        CHECK(sk_hist_move(m, b) == 0);
+        CHECK_EQ_U(sk_hist_count(b), 0);
+        CHECK_EQ_U(sk_hist_max(b), 0);
+        CHECK_EQ_U(sk_hist_next_bucket(b, 0, NULL), (uint64_t)-1);
+    }
+    CHECK_EQ_U(sk_hist_count(m), sk_hist_count(a));
+    CHECK_EQ_U(sk_hist_min(m), sk_hist_min(a));
+    CHECK_EQ_U(sk_hist_max(m), sk_hist_max(a));
+    CHECK_EQ_U(sk_hist_sum(m), sk_hist_sum(a));
+    CHECK_EQ_U(sk_hist_clamped(m), sk_hist_clamped(a));
+    CHECK(sk_hist_clamped(m) >= 3);
+    for (ia = sk_hist_next_bucket(a, 0, &ca), im = sk_hist_next_bucket(m, 0, &cm);
+         ia >= 0 || im >= 0;
+         ia = sk_hist_next_bucket(a, ia + 1, &ca), im = sk_hist_next_bucket(m, im + 1, &cm)) {
+        CHECK_EQ_U(ia, im);
+        CHECK_EQ_U(ca, cm);
+        if (ia < 0 || im < 0)
+            break;
+    }
+    CHECK(sk_hist_move(NULL, b) < 0);
+    CHECK(sk_hist_move(m, b) == 0); /* empty: nothing changes */
+    CHECK_EQ_U(sk_hist_count(m), sk_hist_count(a));
+    sk_hist_free(a);
+    sk_hist_free(b);
+    sk_hist_free(m);
+}
+
 int main(void)
 {
     test_exact_rank();
@@ -203,5 +248,6 @@ int main(void)
     test_layout();
     test_percentiles();
     test_merge_and_rebuild();
+    test_move();
     return CHECK_DONE();
 }

@@ -161,6 +161,35 @@ int sk_hist_merge(struct sk_hist *dst, const struct sk_hist *src)
     return 0;
 }
 
+/* Counts live only in [index_of(min), index_of(max)] (record, add_bucket and
+ * merge keep min and max on the samples' buckets), so the move and the
+ * clearing walk that range alone. */
+int sk_hist_move(struct sk_hist *dst, struct sk_hist *src)
+{
+    uint32_t i, lo, hi;
+
+    if (dst == NULL || src == NULL)
+        return -EINVAL;
+    if (src->count == 0)
+        return 0;
+    lo = index_of(src->min < VALUE_MAX ? src->min : VALUE_MAX);
+    hi = index_of(src->max < VALUE_MAX ? src->max : VALUE_MAX);
+    for (i = lo; i <= hi; i++) {
+        dst->counts[i] += src->counts[i];
+        src->counts[i] = 0;
+    }
+    dst->count += src->count;
+    dst->clamped += src->clamped;
+    sum_add(dst, src->sum);
+    if (src->min < dst->min)
+        dst->min = src->min;
+    if (src->max > dst->max)
+        dst->max = src->max;
+    src->count = src->sum = src->max = src->clamped = 0;
+    src->min = UINT64_MAX;
+    return 0;
+}
+
 int sk_hist_add_bucket(struct sk_hist *h, uint32_t index, uint64_t count)
 {
     uint64_t lo, hi;
