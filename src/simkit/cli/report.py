@@ -1,0 +1,72 @@
+"""``simkit report``: run reports as a page to look at, or in HdrHistogram's formats."""
+
+from __future__ import annotations
+
+import sys
+
+from simkit.cli.common import check_writable
+from simkit.errors import ConfigError
+
+FORMATS = ("html", "hgrm", "hlog")
+_SUFFIXES = {".html": "html", ".htm": "html", ".hgrm": "hgrm", ".hlog": "hlog"}
+
+
+def register(sub):
+    report = sub.add_parser(
+        "report", help="render run reports: one HTML page, or HdrHistogram's formats",
+        description="Render the JSON of `simkit run --json` (or the plugin's --bypass-report): "
+                    "html is one self-contained page with the latency percentile plot, latency "
+                    "and rate over time, the verdict, scenario and machine, every report "
+                    "overlaid; hgrm is HdrHistogram's percentile distribution text; hlog its "
+                    "interval log (one interval a second).")
+    report.add_argument("reports", nargs="+", metavar="RUN.json", help="report files")
+    report.add_argument("-o", "--output", default=None, metavar="PATH",
+                        help="write here (default: standard output)")
+    report.add_argument("--format", choices=FORMATS, default=None,
+                        help="html, hgrm or hlog (default: from --output's suffix, else html)")
+    report.add_argument("--unit", choices=("ns", "us", "ms"), default="us",
+                        help="hgrm: the unit values are printed in (default: us)")
+    report.add_argument("--title", default=None, help="html: the page's title (default: the "
+                        "reports' names)")
+    return report
+
+
+def _format_of(args) -> str:
+    if args.format:
+        return args.format
+    for suffix, fmt in _SUFFIXES.items():
+        if args.output and args.output.lower().endswith(suffix):
+            return fmt
+    return "html"
+
+
+def command(args) -> int:
+    from simkit.report import hdr
+    from simkit.report.files import load_reports
+
+    fmt = _format_of(args)
+    if args.output:
+        check_writable(args.output, "report page" if fmt == "html" else f"{fmt} file")
+    entries = load_reports(args.reports)
+    if fmt == "html":
+        from simkit.report.html import render
+
+        text = render(entries, title=args.title)
+    else:
+        if len(entries) != 1:
+            raise ConfigError(f"--format {fmt} is one histogram: give one run's report "
+                              f"({len(entries)} given)")
+        report = entries[0][1]
+        text = (hdr.hgrm(hdr.report_buckets(report), args.unit) if fmt == "hgrm"
+                else hdr.report_interval_log(report))
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {args.output}: {exc.strerror}") from None
+    print(f"simkit report: wrote {args.output} ({fmt}, {len(entries)} "
+          f"run{'s' if len(entries) > 1 else ''})", file=sys.stderr)
+    return 0
