@@ -33,6 +33,9 @@ _HELP = {
                         f"{capabilities.ENV_VAR} adds to it"),
     "report": ("PATH", "write every bypass test's report to PATH as JSON"),
     "budget_scale": ("FLOAT", "multiply every latency budget (CI machines are slower)"),
+    "hdr_log": ("DIR", "write each run's latency as an HdrHistogram interval log into DIR "
+                       "(made if missing), one file a run named after its test"),
+    "html": ("PATH", "write one report page of every bypass test's runs to PATH"),
 }
 
 
@@ -125,3 +128,4 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if not hasattr(session.config, "workerinput"):  # xdist workers leave it to the controller
         session.config.stash[SESSION_KEY].write_report()
+        session.config.stash[SESSION_KEY].write_html()

@@ -43,7 +43,7 @@ def load_reports(paths) -> list[tuple[str, dict]]:
         else:
             raise ConfigError(f"{path} is not a run report (simkit run --json, or the plugin's "
                               "--bypass-report): it has no latency_ns, tx and rx")
-    return _unique(entries)
+    return unique_labels(entries)
 
 
 def _is_run(data) -> bool:
@@ -51,7 +51,8 @@ def _is_run(data) -> bool:
                                           for k in ("latency_ns", "tx", "rx"))
 
 
-def _unique(entries: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+def unique_labels(entries: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """The entries, a label seen before made unique with a count: ``name (2)``."""
     seen: dict[str, int] = {}
     out = []
     for label, report in entries:

@@ -1,0 +1,147 @@
+"""``simkit report``'s page in a real browser: headless chromium loads it, lays it out,
+and draws its plots.
+
+Two real runs over the DPDK ring link (one paced for 2 s, one flat out) make one page.
+A probe page frames it and asks chromium's own layout for every series of every chart
+(its points, drawn length, bounding box, where each chart sits); then a screenshot of
+the page itself must show each run's colour inside each chart's rectangle: lines,
+not an empty frame.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+PAGE_WIDTH = 900
+PAGE_HEIGHT = 3200
+CHARTS = ("percentiles", "latency-over-time", "rate-over-time")
+COLORS = {"paced": (0x00, 0x72, 0xB2), "fast": (0xD5, 0x5E, 0x00)}  # the page's first two
+
+PROBE = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="f" src="page.html" width="%(w)d" height="%(h)d" scrolling="no"
+        style="border:0;display:block"></iframe>
+<pre id="out">pending</pre>
+<script>
+document.getElementById("f").addEventListener("load", () => {
+  const doc = document.getElementById("f").contentDocument;
+  const charts = {};
+  for (const svg of doc.querySelectorAll("svg.chart")) {
+    const r = svg.getBoundingClientRect();
+    charts[svg.id] = {
+      rect: [r.left, r.top, r.width, r.height],
+      empty: svg.querySelectorAll("text.empty").length,
+      series: [...svg.querySelectorAll("path.series")].map(p => {
+        const b = p.getBBox();
+        return {label: p.dataset.series, points: +p.dataset.points,
+                length: p.getTotalLength(), w: b.width, h: b.height};
+      }),
+    };
+  }
+  document.getElementById("out").textContent = JSON.stringify({
+    title: doc.title, charts: charts,
+    summary_rows: doc.querySelectorAll("#summary tr").length,
+  });
+});
+</script></body></html>
+"""
+
+
+def chromium(path: str, *args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([path, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--hide-scrollbars", "--no-first-run", "--disable-extensions",
+                           *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def simkit(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "simkit", *argv], capture_output=True,
+                          text=True, timeout=180)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory, needs, needs_tools):
+    browser = needs_tools("chromium")
+    needs("dpdk", "ring")
+    out = tmp_path_factory.mktemp("page")
+    for name, extra in (("paced", ("--count", "200000", "--rate", "100000")),
+                        ("fast", ("--count", "300000"))):
+        proc = simkit("run", "--link", "ring", "--quiet", "--json", str(out / f"{name}.json"),
+                      *extra)
+        assert proc.returncode == 0, proc.stderr
+    proc = simkit("report", str(out / "paced.json"), str(out / "fast.json"),
+                  "-o", str(out / "page.html"))
+    assert proc.returncode == 0, proc.stderr
+    return browser, out
+
+
+def test_page_is_self_contained(page):
+    _, out = page
+    text = (out / "page.html").read_text()
+    assert "<script" not in text
+    # nothing fetched: no URL but the SVG namespace
+    assert set(re.findall(r"(?:https?:)?//[\w.-]+", text)) <= {"http://www.w3.org"}
+
+
+def test_chromium_lays_out_every_plot(page):
+    browser, out = page
+    (out / "probe.html").write_text(PROBE % {"w": PAGE_WIDTH, "h": PAGE_HEIGHT})
+    proc = chromium(browser, "--allow-file-access-from-files", "--virtual-time-budget=10000",
+                    f"--window-size={PAGE_WIDTH},{PAGE_HEIGHT}", "--dump-dom",
+                    (out / "probe.html").as_uri())
+    found = re.search(r'<pre id="out">(.*?)</pre>', proc.stdout, re.S)
+    assert found and found.group(1) != "pending", proc.stderr[-2000:]
+    probe = json.loads(html.unescape(found.group(1)))
+    assert probe["title"] == "simkit report: paced, fast"
+    assert probe["summary_rows"] > 15
+    charts = probe["charts"]
+    assert sorted(charts) == sorted(CHARTS)
+    for chart in CHARTS:
+        assert charts[chart]["empty"] == 0, chart
+        for run in COLORS:
+            drawn = [s for s in charts[chart]["series"] if s["label"].startswith(run)]
+            assert drawn, f"{chart}: no series of {run}"
+            assert all(s["points"] >= 1 for s in drawn), (chart, drawn)
+    # the percentile curves: dozens of points each, drawn across most of the width
+    for s in charts["percentiles"]["series"]:
+        assert s["points"] > 30 and s["length"] > 300 and s["w"] > 300, s
+    # the paced run spans at least two whole seconds: a line, not a dot
+    paced = [s for s in charts["rate-over-time"]["series"] if s["label"] == "paced received"]
+    assert paced[0]["points"] >= 3 and paced[0]["w"] > 100, paced
+    (out / "layout.json").write_text(json.dumps(charts))
+
+
+def _near(pixel, color, tolerance=60) -> bool:
+    return sum(abs(a - b) for a, b in zip(pixel[:3], color, strict=True)) <= tolerance
+
+
+def test_screenshot_shows_the_lines_inside_the_plots(page):
+    from PIL import Image
+
+    browser, out = page
+    layout = out / "layout.json"
+    if not layout.exists():
+        pytest.skip("needs test_chromium_lays_out_every_plot's layout (run the module)")
+    charts = json.loads(layout.read_text())
+    shot = out / "page.png"
+    proc = chromium(browser, f"--window-size={PAGE_WIDTH},{PAGE_HEIGHT}",
+                    f"--screenshot={shot}", (out / "page.html").as_uri())
+    assert shot.exists(), proc.stderr[-2000:]
+    image = Image.open(shot).convert("RGB")
+    assert image.size == (PAGE_WIDTH, PAGE_HEIGHT)
+    for chart in CHARTS:
+        left, top, width, height = charts[chart]["rect"]
+        assert top + height < PAGE_HEIGHT, f"{chart} below the screenshot"
+        region = image.crop((int(left), int(top), int(left + width), int(top + height)))
+        pixels = list(region.getdata())
+        for run, color in COLORS.items():
+            hits = sum(1 for p in pixels if _near(p, color))
+            assert hits > 40, f"{chart}: {hits} pixels of {run}'s colour"
+        # and the plot is not one colour: a frame, grid, ticks and lines
+        assert len(set(pixels)) > 20, chart
+    shutil.copy(shot, out / "report-page.png")  # kept with the test's files for a look
