@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from html import escape
 
 from simkit import __version__
+from simkit.errors import ConfigError
 from simkit.report import hdr, svg
 from simkit.report.intervals import Intervals, bucket_percentiles
 
@@ -88,7 +89,10 @@ def percentile_chart(entries: Sequence[tuple[str, dict]]) -> str:
     lines, values, depth = [], [], 1.0
     distributions = []
     for _, report in entries:
-        rows = hdr.percentile_distribution(hdr.report_buckets(report))
+        try:
+            rows = hdr.percentile_distribution(hdr.report_buckets(report))
+        except ConfigError:  # an older simkit's report: no buckets, no curve
+            rows = []
         # the 100 % row has no place on the nines axis; the max is in the table
         points = [(svg.nines(r.percentile), float(r.value)) for r in rows if r.percentile < 100.0]
         distributions.append(points)
@@ -279,8 +283,8 @@ def _legend(entries: Sequence[tuple[str, dict]]) -> str:
 def render(entries: Sequence[tuple[str, dict]], title: str | None = None) -> str:
     """The page for ``entries``: (label, report as ``Report.to_dict()`` / its JSON).
 
-    Raises:
-        ConfigError: a report without its latency histogram (an older simkit's).
+    A report without the latency histogram's buckets or the intervals (an older
+    simkit's) draws no curve there; its table is still shown.
     """
     title = title or ("simkit report: " + ", ".join(label for label, _ in entries))
     depth_note = ("x: the percentile on HdrHistogram's axis, each step one more nine "
