@@ -65,8 +65,9 @@ static void test_rows(void)
     CHECK_EQ_U(r->max, 109);
     CHECK_EQ_U(r->sum, 1045);
     CHECK_EQ_U(r->n, 10); /* 100..109: one bucket each */
-    CHECK_EQ_U(iv.buckets[r->first].index, sk_hist_index_of(100));
-    CHECK_EQ_U(iv.buckets[r->first + 9].index, sk_hist_index_of(109));
+    CHECK_EQ_U(r->bucket_index[0], sk_hist_index_of(100));
+    CHECK_EQ_U(r->bucket_index[9], sk_hist_index_of(109));
+    CHECK_EQ_U(r->bucket_count[9], 1);
     /* the samples since the last check belong to the interval that ended */
     r = &iv.rows[1];
     CHECK_EQ_U(r->start_tsc, T0 + TICKS);
@@ -74,7 +75,8 @@ static void test_rows(void)
     CHECK_EQ_U(r->rx_packets, 5);
     CHECK_EQ_U(r->tx_packets, 8);
     CHECK_EQ_U(r->n, 1);
-    CHECK_EQ_U(iv.buckets[r->first].count, 5);
+    CHECK_EQ_U(r->bucket_count[0], 5);
+    CHECK_EQ_U(r->bucket_index[0], sk_hist_index_of(1000000));
     r = &iv.rows[2];
     CHECK_EQ_U(r->start_tsc, T0 + 2 * TICKS);
     CHECK_EQ_U(r->count + r->rx_packets + r->tx_packets + r->n, 0);
@@ -131,9 +133,49 @@ static void test_json(void)
     sk_hist_free(total);
 }
 
+/* Rows of full-range intervals (every index from 0 to the top): more than a
+ * chunk holds, each row's buckets where it left them, and the run's
+ * histogram made from them all. */
+static void test_many_wide_rows(void)
+{
+    struct sk_intervals iv;
+    struct sk_hist *total = sk_hist_new();
+    _Atomic uint64_t tx = 0;
+    uint64_t v;
+    size_t k;
+    uint32_t i;
+    int ok = 1;
+
+    CHECK(total != NULL && sk_intervals_init(&iv, TICKS) == 0);
+    sk_intervals_start(&iv, T0);
+    for (k = 0; k < 10; k++) {
+        for (i = 0; i < SK_HIST_INDEX_COUNT; i++)
+            for (v = 0; v <= k % 3; v++)
+                sk_hist_record(iv.open, sk_hist_lowest_equivalent(i));
+        sk_intervals_tick(&iv, total, T0 + (k + 1) * TICKS, 0, &tx);
+    }
+    CHECK_EQ_U(iv.n_rows, 10);
+    for (k = 0; k < iv.n_rows; k++) {
+        const struct sk_interval_row *r = &iv.rows[k];
+
+        CHECK_EQ_U(r->n, SK_HIST_INDEX_COUNT);
+        for (i = 0; i < r->n; i++)
+            ok &= r->bucket_index[i] == i && r->bucket_count[i] == k % 3 + 1;
+    }
+    CHECK(ok);
+    CHECK(iv.chunks != NULL && iv.chunks->next != NULL); /* it took more than one */
+    sk_intervals_finish(&iv, total, T0 + 10 * TICKS, 0, &tx);
+    CHECK_EQ_U(sk_hist_count(total), (uint64_t)SK_HIST_INDEX_COUNT * (4 * 1 + 3 * 2 + 3 * 3));
+    CHECK_EQ_U(sk_hist_min(total), 0);
+    CHECK_EQ_U(sk_hist_max(total), sk_hist_lowest_equivalent(SK_HIST_INDEX_COUNT - 1));
+    sk_intervals_free(&iv);
+    sk_hist_free(total);
+}
+
 int main(void)
 {
     test_rows();
+    test_many_wide_rows();
     test_json();
     return CHECK_DONE();
 }

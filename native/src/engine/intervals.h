@@ -4,10 +4,10 @@
  *
  * The receiver records its latencies into the open interval's histogram
  * (`open`), never into two: at each interval's end (one TSC compare per
- * loop iteration) that histogram's non-empty buckets are copied out and it
- * is moved into the run's histogram (sk_hist_move: only the buckets
- * between its min and max are touched). The run's histogram is whole once
- * the receiver has finished (sk_intervals_finish).
+ * loop iteration) that histogram's non-empty buckets are copied out and
+ * cleared in one pass over its [min, max] range (sk_hist_move_export): the
+ * receiver's core touches no other histogram then. The run's histogram is
+ * made from the rows once the receiver has finished (sk_intervals_finish).
  */
 #ifndef SK_ENGINE_INTERVALS_H
 #define SK_ENGINE_INTERVALS_H
@@ -30,14 +30,20 @@ struct sk_interval_row {
     uint64_t rx_packets;   /* received during the interval */
     uint64_t tx_packets;   /* sent during it, as the receiver saw the count */
     uint64_t count;        /* latency samples */
-    uint64_t min, max, sum;
-    size_t first;          /* its buckets: buckets[first .. first + n) */
+    uint64_t min, max, sum, clamped;
+    /* its n non-empty buckets: bucket_index[k], bucket_count[k] */
+    const uint32_t *bucket_index;
+    const uint64_t *bucket_count;
     size_t n;
 };
 
-struct sk_interval_bucket {
-    uint32_t index;
-    uint64_t count;
+/* Bucket storage, in chunks that are never moved (no copying realloc on the
+ * receiver's core; a new chunk's pages are touched only as they fill). */
+struct sk_interval_chunk {
+    struct sk_interval_chunk *next;
+    size_t used, cap;
+    uint32_t *index;
+    uint64_t *count;
 };
 
 struct sk_intervals {
@@ -50,8 +56,7 @@ struct sk_intervals {
     uint64_t rx0, tx0;     /* the counts when the open interval began */
     struct sk_interval_row *rows;
     size_t n_rows, cap_rows;
-    struct sk_interval_bucket *buckets;
-    size_t n_buckets, cap_buckets;
+    struct sk_interval_chunk *chunks; /* the newest first */
     int truncated;         /* out of memory: later rows were not kept */
 };
 
@@ -60,13 +65,15 @@ int sk_intervals_init(struct sk_intervals *iv, uint64_t ticks);
 void sk_intervals_free(struct sk_intervals *iv);
 /* Open the first interval at `now` (the receiver's loop start). */
 void sk_intervals_start(struct sk_intervals *iv, uint64_t now);
-/* Close every interval that ended by `now` (their samples into `total`).
- * tx_packets: the generator's counter, read only here (its cache line
- * belongs to the other core). */
+/* Close every interval that ended by `now` into rows (`total` takes their
+ * samples at once only when memory for a row ran out). tx_packets: the
+ * generator's counter, read only here (its cache line belongs to the other
+ * core). */
 void sk_intervals_close(struct sk_intervals *iv, struct sk_hist *total,
                         uint64_t now, uint64_t rx_packets,
                         _Atomic uint64_t *tx_packets);
-/* The receiver is done: close the open interval at `now`, short. */
+/* The receiver is done: close the open interval at `now`, short; `total`
+ * then holds every sample (made from the rows). */
 void sk_intervals_finish(struct sk_intervals *iv, struct sk_hist *total,
                          uint64_t now, uint64_t rx_packets,
                          _Atomic uint64_t *tx_packets);
