@@ -18,7 +18,8 @@ def register(sub):
                     "html is one self-contained page with the latency percentile plot, latency "
                     "and rate over time, the verdict, scenario and machine, every report "
                     "overlaid; hgrm is HdrHistogram's percentile distribution text; hlog its "
-                    "interval log (one interval a second).")
+                    "interval log (one interval a second). Given `simkit bench --json` files, "
+                    "the page charts their socket / io_uring / DPDK comparison.")
     report.add_argument("reports", nargs="+", metavar="RUN.json", help="report files")
     report.add_argument("-o", "--output", default=None, metavar="PATH",
                         help="write here (default: standard output)")
@@ -42,11 +43,21 @@ def _format_of(args) -> str:
 
 def command(args) -> int:
     from simkit.report import hdr
-    from simkit.report.files import load_reports
+    from simkit.report.files import is_bench, load_benches, load_reports, read_json
 
     fmt = _format_of(args)
     if args.output:
         check_writable(args.output, "report page" if fmt == "html" else f"{fmt} file")
+    first = read_json(args.reports[0])
+    if is_bench(first):  # simkit bench --json: the comparison as charts
+        if fmt != "html":
+            raise ConfigError(f"--format {fmt} is a run's latency histogram: a bench file "
+                              "makes the html page only")
+        from simkit.report.html import render_bench
+
+        entries = load_benches(args.reports)
+        return _write(args, render_bench(entries, title=args.title),
+                      f"{fmt}, {_plural(len(entries), 'bench file')}")
     entries = load_reports(args.reports)
     if fmt == "html":
         from simkit.report.html import render
@@ -59,6 +70,14 @@ def command(args) -> int:
         report = entries[0][1]
         text = (hdr.hgrm(hdr.report_buckets(report), args.unit) if fmt == "hgrm"
                 else hdr.report_interval_log(report))
+    return _write(args, text, f"{fmt}, {_plural(len(entries), 'run')}")
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n > 1 else ''}"
+
+
+def _write(args, text: str, what: str) -> int:
     if not args.output:
         sys.stdout.write(text)
         return 0
@@ -67,6 +86,5 @@ def command(args) -> int:
             out.write(text)
     except OSError as exc:
         raise ConfigError(f"cannot write {args.output}: {exc.strerror}") from None
-    print(f"simkit report: wrote {args.output} ({fmt}, {len(entries)} "
-          f"run{'s' if len(entries) > 1 else ''})", file=sys.stderr)
+    print(f"simkit report: wrote {args.output} ({what})", file=sys.stderr)
     return 0

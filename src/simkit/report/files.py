@@ -2,7 +2,8 @@
 
 A file is a ``simkit run --json`` report, or the plugin's ``--bypass-report`` file
 (``{"tests": [{"test": ID, "report": {...}}, ...]}``), whose every test's report is
-one entry, labelled by its test id.
+one entry, labelled by its test id; or ``simkit bench --json`` output, whose
+socket / io_uring / DPDK comparison rows (``compare``) make the bench page.
 """
 
 from __future__ import annotations
@@ -24,13 +25,7 @@ def load_reports(paths) -> list[tuple[str, dict]]:
     """
     entries: list[tuple[str, dict]] = []
     for path in paths:
-        try:
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
-        except OSError as exc:
-            raise ConfigError(f"cannot read report {path}: {exc.strerror}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"report {path} is not JSON: {exc}") from None
+        data = read_json(path)
         if isinstance(data, dict) and isinstance(data.get("tests"), list):
             tests = [t for t in data["tests"] if isinstance(t, dict) and _is_run(t.get("report"))]
             if not tests:
@@ -43,6 +38,44 @@ def load_reports(paths) -> list[tuple[str, dict]]:
         else:
             raise ConfigError(f"{path} is not a run report (simkit run --json, or the plugin's "
                               "--bypass-report): it has no latency_ns, tx and rx")
+    return unique_labels(entries)
+
+
+def read_json(path: str):
+    """The JSON document in ``path``.
+
+    Raises:
+        ConfigError: the file cannot be read or is not JSON.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except OSError as exc:
+        raise ConfigError(f"cannot read report {path}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"report {path} is not JSON: {exc}") from None
+
+
+def is_bench(data) -> bool:
+    """Whether ``data`` is ``simkit bench --json`` output with the comparison table's rows."""
+    return isinstance(data, dict) and isinstance(data.get("compare"), list) and all(
+        isinstance(row, dict) and "method" in row for row in data["compare"])
+
+
+def load_benches(paths) -> list[tuple[str, dict]]:
+    """``(label, bench JSON)`` for every ``simkit bench --json`` file in ``paths``.
+
+    Raises:
+        ConfigError: a file cannot be read, is not JSON, or has no comparison rows.
+    """
+    entries = []
+    for path in paths:
+        data = read_json(path)
+        if not is_bench(data) or not data["compare"]:
+            raise ConfigError(f"{path} has no comparison rows (simkit bench --json, with the "
+                              "socket / io_uring / DPDK table): cannot mix it with bench files")
+        label = os.path.basename(path)
+        entries.append((label[:-5] if label.endswith(".json") else label, data))
     return unique_labels(entries)
 
 

@@ -317,3 +317,109 @@ def render(entries: Sequence[tuple[str, dict]], title: str | None = None) -> str
     ]
     return "\n".join(parts) + "\n"
 
+
+
+# -- the bench page ------------------------------------------------------------------
+
+_BENCH_COLUMNS = (("offered", "offered pps"), ("tx_mpps", "tx Mpps"), ("rx_mpps", "rx Mpps"),
+                  ("lost", "lost"), ("rx_p99_ns", "rx p99"), ("tx_p99_ns", "tx p99 (pacing)"),
+                  ("tx_cpu_percent", "tx CPU %"), ("rx_cpu_percent", "rx CPU %"),
+                  ("rx_ctx_switches_per_s", "rx ctxsw/s"))
+
+
+def _bench_cell(key: str, value) -> str:
+    if value is None:
+        return "-"
+    if key.endswith("_ns"):
+        return _fmt_ns(value)
+    if isinstance(value, float):
+        return f"{value:,.3f}" if key.endswith("mpps") else f"{value:,.1f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def render_bench(entries: Sequence[tuple[str, dict]], title: str | None = None) -> str:
+    """The page of ``simkit bench --json`` files: the socket / io_uring / DPDK comparison
+    as charts (unpaced maximum rate, p99 latency and CPU at the paced load) and tables.
+
+    With one file the bars are its tx and rx sides; with several, one colour a file.
+    """
+    title = title or ("simkit bench: " + ", ".join(label for label, _ in entries))
+    methods: list[str] = []
+    for _, bench in entries:
+        for row in bench["compare"]:
+            if row["method"] not in methods:
+                methods.append(row["method"])
+
+    def pick(bench: dict, paced: bool, key: str) -> list:
+        rows = {r["method"]: r for r in bench["compare"]
+                if (r.get("offered") != "max") == paced}
+        if key.endswith("_cpu_percent"):  # with sqpoll, the kernel's SQ thread's share too
+            sq = key.replace("_cpu_percent", "_sq_cpu_percent")
+            return [rows[m].get(key, 0.0) + rows[m].get(sq, 0.0) if m in rows else None
+                    for m in methods]
+        return [rows[m].get(key) if m in rows else None for m in methods]
+
+    sides = (("tx", "sent"), ("rx", "received")) if len(entries) == 1 else (("rx", "received"),)
+
+    def series(paced: bool, key: str, describe) -> list[svg.Bars]:
+        out = []
+        for k, (label, bench) in enumerate(entries):
+            for s, (side, word) in enumerate(sides):
+                name = word if len(entries) == 1 else label
+                color = COLORS[(k if len(entries) > 1 else s) % len(COLORS)]
+                out.append(svg.Bars(name, color, pick(bench, paced, key.format(side=side)),
+                                    describe=describe))
+        return out
+
+    rate = series(False, "{side}_mpps", lambda v: f"{v:.3f} Mpps")
+    latency = [svg.Bars(label, COLORS[k % len(COLORS)], pick(bench, True, "rx_p99_ns"),
+                        describe=_fmt_ns) for k, (label, bench) in enumerate(entries)]
+    cpu = series(True, "{side}_cpu_percent", lambda v: f"{v:.1f} %")
+    values = [v for b in rate for v in b.values if v is not None]
+    lat_values = [v for b in latency for v in b.values if v is not None]
+    cpu_values = [v for b in cpu for v in b.values if v is not None]
+    paced_at = next((r["offered"] for _, b in entries for r in b["compare"]
+                     if r.get("offered") != "max"), "?")
+    try:
+        paced_at = f"{float(paced_at):,.0f}"
+    except ValueError:
+        pass
+    legend = "".join(f'<li><span class="swatch" style="background:{b.color}"></span>'
+                     f"{escape(b.label)}</li>" for b in rate[:len(sides) * len(entries)])
+    tables = []
+    for label, bench in entries:
+        head = "".join(f"<th>{escape(t)}</th>" for _, t in _BENCH_COLUMNS)
+        body = "".join(
+            f"<tr><td>{escape(r['method'])}</td>"
+            + "".join(f"<td>{escape(_bench_cell(k, r.get(k)))}</td>" for k, _ in _BENCH_COLUMNS)
+            + "</tr>" for r in bench["compare"])
+        tables.append(f"<h2>{escape(label)}</h2><table class=bench><tr><th>method</th>{head}</tr>"
+                      f"{body}</table>")
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="sub">The reference design\'s comparison: generator and receiver of one '
+        f"backend across a veth pair; page made {now} by simkit {escape(__version__)}</p>",
+        f'<ul class="legend">{legend}</ul>',
+        "<h2>Maximum rate (unpaced)</h2>",
+        svg.bar_chart("bench-rate", methods, rate,
+                      svg.linear_axis("Mpps", values, lambda v: f"{v:g}"),
+                      empty="no unpaced runs"),
+        f"<h2>Latency p99 at {escape(str(paced_at))} packets/s</h2>",
+        '<p class="note">The receiver\'s histogram: send stamp to receive; log scale.</p>',
+        svg.bar_chart("bench-latency", methods, latency, svg.log_axis("rx p99", lat_values,
+                                                                      _tick_ns),
+                      empty="no paced runs"),
+        f"<h2>CPU at {escape(str(paced_at))} packets/s</h2>",
+        '<p class="note">Each side\'s thread over its loop (getrusage), with io_uring sqpoll '
+        "the kernel's submission thread added; a polling side is near 100 %.</p>",
+        svg.bar_chart("bench-cpu", methods, cpu, svg.linear_axis("CPU %", cpu_values,
+                                                                 lambda v: f"{v:g}"),
+                      empty="no paced runs"),
+        *tables,
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"

@@ -81,6 +81,8 @@ def log_axis(title: str, values: Sequence[float], fmt: Callable[[float], str]) -
     """A log axis over the positive ``values``, ticks at 1, 2 and 5 times powers of ten."""
     positive = [v for v in values if v > 0] or [1.0]
     lo = 10 ** math.floor(math.log10(min(positive)))
+    if lo >= min(positive):  # a power of ten: not on the frame (a bar of it would vanish)
+        lo /= 10
     hi = 10 ** math.ceil(math.log10(max(positive)))
     if hi <= lo:
         hi = lo * 10
@@ -164,6 +166,73 @@ def chart(chart_id: str, lines: Sequence[Line], x: Axis, y: Axis, empty: str = "
                     f'{escape(line.label)}: {escape(line.describe(a, b))}</title></circle>'
                     for a, b in line.points]
             out.append("</g>")
+    if not drawn:
+        out.append(f'<text class="empty" x="{MARGIN_LEFT + plot_w / 2:.1f}" '
+                   f'y="{MARGIN_TOP + plot_h / 2:.1f}" text-anchor="middle">{escape(empty)}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class Bars:
+    """One series of a bar chart: a value (or ``None``: not measured) per group."""
+
+    label: str
+    color: str
+    values: Sequence[float | None]
+    describe: Callable[[float], str] | None = None
+
+
+def bar_chart(chart_id: str, groups: Sequence[str], series: Sequence[Bars], y: Axis,
+              x_title: str = "", empty: str = "no data") -> str:
+    """An SVG bar chart: one cluster a group, one bar a series in each.
+
+    Every bar is a ``<rect class="bar">`` with ``data-series``, ``data-group`` and
+    ``data-value``; a value of ``None`` draws no bar (and says so in the cluster).
+    """
+    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    out = [f'<svg id="{escape(chart_id)}" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
+           f'width="{WIDTH}" height="{HEIGHT}" xmlns="http://www.w3.org/2000/svg" role="img">',
+           f'<rect class="plot-area" x="{MARGIN_LEFT}" y="{MARGIN_TOP}" width="{plot_w}" '
+           f'height="{plot_h}"/>']
+
+    def py(value: float) -> float:
+        return MARGIN_TOP + (1.0 - y.fraction(value)) * plot_h
+
+    for value, label in y.ticks:
+        gy = py(value)
+        out.append(f'<line class="grid" x1="{MARGIN_LEFT}" y1="{gy:.1f}" '
+                   f'x2="{MARGIN_LEFT + plot_w}" y2="{gy:.1f}"/>')
+        out.append(f'<text class="tick" x="{MARGIN_LEFT - 6}" y="{gy + 4:.1f}" '
+                   f'text-anchor="end">{escape(label)}</text>')
+    slot = plot_w / max(1, len(groups))
+    width = slot * 0.8 / max(1, len(series))
+    drawn = 0
+    for g, group in enumerate(groups):
+        x0 = MARGIN_LEFT + g * slot + slot * 0.1
+        cx = MARGIN_LEFT + (g + 0.5) * slot
+        words = "".join(f'<tspan x="{cx:.1f}" dy="{0 if k == 0 else 12}">{escape(w)}</tspan>'
+                        for k, w in enumerate(group.split()))  # a word a line: no overlaps
+        out.append(f'<text class="tick" x="{cx:.1f}" y="{MARGIN_TOP + plot_h + 14}" '
+                   f'text-anchor="middle">{words}</text>')
+        for s, bars in enumerate(series):
+            value = bars.values[g] if g < len(bars.values) else None
+            if value is None:
+                continue
+            drawn += 1
+            top = py(max(value, y.lo))
+            tip = bars.describe(value) if bars.describe else f"{value:g}"
+            out.append(f'<rect class="bar" data-series="{escape(bars.label)}" '
+                       f'data-group="{escape(group)}" data-value="{value:g}" '
+                       f'x="{x0 + s * width:.1f}" y="{top:.1f}" width="{max(1.0, width - 2):.1f}" '
+                       f'height="{max(0.0, MARGIN_TOP + plot_h - top):.1f}" fill="{bars.color}">'
+                       f'<title>{escape(bars.label)}, {escape(group)}: {escape(tip)}</title></rect>')
+    if x_title:
+        out.append(f'<text class="axis-title" x="{MARGIN_LEFT + plot_w / 2:.1f}" '
+                   f'y="{HEIGHT - 4}" text-anchor="middle">{escape(x_title)}</text>')
+    out.append(f'<text class="axis-title" transform="translate(16 {MARGIN_TOP + plot_h / 2:.1f}) '
+               f'rotate(-90)" text-anchor="middle">{escape(y.title)}</text>')
     if not drawn:
         out.append(f'<text class="empty" x="{MARGIN_LEFT + plot_w / 2:.1f}" '
                    f'y="{MARGIN_TOP + plot_h / 2:.1f}" text-anchor="middle">{escape(empty)}</text>')

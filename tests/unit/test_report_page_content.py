@@ -1,7 +1,7 @@
 """``simkit report`` without a run: reports made from known latencies, the page's
 content, the files it reads, and its bad inputs (exit 2, one line, nothing written).
 
-The page's rendering in a browser is tests/integration/test_report_page.py.
+The page's rendering in a browser is tests/integration/test_report_page_chromium.py.
 """
 
 from __future__ import annotations
@@ -216,3 +216,65 @@ def test_cli_bad_input_is_one_line_exit_2_nothing_written(tmp_path, argv, words)
     assert re.search(words, lines[-1]), lines[-1]
     assert proc.stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def bench_json(scale: float = 1.0) -> dict:
+    rows = []
+    for offered in ("100000", "max"):
+        for k, method in enumerate(("socket", "io_uring", "dpdk")):
+            paced = offered != "max"
+            rows.append({"method": method, "mode": "m", "offered": offered,
+                         "tx_mpps": 0.1 if paced else scale * (k + 1),
+                         "rx_mpps": 0.1 if paced else scale * (k + 0.5), "lost": 0,
+                         "rx_p99_ns": 10_000 * (3 - k), "tx_p99_ns": 500 if paced else None,
+                         "tx_cpu_percent": 10.0 * (k + 1), "rx_cpu_percent": 20.0 * (k + 1),
+                         "tx_ctx_switches_per_s": 1.0, "rx_ctx_switches_per_s": 2.0,
+                         "tx_sq_cpu_percent": 5.0 if method == "io_uring" else 0.0,
+                         "rx_sq_cpu_percent": 0.0})
+    return {"compare": rows}
+
+
+class _Bars(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.bars: dict[str, list[tuple[str, str, float]]] = {}
+        self._chart = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "svg":
+            self._chart = a["id"]
+            self.bars[self._chart] = []
+        elif tag == "rect" and a.get("class") == "bar":
+            self.bars[self._chart].append((a["data-series"], a["data-group"],
+                                           float(a["data-value"])))
+
+
+def test_bench_page_charts_the_comparison(tmp_path):
+    (tmp_path / "bench.json").write_text(json.dumps(bench_json()))
+    (tmp_path / "other.json").write_text(json.dumps(bench_json(scale=2.0)))
+    proc = simkit_cli("report", "bench.json", "-o", "bench.html", cwd=tmp_path)
+    assert proc.returncode == 0 and "(html, 1 bench file)" in proc.stderr, proc.stderr
+    parser = _Bars()
+    parser.feed((tmp_path / "bench.html").read_text())
+    bars = parser.bars
+    assert bars["bench-rate"] == [("sent", "socket", 1.0), ("received", "socket", 0.5),
+                                  ("sent", "io_uring", 2.0), ("received", "io_uring", 1.5),
+                                  ("sent", "dpdk", 3.0), ("received", "dpdk", 2.5)]
+    assert [v for _, _, v in bars["bench-latency"]] == [30_000, 20_000, 10_000]
+    assert [(s, v) for s, g, v in bars["bench-cpu"] if g == "dpdk"] == [("sent", 30.0),
+                                                                        ("received", 60.0)]
+    assert [v for s, g, v in bars["bench-cpu"] if g == "io_uring"] == [25.0, 40.0]  # + SQ
+    # two files: one colour (series) a file, received side only
+    proc = simkit_cli("report", "bench.json", "other.json", "-o", "both.html", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    parser = _Bars()
+    parser.feed((tmp_path / "both.html").read_text())
+    assert [(s, g, v) for s, g, v in parser.bars["bench-rate"] if g == "dpdk"] == [
+        ("bench", "dpdk", 2.5), ("other", "dpdk", 5.0)]
+    # a bench file is a page only, and does not mix with runs
+    (tmp_path / "run.json").write_text(json.dumps(report_dict()))
+    for argv, words in ((["bench.json", "--format", "hgrm"], "a bench file makes the html"),
+                        (["bench.json", "run.json"], "run.json has no comparison rows")):
+        proc = simkit_cli("report", *argv, cwd=tmp_path)
+        assert proc.returncode == 2 and words in proc.stderr, proc.stderr

@@ -144,3 +144,53 @@ def test_screenshot_shows_the_lines_inside_the_plots(page):
         # and the plot is not one colour: a frame, grid, ticks and lines
         assert len(np.unique(region.reshape(-1, 3), axis=0)) > 20, chart
     shutil.copy(shot, out / "report-page.png")  # kept with the test's files for a look
+
+
+BENCH_PROBE = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="f" src="bench.html" width="%(w)d" height="%(h)d" scrolling="no"
+        style="border:0;display:block"></iframe>
+<pre id="out">pending</pre>
+<script>
+document.getElementById("f").addEventListener("load", () => {
+  const doc = document.getElementById("f").contentDocument;
+  const charts = {};
+  for (const svg of doc.querySelectorAll("svg.chart")) {
+    charts[svg.id] = [...svg.querySelectorAll("rect.bar")].map(r => {
+      const b = r.getBBox();
+      return {group: r.dataset.group, value: +r.dataset.value, h: b.height, w: b.width};
+    });
+  }
+  document.getElementById("out").textContent = JSON.stringify(charts);
+});
+</script></body></html>
+"""
+
+
+def test_chromium_draws_the_bench_bars_to_scale(tmp_path, needs_tools):
+    """The bench page (made from a bench file's JSON, no run needed): every bar drawn,
+    heights in proportion to the values on the linear charts."""
+    browser = needs_tools("chromium")
+    rows = [{"method": m, "offered": offered, "tx_mpps": v, "rx_mpps": v / 2, "lost": 0,
+             "rx_p99_ns": 1000 * (k + 1), "tx_p99_ns": None, "tx_cpu_percent": 10.0 * (k + 1),
+             "rx_cpu_percent": 5.0 * (k + 1)}
+            for offered in ("100000", "max")
+            for k, (m, v) in enumerate((("socket", 0.5), ("io_uring", 1.0), ("dpdk", 2.0)))]
+    (tmp_path / "b.json").write_text(json.dumps({"compare": rows}))
+    proc = simkit("report", str(tmp_path / "b.json"), "-o", str(tmp_path / "bench.html"))
+    assert proc.returncode == 0, proc.stderr
+    (tmp_path / "probe.html").write_text(BENCH_PROBE % {"w": PAGE_WIDTH, "h": PAGE_HEIGHT})
+    proc = chromium(browser, "--allow-file-access-from-files", "--virtual-time-budget=10000",
+                    f"--window-size={PAGE_WIDTH},{PAGE_HEIGHT}", "--dump-dom",
+                    (tmp_path / "probe.html").as_uri())
+    found = re.search(r'<pre id="out">(.*?)</pre>', proc.stdout, re.S)
+    assert found and found.group(1) != "pending", proc.stderr[-2000:]
+    charts = json.loads(html.unescape(found.group(1)))
+    assert sorted(charts) == ["bench-cpu", "bench-latency", "bench-rate"]
+    rate = charts["bench-rate"]
+    assert [(b["group"], b["value"]) for b in rate] == [
+        ("socket", 0.5), ("socket", 0.25), ("io_uring", 1.0), ("io_uring", 0.5),
+        ("dpdk", 2.0), ("dpdk", 1.0)]
+    unit = rate[-2]["h"] / 2.0  # pixels a Mpps
+    for bar in rate:
+        assert bar["w"] > 20 and bar["h"] == pytest.approx(bar["value"] * unit, abs=1.0), bar
+    assert len(charts["bench-latency"]) == 3 and all(b["h"] > 0 for b in charts["bench-latency"])
