@@ -11,7 +11,7 @@ A capability is something a test may need from the machine: a backend
 - ``fixtures``: the fixture DUTs (``fixtures/feed_handler``,
   ``fixtures/reference_receiver``) build and start;
 - ``tools``: the outside programs tests use or compare against (tcpdump,
-  tshark, tcpreplay, dpdk-testpmd, pytest-xdist);
+  tshark, tcpreplay, dpdk-testpmd, pytest-xdist, chromium);
 - ``fuzz``: clang with libFuzzer and the sanitizers.
 
 A test that would skip because a capability is missing fails instead when that

@@ -30,8 +30,10 @@ _FIELD_TYPES = {
     "flows": "number", "rate_pps": "number", "malformed": "number", "timeout_s": "number",
     "duration_s": "number", "replay_speed": "number", "udp_checksum": "bool",
     "send_zc": "bool", "sqpoll": "bool", "pcap_path": "path", "replay": "path",
+    "hdr_log": "path",
 }
-_OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay")
+_OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay",
+             "hdr_log")
 
 
 def _check_types(scenario: Scenario) -> None:
@@ -151,6 +153,8 @@ class Scenario:
             path): SPECs such as ``"rate:bps=100mbit"`` or
             ``"delay:mean=20us,jitter=5us"``, or
             :mod:`simkit.links.shaping` objects; kept parsed.
+        hdr_log: write the run's latency as an HdrHistogram interval log (one
+            interval a second, V2 compressed histograms) to this path.
     """
 
     backend: str = "dpdk"
@@ -177,6 +181,7 @@ class Scenario:
     replay_speed: float | None = None
     link_impairments: tuple = field(default_factory=tuple)
     dut_eal_args: tuple[str, ...] = field(default_factory=tuple)
+    hdr_log: str | None = None
 
     def __post_init__(self) -> None:
         from simkit.engine.run import DUT_LINKS  # engine.run imports Scenario
@@ -204,6 +209,8 @@ class Scenario:
             "link_impairments": parse_link_specs(self.link_impairments),
             "pcap_path": None if self.pcap_path is None else os.fspath(self.pcap_path),
             "replay": None if self.replay is None else os.fspath(self.replay),
+            "hdr_log": None if self.hdr_log is None else v.parse_output_path(
+                self.hdr_log, "hdr_log (the HdrHistogram interval log)"),
         }
         _check_flows(checked, self.impairments)
         if checked["dut"] and checked["link"] not in DUT_LINKS:

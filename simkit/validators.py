@@ -325,3 +325,25 @@ def parse_output_path(value, what: str = "output") -> str:
     os.close(fd)
     os.unlink(probe)
     return path
+
+
+def parse_output_dir(value, what: str = "output directory") -> str:
+    """A directory simkit will write files into: made (with its parents) if missing,
+    then checked with a temporary file, removed at once.
+
+    Raises:
+        ConfigError: one line naming the path and why files cannot be written there.
+    """
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise ConfigError(f"{what} must be a directory path, got {value!r}")
+    path = os.fspath(value)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ConfigError(f"{what} {path} is a file, not a directory")
+    try:
+        os.makedirs(path, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".simkit-probe-", dir=path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write into {what} {path}: {exc.strerror}") from None
+    os.close(fd)
+    os.unlink(probe)
+    return path

@@ -275,6 +275,17 @@ void sk_hist_reset(struct sk_hist *h);
 void sk_hist_record(struct sk_hist *h, uint64_t value_ns);
 /* dst += src. Returns 0 or -EINVAL. */
 int sk_hist_merge(struct sk_hist *dst, const struct sk_hist *src);
+/* dst += src, then src is emptied; touches only src's [min, max] index
+ * range (cheap for a narrow interval histogram). Returns 0 or -EINVAL. */
+int sk_hist_move(struct sk_hist *dst, struct sk_hist *src);
+/* Indices in src's [min, max] range: room enough for sk_hist_move_export. */
+uint32_t sk_hist_span(const struct sk_hist *src);
+/* sk_hist_move, and src's non-empty buckets written out in the same pass:
+ * index[k], count[k] for k < the returned number (at most cap; a span's
+ * worth always fits). dst NULL: src is only emptied (touching src alone).
+ * Returns that number, or -EINVAL. */
+int32_t sk_hist_move_export(struct sk_hist *dst, struct sk_hist *src,
+                            uint32_t *index, uint64_t *count, uint32_t cap);
 /* Add count samples to bucket index (rebuilding from an export); keeps min,
  * max and sum at the bucket's equivalent values until sk_hist_set_stats().
  * Returns 0 or -EINVAL (index out of range). */

@@ -1,7 +1,7 @@
 /*
  * test_hist.c - the log-linear histogram: index layout, equivalent ranges,
- * 3-significant-digit accuracy, percentiles, clamping, merge, and rebuilding
- * from exported buckets.
+ * 3-significant-digit accuracy, percentiles, clamping, merge, move, and
+ * rebuilding from exported buckets.
  */
 #include <stdlib.h>
 
@@ -196,6 +196,108 @@ static void test_exact_rank(void)
     }
 }
 
+/* move = merge + emptying the source, over the source's [min, max] range:
+ * the same buckets and stats as a merge, also with clamped values, and the
+ * emptied source records afresh. */
+static void test_move(void)
+{
+    struct sk_hist *a = sk_hist_new(), *b = sk_hist_new(), *m = sk_hist_new();
+    struct sk_rng rng;
+    uint64_t ca, cm;
+    int32_t ia, im;
+    int k, round;
+
+    CHECK(a != NULL && b != NULL && m != NULL);
+    sk_rng_seed(&rng, 5);
+    for (round = 0; round < 3; round++) {
+        for (k = 0; k < 20000; k++)
+            sk_hist_record(b, 50 + (sk_rng_next(&rng) >> (20 + 8 * round)));
+        sk_hist_record(b, 1ULL << 45); /* clamped */
+        CHECK(sk_hist_merge(a, b) == 0);
+        CHECK(sk_hist_move(m, b) == 0);
+        CHECK_EQ_U(sk_hist_count(b), 0);
+        CHECK_EQ_U(sk_hist_max(b), 0);
+        CHECK_EQ_U(sk_hist_next_bucket(b, 0, NULL), (uint64_t)-1);
+    }
+    CHECK_EQ_U(sk_hist_count(m), sk_hist_count(a));
+    CHECK_EQ_U(sk_hist_min(m), sk_hist_min(a));
+    CHECK_EQ_U(sk_hist_max(m), sk_hist_max(a));
+    CHECK_EQ_U(sk_hist_sum(m), sk_hist_sum(a));
+    CHECK_EQ_U(sk_hist_clamped(m), sk_hist_clamped(a));
+    CHECK(sk_hist_clamped(m) >= 3);
+    for (ia = sk_hist_next_bucket(a, 0, &ca), im = sk_hist_next_bucket(m, 0, &cm);
+         ia >= 0 || im >= 0;
+         ia = sk_hist_next_bucket(a, ia + 1, &ca), im = sk_hist_next_bucket(m, im + 1, &cm)) {
+        CHECK_EQ_U(ia, im);
+        CHECK_EQ_U(ca, cm);
+        if (ia < 0 || im < 0)
+            break;
+    }
+    CHECK(sk_hist_move(NULL, b) < 0);
+    CHECK(sk_hist_move(m, b) == 0); /* empty: nothing changes */
+    CHECK_EQ_U(sk_hist_count(m), sk_hist_count(a));
+    sk_hist_free(a);
+    sk_hist_free(b);
+    sk_hist_free(m);
+}
+
+/* move_export: the move, and the buckets written out as next_bucket walks
+ * them; a cap keeps the first ones; span bounds what is needed. */
+static void test_move_export(void)
+{
+    struct sk_hist *a = sk_hist_new(), *b = sk_hist_new(), *m = sk_hist_new(), *e = sk_hist_new();
+    uint32_t index[SK_HIST_INDEX_COUNT], span;
+    uint64_t count[SK_HIST_INDEX_COUNT], c;
+    struct sk_rng rng;
+    int32_t n, k, i;
+
+    CHECK(a && b && m && e);
+    CHECK_EQ_U(sk_hist_span(e), 0);
+    CHECK_EQ_U(sk_hist_move_export(m, e, index, count, 10), 0);
+    sk_rng_seed(&rng, 9);
+    for (k = 0; k < 50000; k++) {
+        uint64_t v = 300 + (sk_rng_next(&rng) >> 44);
+
+        sk_hist_record(a, v);
+        sk_hist_record(b, v);
+    }
+    span = sk_hist_span(a);
+    CHECK_EQ_U(span, sk_hist_index_of(sk_hist_max(a)) - sk_hist_index_of(sk_hist_min(a)) + 1);
+    n = sk_hist_move_export(m, a, index, count, span);
+    CHECK(n > 100);
+    for (k = 0, i = sk_hist_next_bucket(b, 0, &c); i >= 0; k++, i = sk_hist_next_bucket(b, i + 1, &c)) {
+        CHECK(k < n);
+        if (k >= n)
+            break;
+        CHECK_EQ_U(index[k], i);
+        CHECK_EQ_U(count[k], c);
+    }
+    CHECK_EQ_U(k, n);
+    CHECK_EQ_U(sk_hist_count(a), 0);
+    CHECK_EQ_U(sk_hist_next_bucket(a, 0, NULL), (uint64_t)-1);
+    CHECK_EQ_U(sk_hist_count(m), 50000);
+    CHECK_EQ_U(sk_hist_percentile(m, 99.9), sk_hist_percentile(b, 99.9));
+    CHECK_EQ_U(sk_hist_sum(m), sk_hist_sum(b));
+    /* a cap of 3: all moved, 3 written */
+    sk_hist_record(e, 5);
+    sk_hist_record(e, 6);
+    sk_hist_record(e, 7);
+    sk_hist_record(e, 9);
+    CHECK_EQ_U(sk_hist_move_export(m, e, index, count, 3), 3);
+    CHECK_EQ_U(index[2], 7);
+    CHECK_EQ_U(sk_hist_count(m), 50004);
+    CHECK(sk_hist_move_export(m, NULL, index, count, 3) < 0);
+    sk_hist_record(e, 11); /* dst NULL: emptied, written out, added nowhere */
+    CHECK_EQ_U(sk_hist_move_export(NULL, e, index, count, 3), 1);
+    CHECK_EQ_U(index[0], 11);
+    CHECK_EQ_U(sk_hist_count(e), 0);
+    CHECK_EQ_U(sk_hist_count(m), 50004);
+    sk_hist_free(a);
+    sk_hist_free(b);
+    sk_hist_free(m);
+    sk_hist_free(e);
+}
+
 int main(void)
 {
     test_exact_rank();
@@ -203,5 +305,7 @@ int main(void)
     test_layout();
     test_percentiles();
     test_merge_and_rebuild();
+    test_move();
+    test_move_export();
     return CHECK_DONE();
 }

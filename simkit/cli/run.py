@@ -116,6 +116,9 @@ def register(sub):
                      help="rerun the scenario of a report (simkit run --json); options given "
                           "too override its values (default: none)")
     run.add_argument("--json", default=None, metavar="PATH", help="write the report as JSON")
+    run.add_argument("--hdr-log", default=None, metavar="PATH",
+                     help="write the latency as an HdrHistogram interval log, one interval a "
+                          "second (default: none)")
     run.add_argument("--quiet", action="store_true", help="no progress line")
     return run
 
@@ -201,7 +204,7 @@ def command(args) -> int:
                         send_zc=args.send_zc, sqpoll=args.sqpoll,
                         flows=args.flows, replay=args.replay,
                         replay_speed=math.inf if args.topspeed else args.speed,
-                        link_impairments=tuple(args.link_impair))
+                        link_impairments=tuple(args.link_impair), hdr_log=args.hdr_log)
     if scenario.pcap_path is not None:
         check_writable(scenario.pcap_path, "capture")
     progress = Progress(scenario.count, quiet=args.quiet)

@@ -291,6 +291,10 @@ def _report(scenario: Scenario, raw: dict, wiring, budget_ns, shaping: dict | No
     # which backends ran, whether anything received, io_uring's modes
     report.engine.update({key: raw[key] for key in ENGINE_IO_KEYS if key in raw})
     report.engine["link_receiver"] = wiring.receiver
+    if scenario.hdr_log:
+        from simkit.report.hdr import write_interval_log
+
+        write_interval_log(scenario.hdr_log, report.to_dict())
     return report
 
 

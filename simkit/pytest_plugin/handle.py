@@ -82,6 +82,9 @@ class Bypass:
         eal = shlex.split(self._session.eal_args) + list(scenario.pop("eal_args", ()))
         path = self._state.path
         link = "veth" if path else self.link_name
+        if "hdr_log" not in scenario:  # --bypass-hdr-log: one log a run
+            runs = len(self._request.node.stash.get(ITEM_REPORTS_KEY, []))
+            scenario["hdr_log"] = self._session.hdr_log_path(self._request.node.nodeid, runs)
         spec = Scenario(backend=self.backend, link=link, eal_args=eal, **scenario)
         marker = self._request.node.get_closest_marker("latency_budget")
         budget = {k: int(v * self._session.budget_scale)

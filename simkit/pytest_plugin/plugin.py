@@ -39,6 +39,9 @@ _HELP = {
                         "crosses --bypass-compare-fail"),
     "compare_fail": ("THRESHOLDS", "what --bypass-compare fails on: METRIC:+N%, -N%, +N, ... "
                                    "as `simkit compare --fail`, or none"),
+    "hdr_log": ("DIR", "write each run's latency as an HdrHistogram interval log into DIR "
+                       "(made if missing), one file a run named after its test"),
+    "html": ("PATH", "write one report page of every bypass test's runs to PATH"),
 }
 
 
@@ -134,3 +137,4 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if not hasattr(session.config, "workerinput"):  # xdist workers leave it to the controller
         session.config.stash[SESSION_KEY].write_report()
+        session.config.stash[SESSION_KEY].write_html()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -25,6 +27,8 @@ OPTIONS = {
     "budget_scale": ("bypass_budget_scale", 1.0, validators.parse_scale),
     "compare": ("bypass_compare", None, parse_reports_path),
     "compare_fail": ("bypass_compare_fail", DEFAULT_FAIL, parse_thresholds),
+    "hdr_log": ("bypass_hdr_log", None, validators.parse_output_dir),
+    "html": ("bypass_html", None, validators.parse_output_path),
 }
 # with --bypass-link=auto: the fastest link that carries the backend end to end
 LINK_PREFERENCE = ("ring", "veth", "tap", "pcap")
@@ -69,6 +73,10 @@ class BypassSession:
     required: frozenset[str] = frozenset()
     results: list[tuple[str, dict]] = field(default_factory=list)  # (test id, Report.to_dict())
     _facts: dict | None = None
+    #: --bypass-hdr-log: a directory for one HdrHistogram interval log a run
+    hdr_log_dir: str | None = None
+    #: --bypass-html: the session's report page
+    html_path: str | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> BypassSession:
@@ -81,7 +89,8 @@ class BypassSession:
         return cls(required=required, selection=values["backend"], link=values["link"],
                    eal_args=values["eal_args"], dut_eal_args=values["dut_eal_args"],
                    strict=values["strict"],
-                   report_path=values["report"], budget_scale=values["budget_scale"])
+                   report_path=values["report"], budget_scale=values["budget_scale"],
+                   hdr_log_dir=values["hdr_log"], html_path=values["html"])
 
     @property
     def facts(self) -> dict:
@@ -144,6 +153,26 @@ class BypassSession:
             json.dump({"tests": [{"test": nodeid, "report": report}
                                  for nodeid, report in self.results]}, out, indent=2)
             out.write("\n")
+
+
+    def hdr_log_path(self, nodeid: str, run: int) -> str | None:
+        """Where ``--bypass-hdr-log`` puts the log of a test's ``run``-th run (from 0):
+        the test id made a file name, ``-2``, ``-3``... for its later runs."""
+        if not self.hdr_log_dir:
+            return None
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_") or "run"
+        return os.path.join(self.hdr_log_dir, f"{name}{f'-{run + 1}' if run else ''}.hlog")
+
+    def write_html(self) -> None:
+        """Write every collected report to ``--bypass-html`` as one page (if any ran)."""
+        if not self.html_path or not self.results:
+            return
+        from simkit.report.files import unique_labels
+        from simkit.report.html import render
+
+        page = render(unique_labels(self.results), title="simkit: pytest session")
+        with open(self.html_path, "w", encoding="utf-8") as out:
+            out.write(page)
 
 
 SESSION_KEY = pytest.StashKey[BypassSession]()

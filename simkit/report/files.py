@@ -1,5 +1,7 @@
 """Reading report files back: a run report (``simkit run --json``) or a plugin session's
-``--bypass-report`` document (``{"tests": [{"test": ID, "report": REPORT}, ...]}``).
+``--bypass-report`` document (``{"tests": [{"test": ID, "report": REPORT}, ...]}``), for
+``simkit compare``, ``run --from`` and ``simkit report``; and ``simkit bench --json``
+output, whose socket / io_uring / DPDK comparison rows (``compare``) make the bench page.
 
 Bad files are :class:`~simkit.errors.ConfigError` (exit 2), named with their path.
 """
@@ -7,6 +9,7 @@ Bad files are :class:`~simkit.errors.ConfigError` (exit 2), named with their pat
 from __future__ import annotations
 
 import json
+import os
 
 from simkit.errors import ConfigError
 from simkit.report.provenance import SCHEMA_VERSION
@@ -88,3 +91,57 @@ def parse_reports_path(path) -> str:
     """
     load_reports(str(path))
     return str(path)
+
+
+def labelled_reports(paths) -> list[tuple[str, dict]]:
+    """``(label, report)`` for every run report in ``paths``, in order (``simkit report``).
+
+    Labels are the test ids of a ``--bypass-report`` file, else the file's name without
+    ``.json``; a label seen before gets a count (:func:`unique_labels`).
+
+    Raises:
+        ConfigError: as :func:`load_reports`, or a session file that ran nothing.
+    """
+    entries: list[tuple[str, dict]] = []
+    for path in paths:
+        reports = load_reports(path)
+        if not reports:
+            raise ConfigError(f"report {path} holds no test runs (a --bypass-report of a "
+                              "session whose tests ran nothing)")
+        name = os.path.basename(path)
+        name = name[:-5] if name.endswith(".json") else name
+        entries += [(test or name, report) for test, report in reports]
+    return unique_labels(entries)
+
+
+def is_bench(data) -> bool:
+    """Whether ``data`` is ``simkit bench --json`` output with the comparison table's rows."""
+    return isinstance(data, dict) and isinstance(data.get("compare"), list) and all(
+        isinstance(row, dict) and "method" in row for row in data["compare"])
+
+
+def load_benches(paths) -> list[tuple[str, dict]]:
+    """``(label, bench JSON)`` for every ``simkit bench --json`` file in ``paths``.
+
+    Raises:
+        ConfigError: a file cannot be read, is not JSON, or has no comparison rows.
+    """
+    entries = []
+    for path in paths:
+        data = read_json(path)
+        if not is_bench(data) or not data["compare"]:
+            raise ConfigError(f"{path} has no comparison rows (simkit bench --json, with the "
+                              "socket / io_uring / DPDK table): cannot mix it with bench files")
+        label = os.path.basename(path)
+        entries.append((label[:-5] if label.endswith(".json") else label, data))
+    return unique_labels(entries)
+
+
+def unique_labels(entries: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """The entries, a label seen before made unique with a count: ``name (2)``."""
+    seen: dict[str, int] = {}
+    out = []
+    for label, report in entries:
+        seen[label] = seen.get(label, 0) + 1
+        out.append((label if seen[label] == 1 else f"{label} ({seen[label]})", report))
+    return out

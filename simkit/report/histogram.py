@@ -6,7 +6,8 @@ here they are folded into power-of-two ranges of nanoseconds, one line each.
 
 from __future__ import annotations
 
-SUB_BUCKET_HALF = 1024  # matches native/src/core/hist.c: 2048 sub-buckets, 3 significant digits
+SUB_BUCKET_COUNT = 2048  # matches native/src/core/hist.c: 3 significant digits
+SUB_BUCKET_HALF = SUB_BUCKET_COUNT // 2
 BAR_WIDTH = 40
 
 

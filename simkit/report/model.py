@@ -12,7 +12,8 @@ from typing import Any
 from simkit import validators
 from simkit.errors import CheckFailed
 from simkit.report import provenance, schema
-from simkit.report.histogram import render_histogram
+from simkit.report.histogram import SUB_BUCKET_COUNT, render_histogram
+from simkit.report.intervals import Intervals
 
 # the report contract's injected keys; the engine adds truncated, delayed,
 # malformed_frames (each copy of a packet made malformed) and the *_seqs counts
@@ -162,7 +163,10 @@ class Latency:
     def to_dict(self) -> dict:
         return {"count": self.count, "min": self.min, "mean": round(self.mean, 3),
                 "p50": self.p50, "p90": self.p90, "p99": self.p99, "p999": self.p999,
-                "p9999": self.p9999, "max": self.max}
+                "p9999": self.p9999, "max": self.max,
+                # the engine's buckets, HdrHistogram(1, 2^40-1, 3)'s counts index for index
+                "histogram": {"sub_bucket_count": SUB_BUCKET_COUNT,
+                              "buckets": [list(b) for b in self.buckets]}}
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,8 @@ class Report:
     #: the kernel qdiscs that shaped the generator's veth end (Scenario.link_impairments):
     #: specs, tc commands, each qdisc's counters, and ``dropped`` (the root qdisc's drops)
     link_impairments: dict[str, Any] = field(default_factory=dict)
+    #: the receiver's per-second record (packets, latency buckets); empty without a receiver
+    intervals: Intervals = field(default_factory=Intervals)
 
     @classmethod
     def from_engine(cls, scenario, raw: dict, budget_ns: dict[str, int] | None = None) -> Report:
@@ -214,6 +220,7 @@ class Report:
             engine={k: raw.get(k) for k in ("engine_version", "dpdk_version", "tsc_hz")},
             interrupted=bool(raw.get("interrupted")), timed_out=bool(raw.get("timed_out")),
             pacing=dict(raw.get("pacing", {})),
+            intervals=Intervals.from_dict(raw.get("intervals")),
         )
 
     @property
@@ -397,4 +404,5 @@ class Report:
             **({"link_impairments": dict(self.link_impairments)}
                if self.link_impairments else {}),
             "interrupted": self.interrupted, "timed_out": self.timed_out,
+            **({"intervals": self.intervals.to_dict()} if self.intervals else {}),
         }

@@ -161,6 +161,81 @@ int sk_hist_merge(struct sk_hist *dst, const struct sk_hist *src)
     return 0;
 }
 
+/* Counts live only in [index_of(min), index_of(max)] (record, add_bucket and
+ * merge keep min and max on the samples' buckets), so the move and the
+ * clearing walk that range alone. */
+/* The count and stats of src into dst; src left empty (its counts are the
+ * caller's to clear). */
+static void move_stats(struct sk_hist *dst, struct sk_hist *src)
+{
+    if (dst != NULL) {
+        dst->count += src->count;
+        dst->clamped += src->clamped;
+        sum_add(dst, src->sum);
+        if (src->min < dst->min)
+            dst->min = src->min;
+        if (src->max > dst->max)
+            dst->max = src->max;
+    }
+    src->count = src->sum = src->max = src->clamped = 0;
+    src->min = UINT64_MAX;
+}
+
+int sk_hist_move(struct sk_hist *dst, struct sk_hist *src)
+{
+    uint32_t i, lo, hi;
+
+    if (dst == NULL || src == NULL)
+        return -EINVAL;
+    if (src->count == 0)
+        return 0;
+    lo = index_of(src->min < VALUE_MAX ? src->min : VALUE_MAX);
+    hi = index_of(src->max < VALUE_MAX ? src->max : VALUE_MAX);
+    for (i = lo; i <= hi; i++) {
+        dst->counts[i] += src->counts[i];
+        src->counts[i] = 0;
+    }
+    move_stats(dst, src);
+    return 0;
+}
+
+uint32_t sk_hist_span(const struct sk_hist *src)
+{
+    if (src == NULL || src->count == 0)
+        return 0;
+    return index_of(src->max < VALUE_MAX ? src->max : VALUE_MAX) -
+           index_of(src->min < VALUE_MAX ? src->min : VALUE_MAX) + 1;
+}
+
+int32_t sk_hist_move_export(struct sk_hist *dst, struct sk_hist *src,
+                            uint32_t *index, uint64_t *count, uint32_t cap)
+{
+    uint32_t i, lo, hi, n = 0;
+    uint64_t c;
+
+    if (src == NULL || (cap > 0 && (index == NULL || count == NULL)))
+        return -EINVAL;
+    if (src->count == 0)
+        return 0;
+    lo = index_of(src->min < VALUE_MAX ? src->min : VALUE_MAX);
+    hi = index_of(src->max < VALUE_MAX ? src->max : VALUE_MAX);
+    for (i = lo; i <= hi; i++) {
+        c = src->counts[i];
+        if (c == 0)
+            continue;
+        if (dst != NULL)
+            dst->counts[i] += c;
+        src->counts[i] = 0;
+        if (n < cap) {
+            index[n] = i;
+            count[n] = c;
+            n++;
+        }
+    }
+    move_stats(dst, src);
+    return (int32_t)n;
+}
+
 int sk_hist_add_bucket(struct sk_hist *h, uint32_t index, uint64_t count)
 {
     uint64_t lo, hi;

@@ -144,6 +144,7 @@ struct sk_run_opts {
     int hold;                /* --hold: keep the ports until stdin closes */
     /* flows (generator.c, receiver.c) */
     unsigned flows;          /* --flows N: source ports base..base+N-1 (1: one) */
+    uint64_t interval_ms;    /* --interval-ms: the receiver's interval record */
     /* io_uring (main.c turns them into send_zc=1 / sqpoll=1 in the io_uring
      * sides' device specs, which uring.c reads) */
     int send_zc;             /* --send-zc: the generator sends with SEND_ZC */
@@ -207,6 +208,7 @@ struct sk_shared {
 extern atomic_int sk_interrupted;
 
 struct sk_truth;
+struct sk_intervals;
 
 struct sk_gen_ctx {
     const struct sk_io_ops *ops;
@@ -240,7 +242,8 @@ struct sk_rx_ctx {
     uint64_t drain_ticks;
     int progress;
     int datagrams;         /* ops->layer == SK_IO_DATAGRAMS: payload parse */
-    struct sk_hist *hist;
+    struct sk_hist *hist;  /* the run's latencies: whole once the receiver is done */
+    struct sk_intervals *iv; /* the open interval's histogram is recorded into */
     struct sk_seq *seq;    /* flows == 1: the one tracker (flow_seq[0]) */
     unsigned flows;        /* > 1: a tracker per UDP source port flow_base.. */
     uint16_t flow_base;    /* the generator's first source port */

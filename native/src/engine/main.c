@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "intervals.h"
 
 #define FILE_PREFIX_MAX 64
 #define MAX_RATE_PPS 1000000000000ULL
@@ -69,7 +70,7 @@ static void usage(FILE *f)
 "              [--impair-seed S] [--truth PATH] [--stream PATH [--unlink-stream]]\n"
 "              [--arrivals constant|poisson|capture] [--speed X]\n"
 "              [--duration SECONDS]\n"
-"              [--send-zc] [--sqpoll] [--flows N]\n"
+"              [--send-zc] [--sqpoll] [--flows N] [--interval-ms MS]\n"
 "SPEC for dpdk is a vdev devargs string (net_pcap_tx0,tx_pcap=/tmp/x.pcap) or\n"
 "@ring on both sides for an in-process crossed ring pair; for io_uring and\n"
 "socket udp:A.B.C.D:PORT (tx: destination, rx: bound address; io_uring rx\n"
@@ -83,7 +84,9 @@ static void usage(FILE *f)
 "Either falls back where the kernel refuses; the report says which ran.\n"
 "--arrivals capture: a timed --stream's own departure offsets (a capture's\n"
 "timing), scaled by --speed X (default 1; 2 = twice as fast), as tcpreplay\n"
-"--multiplier does; not with --rate.\n",
+"--multiplier does; not with --rate.\n"
+"--interval-ms MS: the receiver's per-interval record (latency buckets,\n"
+"packets) in the report's \"intervals\" (default 1000).\n",
             SK_ENGINE_NAME, SK_ENGINE_NAME);
 }
 
@@ -259,6 +262,7 @@ enum {
     OPT_ARRIVALS, OPT_DURATION, OPT_SPEED, /* pacing */
     OPT_SEND_ZC, OPT_SQPOLL, /* io_uring */
     OPT_FLOWS, /* flows */
+    OPT_INTERVAL_MS, /* intervals */
 };
 
 static const struct option long_opts[] = {
@@ -295,6 +299,7 @@ static const struct option long_opts[] = {
     {"send-zc", no_argument, NULL, OPT_SEND_ZC},
     {"sqpoll", no_argument, NULL, OPT_SQPOLL},
     {"flows", required_argument, NULL, OPT_FLOWS},
+    {"interval-ms", required_argument, NULL, OPT_INTERVAL_MS},
     {NULL, 0, NULL, 0},
 };
 
@@ -641,6 +646,9 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
         case OPT_SEED:
             ret = parse_u64("--seed", optarg, 0, UINT64_MAX, &o->seed);
             break;
+        case OPT_INTERVAL_MS:
+            ret = parse_u64("--interval-ms", optarg, 1, SK_MAX_INTERVAL_MS, &o->interval_ms);
+            break;
         case OPT_DRAIN_MS:
             ret = parse_u64("--drain-ms", optarg, 0, MAX_DRAIN_MS, &o->drain_ms);
             break;
@@ -728,6 +736,7 @@ int main(int argc, char **argv)
         .burst = SK_DEFAULT_BURST,
         .seed = SK_DEFAULT_SEED,
         .drain_ms = SK_DEFAULT_DRAIN_MS,
+        .interval_ms = SK_DEFAULT_INTERVAL_MS,
         .timeout_s = SK_DEFAULT_TIMEOUT_S,
         .tx_ops = &sk_io_dpdk,
         .rx_ops = &sk_io_dpdk,

@@ -16,6 +16,7 @@
 #include <errno.h>
 
 #include "engine.h"
+#include "intervals.h"
 #include "../core/batch.h"
 #include "../core/compiler.h"
 #include "../core/parse.h"
@@ -126,7 +127,7 @@ static inline void account_mold(struct sk_rx_ctx *c, const struct sk_pkt *pkt,
         }
         sk_seq_feed(c->seq, seq);
         if (j == 0)
-            sk_hist_record(c->hist, now > sent ? ticks_to_ns(now - sent, ns_mult) : 0);
+            sk_hist_record(c->iv->open, now > sent ? ticks_to_ns(now - sent, ns_mult) : 0);
     }
 }
 
@@ -223,7 +224,7 @@ static inline void process_burst(struct sk_rx_ctx *c, struct sk_pkt *pkts,
     c->ops->free(c->port, pkts, n);
     for (i = 0; i < k; i++) /* stamp -> latency, one burst TSC for all */
         lat[i] = now > lat[i] ? ticks_to_ns(now - lat[i], ns_mult) : 0;
-    sk_hist_record_batch(c->hist, lat, k);
+    sk_hist_record_batch(c->iv->open, lat, k);
     if (sk_likely(c->flows <= 1)) {
         sk_seq_feed_batch(c->seq, seqs, k);
         return;
@@ -246,12 +247,14 @@ int sk_receiver_run(struct sk_rx_ctx *c)
 
     ns_mult = (uint64_t)(((unsigned __int128)1000000000ULL << 32) / sh->hz);
     loop_start = sk_rdtsc(); /* wall_s encloses the cpu_s window */
+    sk_intervals_start(c->iv, loop_start);
     sk_thread_usage(&cpu0, &cs0);
     st->first_tsc = 0;
     for (;;) {
         now = sk_rdtsc();
         if (sk_unlikely(sk_should_stop(sh, now)))
             break;
+        sk_intervals_tick(c->iv, c->hist, now, packets, &sh->tx.packets);
         n = c->ops->rx_burst(c->port, pkts, c->burst);
         if (sk_unlikely(n == 0)) {
             if (c->progress)
@@ -293,6 +296,7 @@ int sk_receiver_run(struct sk_rx_ctx *c)
             atomic_store_explicit(&st->packets, packets, memory_order_relaxed);
         }
     }
+    sk_intervals_finish(c->iv, c->hist, sk_rdtsc(), packets, &sh->tx.packets);
     st->last_tsc = last_rx;
     if (st->first_tsc == 0)
         st->first_tsc = last_rx;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "intervals.h"
 #include "../core/compiler.h"
 
 #define MAIN_WAIT_NS 1000000L /* main's poll of a finished worker: 1 ms */
@@ -309,6 +310,7 @@ static void emit_report(FILE *f, const struct sk_shared *sh,
     emit_injected(&j, inj);
     emit_pacing(&j, &gen->pace);
     emit_latency(&j, rx->hist);
+    sk_intervals_emit(&j, rx->iv, sh->hz);
     sk_json_end_object(&j);
     sk_json_finish(&j);
 }
@@ -477,25 +479,32 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     struct sk_stream *stream = NULL;
     struct sk_gen_ctx gen;
     struct sk_rx_ctx rx;
+    struct sk_intervals iv;
     char err[SK_ERR_LEN];
     int ret, code = SK_EXIT_INTERNAL, launched = 0, i;
 
     memset(&gen, 0, sizeof(gen));
     memset(&rx, 0, sizeof(rx));
+    memset(&iv, 0, sizeof(iv));
     sh = aligned_alloc(SK_CACHE_LINE, sizeof(*sh));
     rx.hist = sk_hist_new();
+    rx.iv = &iv;
     rx.seq = sk_seq_new(0);
     rx.flows = o->flows > 1 ? o->flows : 1;
     rx.flow_seq[0] = rx.seq;
     for (i = 1; i <= (int)rx.flows && rx.flows > 1; i++)
         if ((rx.flow_seq[i] = sk_seq_new(0)) == NULL)
             rx.seq = NULL; /* reported below, freed at out */
-    if (sh == NULL || rx.hist == NULL || rx.seq == NULL) {
+    if (sh == NULL || rx.hist == NULL || rx.seq == NULL || sk_intervals_init(&iv, 1) < 0) {
         sk_error("cannot allocate run state: out of memory");
         goto out;
     }
     memset(sh, 0, sizeof(*sh));
     sh->hz = sk_tsc_hz();
+    if (o->interval_ms > 0)
+        iv.ticks = (uint64_t)((unsigned __int128)o->interval_ms * sh->hz / SK_MS_PER_S);
+    else
+        iv.ticks = sh->hz;
     rx.start_tsc = sk_rdtsc(); /* before any stamp of this run */
     sh->deadline_tsc = rx.start_tsc + (uint64_t)(o->timeout_s * (double)sh->hz);
     sh->progress_ticks = sh->hz / SK_MS_PER_S * SK_PROGRESS_INTERVAL_MS;
@@ -663,6 +672,7 @@ out:
     for (i = 1; i <= SK_MAX_FLOWS; i++)
         sk_seq_free(rx.flow_seq[i]);
     sk_hist_free(rx.hist);
+    sk_intervals_free(&iv);
     free(sh);
     return code;
 }
