@@ -20,6 +20,8 @@ from setuptools.command.sdist import sdist
 ENGINE = "simkit-engine"
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD_INFO = "_build_info.json"  # read by simkit.report.provenance
+# where the package's source lives (src/simkit, or simkit/ at the top)
+PACKAGE_DIR = "src/simkit" if os.path.isdir(os.path.join(HERE, "src", "simkit")) else "simkit"
 
 
 def source_commit():
@@ -48,7 +50,7 @@ def _write_build_info(path, commit):
 def _sdist_commit():
     """What the checkout an sdist was made from said (the sdist carries it), or None."""
     try:
-        with open(os.path.join(HERE, "src", "simkit", BUILD_INFO)) as info:
+        with open(os.path.join(HERE, PACKAGE_DIR, BUILD_INFO)) as info:
             return json.load(info).get("commit")
     except (OSError, ValueError, AttributeError):
         return None
@@ -65,11 +67,11 @@ class build_py_with_build_info(build_py):
 
 
 class sdist_with_build_info(sdist):
-    """sdist that carries the commit it was made from (src/simkit/_build_info.json)."""
+    """sdist that carries the commit it was made from (the package's _build_info.json)."""
 
     def make_release_tree(self, base_dir, files):
         super().make_release_tree(base_dir, files)
-        path = os.path.join(base_dir, "src", "simkit", BUILD_INFO)
+        path = os.path.join(base_dir, PACKAGE_DIR, BUILD_INFO)
         if os.path.exists(path):
             os.unlink(path)  # a hard link to the tree's own copy, if there is one
         _write_build_info(path, source_commit() or _sdist_commit())
