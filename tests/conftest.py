@@ -4,18 +4,15 @@ and the leftover checks (namespaces, host interfaces, engines, DPDK runtime dire
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "report_schema_checks"]  # tests/report_schema_checks.py
 
 # The tests run against the installed simkit (its built engine and cffi core),
 # never the source tree at the top level: subprocesses (`python -m simkit`,
@@ -24,61 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ["PYTHONSAFEPATH"] = "1"
 
 
-# every Report.to_dict() of this session (in-process, CLI and pytester subprocesses, xdist
-# workers) is checked against the shipped schema; simkit.report.schema logs each check here
-_REPORT_CHECKS = pytest.StashKey[str]()
-
-
 def pytest_configure(config: pytest.Config) -> None:
     import simkit
-    from simkit.report.schema import CHECK_ENV
 
     if Path(simkit.__file__).resolve().is_relative_to(ROOT / "simkit"):
         raise pytest.UsageError(
             f"simkit was imported from the source tree ({simkit.__file__}), not the installed package: "
             "run the tests with .venv/bin/pytest (or PYTHONSAFEPATH=1), after scripts/setup")
-
-    if hasattr(config, "workerinput") or os.environ.get(CHECK_ENV):
-        return  # an xdist worker inherits the controller's log (or the caller set one)
-    fd, log = tempfile.mkstemp(prefix="simkit-report-checks-", suffix=".jsonl")
-    os.close(fd)
-    os.environ[CHECK_ENV] = log
-    config.stash[_REPORT_CHECKS] = log
-
-
-def _report_checks(config: pytest.Config) -> list[dict]:
-    log = config.stash.get(_REPORT_CHECKS, None)
-    if not log or not os.path.exists(log):
-        return []
-    with open(log) as lines:
-        return [json.loads(line) for line in lines if line.strip()]
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """A report that does not match the schema fails the session, whichever process made it."""
-    if any(not check["ok"] for check in _report_checks(session.config)):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    checks = _report_checks(config)
-    bad = [check for check in checks if not check["ok"]]
-    if checks:
-        terminalreporter.write_line(f"simkit report schema: {len(checks)} reports checked, "
-                                    f"{len(bad)} invalid", red=bool(bad))
-    for check in bad:
-        terminalreporter.write_line(f"  pid {check['pid']}: {'; '.join(check['problems'])}",
-                                    red=True)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    from simkit.report.schema import CHECK_ENV
-
-    log = config.stash.get(_REPORT_CHECKS, None)
-    if log:
-        os.environ.pop(CHECK_ENV, None)
-        with contextlib.suppress(OSError):
-            os.unlink(log)
 
 
 def _session(config: pytest.Config):
