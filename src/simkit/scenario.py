@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 
 from simkit import validators as v
 from simkit.errors import ConfigError
+from simkit.hugepages import parse_pages
 from simkit.links.shaping import parse_link_specs
 
 
@@ -30,6 +31,7 @@ _FIELD_TYPES = {
     "flows": "number", "rate_pps": "number", "malformed": "number", "timeout_s": "number",
     "duration_s": "number", "replay_speed": "number", "udp_checksum": "bool",
     "send_zc": "bool", "sqpoll": "bool", "pcap_path": "path", "replay": "path",
+    "hugepages": "number",
 }
 _OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay")
 
@@ -151,6 +153,10 @@ class Scenario:
             path): SPECs such as ``"rate:bps=100mbit"`` or
             ``"delay:mean=20us,jitter=5us"``, or
             :mod:`simkit.links.shaping` objects; kept parsed.
+        hugepages: run the engine and a DPDK DUT on this many 2 MiB huge pages
+            (together), on a hugetlbfs of simkit's own: the pages missing from
+            the kernel's pool are reserved for the run and given back after it
+            (:mod:`simkit.hugepages`; needs root). 0: ``--no-huge`` (4 KiB pages).
     """
 
     backend: str = "dpdk"
@@ -177,6 +183,7 @@ class Scenario:
     replay_speed: float | None = None
     link_impairments: tuple = field(default_factory=tuple)
     dut_eal_args: tuple[str, ...] = field(default_factory=tuple)
+    hugepages: int = 0
 
     def __post_init__(self) -> None:
         from simkit.engine.run import DUT_LINKS  # engine.run imports Scenario
@@ -204,6 +211,7 @@ class Scenario:
             "link_impairments": parse_link_specs(self.link_impairments),
             "pcap_path": None if self.pcap_path is None else os.fspath(self.pcap_path),
             "replay": None if self.replay is None else os.fspath(self.replay),
+            "hugepages": parse_pages(self.hugepages),
         }
         _check_flows(checked, self.impairments)
         if checked["dut"] and checked["link"] not in DUT_LINKS:
@@ -215,6 +223,10 @@ class Scenario:
         if checked["link_impairments"] and checked["link"] != "veth" and not checked["dut"]:
             raise ConfigError(f"link_impairments are applied by the kernel on the generator's "
                               f"veth end: they need link veth (or a DUT), not {checked['link']}")
+        if checked["hugepages"] and "dpdk" not in (checked["backend"], checked["rx_backend"]) \
+                and not any("{eal}" in arg for arg in checked["dut"] or ()):
+            raise ConfigError(f"hugepages {checked['hugepages']} are DPDK's memory: they need "
+                              "a dpdk side (backend or rx_backend dpdk, or a DUT with {eal})")
         if checked["dut_eal_args"] and not checked["dut"]:
             raise ConfigError("dut_eal_args (--dut-eal-args) are the DUT's EAL arguments: "
                               "they need a dut (--dut)")

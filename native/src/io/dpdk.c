@@ -270,20 +270,42 @@ static int argv_push(const char *s)
     return 0;
 }
 
-static int mentions_pci_allow(const char *extra)
+/* Whether the extra EAL arguments carry one of flags: "-x", "-xVALUE",
+ * "--long" or "--long=VALUE" (a NULL-terminated list). */
+static int mentions(const char *extra, const char *const *flags)
 {
     char *copy, *tok, *save = NULL;
+    const char *const *f;
+    size_t n;
     int found = 0;
 
     if (extra == NULL || (copy = strdup(extra)) == NULL)
         return 0;
     for (tok = strtok_r(copy, " \t\n", &save); tok != NULL && !found;
          tok = strtok_r(NULL, " \t\n", &save))
-        found = strcmp(tok, "-a") == 0 || strncmp(tok, "--allow", 7) == 0 ||
-                (strncmp(tok, "-a", 2) == 0 && tok[2] != '\0');
+        for (f = flags; *f != NULL && !found; f++) {
+            n = strlen(*f);
+            found = strcmp(tok, *f) == 0 ||
+                    (strncmp(tok, *f, n) == 0 &&
+                     ((*f)[1] == '-' ? tok[n] == '=' : tok[1] != '-'));
+        }
     free(copy);
     return found;
 }
+
+static int mentions_pci_allow(const char *extra)
+{
+    static const char *const flags[] = {"-a", "--allow", NULL};
+
+    return mentions(extra, flags);
+}
+
+/* A user's own lcores (-l, --lcores, -c) replace the engine's default ones;
+ * a hugetlbfs (--huge-dir, --in-memory) replaces --no-huge, and then DPDK
+ * takes memory as it needs it unless -m/--socket-mem says otherwise. */
+static const char *const LCORE_FLAGS[] = {"-l", "--lcores", "-c", NULL};
+static const char *const HUGE_FLAGS[] = {"--huge-dir", "--in-memory", NULL};
+static const char *const MEMORY_FLAGS[] = {"-m", "--socket-mem", NULL};
 
 /* ---- mbuf memory ------------------------------------------------------- */
 
@@ -398,10 +420,10 @@ static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
     char *argv[MAX_EAL_ARGS] = {0};
     char *extra = NULL, *tok, *save = NULL, quote[LOG_LINE_LEN + 16];
     const char *fixed[] = {
-        "simkit-engine", "-l", cfg->n_lcores > 1 ? "0,1" : "0", "--no-huge",
-        "--no-shconf", "--no-telemetry", "-m", EAL_MEMORY_MB,
+        "simkit-engine", "--no-shconf", "--no-telemetry",
         "--file-prefix", cfg->file_prefix,
     };
+    int huge = mentions(cfg->extra_args, HUGE_FLAGS);
     int ret, e, saved_stderr, unparsed, user_args = 0;
     unsigned i;
 
@@ -414,6 +436,18 @@ static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
     }
     for (i = 0; i < RTE_DIM(fixed) && ret == 0; i++)
         ret = argv_push(fixed[i]);
+    if (ret == 0 && !mentions(cfg->extra_args, LCORE_FLAGS)) {
+        ret = argv_push("-l");
+        if (ret == 0)
+            ret = argv_push(cfg->n_lcores > 1 ? "0,1" : "0");
+    }
+    if (ret == 0 && !huge)
+        ret = argv_push("--no-huge");
+    if (ret == 0 && !huge && !mentions(cfg->extra_args, MEMORY_FLAGS)) {
+        ret = argv_push("-m");
+        if (ret == 0)
+            ret = argv_push(EAL_MEMORY_MB);
+    }
     /* real ports are allowed with -a/--allow in --eal: keep PCI for them */
     if (ret == 0 && !mentions_pci_allow(cfg->extra_args))
         ret = argv_push("--no-pci");
@@ -458,8 +492,15 @@ static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
         goto out;
     }
     env.eal_ready = 1;
-    env.thp_off = mentions_pci_allow(cfg->extra_args);
+    /* real ports' DMA needs DPDK's IOVAs; on huge pages DPDK's memory is the point */
+    env.thp_off = mentions_pci_allow(cfg->extra_args) || huge;
     env.worker_lcore = rte_get_next_lcore(-1, 1, 0);
+    if (cfg->n_lcores > 1 && env.worker_lcore >= RTE_MAX_LCORE) {
+        snprintf(err, errlen, "the EAL lcores in --eal give one lcore: a run with "
+                 "a generator and a receiver needs two (e.g. -l 0,1)");
+        ret = -EINVAL;
+        goto out;
+    }
     ret = 0;
 out:
     free(extra);

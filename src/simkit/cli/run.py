@@ -8,6 +8,7 @@ from simkit import validators
 from simkit.cli.common import EXIT_INTERRUPTED, Progress, check_writable, typed, write_json
 from simkit.engine.run import DUT_READY
 from simkit.errors import CheckFailed, ConfigError
+from simkit.hugepages import parse_pages
 from simkit.links.shaping import parse_link_spec
 from simkit.report.model import by_reason
 from simkit.report.table import summary_table
@@ -90,6 +91,10 @@ def register(sub):
                      help="extra DPDK EAL arguments of a DPDK DUT, after its {eal}; -l LIST "
                           "here sets its lcores, otherwise the cores the engine does not poll "
                           "on, else core 1 (default: none)")
+    run.add_argument("--hugepages", type=typed(parse_pages), default=0, metavar="N",
+                     help="run the engine and a DPDK DUT on N 2 MiB huge pages (together) on "
+                          "a hugetlbfs of simkit's own; what the kernel's pool lacks is "
+                          "reserved for the run and given back (root) (default: 0, --no-huge)")
     run.add_argument("--pcap", default=None, metavar="PATH",
                      help="pcap link: keep the capture at PATH (default: a temporary file)")
     run.add_argument("--udp-checksum", action="store_true",
@@ -182,7 +187,8 @@ def command(args) -> int:
                         send_zc=args.send_zc, sqpoll=args.sqpoll,
                         flows=args.flows, replay=args.replay,
                         replay_speed=math.inf if args.topspeed else args.speed,
-                        link_impairments=tuple(args.link_impair))
+                        link_impairments=tuple(args.link_impair),
+                        hugepages=args.hugepages)
     if scenario.pcap_path is not None:
         check_writable(scenario.pcap_path, "capture")
     progress = Progress(scenario.count, quiet=args.quiet)

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
+from simkit import hugepages
 from simkit._native import core
 from simkit.engine import streams
 from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
@@ -63,11 +64,37 @@ def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args.append("--udp-checksum")
     args += [flag for flag, on in (("--send-zc", scenario.send_zc),
                                    ("--sqpoll", scenario.sqpoll)) if on]
-    if scenario.eal_args:
-        args += ["--eal", " ".join(scenario.eal_args)]
+    args += eal_option(scenario)
     if progress:
         args.append("--progress")
     return args + impair_args(scenario) + stream
+
+
+def eal_option(scenario: Scenario) -> list[str]:
+    """The engine's ``--eal "ARGS"``: the huge pages of the run (:func:`memory`),
+    then the user's EAL arguments; none without either."""
+    mount = hugepages.active()
+    words = [*(mount.eal_args() if mount else ()), *scenario.eal_args]
+    return ["--eal", " ".join(words)] if words else []
+
+
+@contextlib.contextmanager
+def memory(scenario: Scenario, mount: hugepages.HugeMount | None = None):
+    """The memory the run's DPDK processes use, for the duration of the block.
+
+    ``mount``: a reservation the caller holds (a DUT path's), used as it is.
+    Else with ``scenario.hugepages`` a reservation of that many pages made for
+    the block (and given back after it) unless one is active already; else
+    none: ``--no-huge``. Yields the mount (or ``None``), which
+    :func:`eal_option` and a DUT's ``{eal}`` put the processes on.
+    """
+    active = mount or hugepages.active()
+    if active is not None or not scenario.hugepages:
+        with hugepages.using(active) as used:
+            yield used
+        return
+    with hugepages.reserved(scenario.hugepages) as made, hugepages.using(made) as used:
+        yield used
 
 
 def stream_args(scenario: Scenario) -> tuple[list[str], int]:
@@ -198,9 +225,23 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
     """
     require_scenario(scenario)  # bad arguments: one ConfigError, before anything is set up
     ready = None if ready is None else parse_regex(ready, "ready")
-    if scenario.dut is not None:
-        return _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s)
-    require_qdiscs(scenario.link_impairments)  # before any namespace is made
+    require_qdiscs(scenario.link_impairments)  # before any namespace (or huge page) is made
+    with memory(scenario) as mount:
+        if scenario.dut is not None:
+            report = _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s)
+        else:
+            report = _run_loopback(scenario, budget_ns, on_progress)
+    return _with_memory(report, mount)
+
+
+def _with_memory(report: Report, mount: hugepages.HugeMount | None) -> Report:
+    """``report.engine["hugepages"]``: the reservation the run's DPDK processes used."""
+    if mount is not None:
+        report.engine["hugepages"] = mount.to_dict()
+    return report
+
+
+def _run_loopback(scenario: Scenario, budget_ns, on_progress) -> Report:
     prefix = unique_prefix()
     rx_backend = scenario.rx_backend or default_rx_backend(scenario.link, scenario.backend)
     link = make_link(scenario.link, prefix, pcap_path=scenario.pcap_path,
@@ -232,8 +273,7 @@ def receiver_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args += ["--drain-ms", str(drain_ms)]
     if wiring.rx_netns:
         args += ["--rx-netns", wiring.rx_netns]
-    if scenario.eal_args:
-        args += ["--eal", " ".join(scenario.eal_args)]
+    args += eal_option(scenario)
     if progress:
         args.append("--progress")
     return args
@@ -334,14 +374,15 @@ def run_on_path(scenario: Scenario, path, duts=(), budget_ns: dict[str, int] | N
     before = hops.snapshot(path.hops())
     sampler = hops.ArrivalSampler(*path.output_end) if path.rx_backend in KERNEL_BACKENDS \
         else contextlib.nullcontext()
-    with sampler, shaped(path.wiring, scenario.link_impairments) as (wiring, shaping):
+    with memory(scenario, path.hugepages) as mount, sampler, \
+            shaped(path.wiring, scenario.link_impairments) as (wiring, shaping):
         raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
                           unique_prefix(), scenario.timeout_s, on_progress)
         counted = hops.hop_counters(before, hops.snapshot(path.hops()))
         sample = sampler.frames() if isinstance(sampler, hops.ArrivalSampler) else []
     for dut in duts:
         dut.check_alive()  # a crash mid-run: the run's counts mean nothing, say why
-    report = _report(scenario, raw, path.wiring, budget_ns, shaping)
+    report = _with_memory(_report(scenario, raw, path.wiring, budget_ns, shaping), mount)
     report.engine["dut"] = {"argv": [list(d.argv) for d in duts], "backend": path.dut_backend,
                             "netns": path.dut_netns,
                             "output": [d.output_path for d in duts],
@@ -377,10 +418,9 @@ def _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s) -
     from simkit.dut import DUT  # dut imports engine.process: keep the import one-way
 
     scenario = dut_scenario(scenario)
-    require_qdiscs(scenario.link_impairments)  # before any namespace is made
     path = DutPath(unique_prefix(), scenario.backend, scenario.rx_backend,
                    dut_backend=dut_backend_of(scenario.dut),
-                   eal_args=" ".join(scenario.dut_eal_args))
+                   eal_args=" ".join(scenario.dut_eal_args), hugepages=hugepages.active())
     with path:
         placeholders = path.placeholders_for(scenario.dut)
         dut = DUT(scenario.dut, placeholders=placeholders, netns=path.dut_netns, ready=ready,

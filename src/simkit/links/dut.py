@@ -20,7 +20,8 @@ The DUT is told where it sits through placeholders in its argv
 
 - DPDK: ``{eal}`` (``-l LCORES --no-huge --no-pci --no-shconf --no-telemetry -m
   256 --file-prefix P --vdev net_af_packet0,iface=<in> --vdev
-  net_af_packet1,iface=<out>``, then the DUT's own EAL extras,
+  net_af_packet1,iface=<out>``; with huge pages ``--huge-dir MOUNT --huge-unlink``
+  in place of ``--no-huge`` and ``-m 256``; then the DUT's own EAL extras,
   ``--bypass-dut-eal-args`` / ``simkit run --dut-eal-args``),
   ``{rx_port}``/``{tx_port}`` (those two vdev names), ``{dst_mac}``,
   ``{dst_ip}``, ``{dst_port}`` (where its output must go to reach the
@@ -150,6 +151,8 @@ class DutPath(Link):
             ends) or ``io_uring``/``socket`` (it uses UDP sockets on their addresses).
         eal_args: the DUT's own extra EAL arguments, appended to its ``{eal}``
             (``--bypass-dut-eal-args``; the engine's are apart).
+        hugepages: a huge page reservation (:func:`simkit.hugepages.reserved`)
+            a DPDK DUT's ``{eal}`` puts it on; ``None``: ``--no-huge -m 256``.
 
     Attributes (after setup):
         placeholders: the values of the DUT argv's ``{name}`` placeholders.
@@ -164,7 +167,7 @@ class DutPath(Link):
     pairs = tuple((t, r) for t in BACKENDS for r in BACKENDS)
 
     def __init__(self, run_id: str, tx_backend: str = "dpdk", rx_backend: str = "dpdk",
-                 dut_backend: str = "dpdk", eal_args: str = "") -> None:
+                 dut_backend: str = "dpdk", eal_args: str = "", hugepages=None) -> None:
         super().__init__(run_id, tx_backend, rx_backend)
         if dut_backend not in DUT_BACKENDS:
             raise ConfigError(f"unknown DUT backend {dut_backend!r}: choose one of "
@@ -172,6 +175,7 @@ class DutPath(Link):
         from simkit.engine.process import unique_prefix
 
         self.dut_backend, self.eal_args = dut_backend, eal_args
+        self.hugepages = hugepages
         self.base = netns.unique_base()
         self.gen_ns, self.dut_netns, self.rx_ns = f"{self.base}g", f"{self.base}d", f"{self.base}r"
         self.if_gen, self.if_in = f"{self.base}g", f"{self.base}i"
@@ -239,7 +243,9 @@ class DutPath(Link):
         """The ``{eal}`` of a DPDK DUT on this path: ``-l lcores`` (none: the user
         gave their own), the DUT's file prefix and vdevs, then its EAL extras."""
         cores = f"-l {lcores} " if lcores else ""
-        return (f"{cores}--no-huge --no-pci --no-shconf --no-telemetry -m 256 "
+        memory, limit = (" ".join(self.hugepages.eal_args()), "") if self.hugepages \
+            else ("--no-huge", " -m 256")
+        return (f"{cores}{memory} --no-pci --no-shconf --no-telemetry{limit} "
                 f"--file-prefix {self.dut_prefix} "
                 f"--vdev net_af_packet0,iface={self.if_in},framecnt={AF_PACKET_FRAMES} "
                 f"--vdev net_af_packet1,iface={self.if_out} {self.eal_args}").strip()

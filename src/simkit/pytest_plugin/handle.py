@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 
 import pytest
 
-from simkit import validators
+from simkit import hugepages, validators
 from simkit.dut import DUT
 from simkit.engine import run as run_scenario
 from simkit.engine.process import unique_prefix
@@ -32,6 +33,7 @@ class _TestState:
         self.path: DutPath | None = None
         self.loopback = None  # the veth pair send/expect use when no DUT runs
         self.port: FunctionalPort | None = None
+        self.memory = contextlib.ExitStack()  # the DUT path's huge pages (--bypass-hugepages)
 
 
 class Bypass:
@@ -82,6 +84,8 @@ class Bypass:
         eal = shlex.split(self._session.eal_args) + list(scenario.pop("eal_args", ()))
         path = self._state.path
         link = "veth" if path else self.link_name
+        if self._session.hugepages and self.backend == "dpdk":  # a DUT path has its own
+            scenario.setdefault("hugepages", self._session.hugepages)
         spec = Scenario(backend=self.backend, link=link, eal_args=eal, **scenario)
         marker = self._request.node.get_closest_marker("latency_budget")
         budget = {k: int(v * self._session.budget_scale)
@@ -94,7 +98,8 @@ class Bypass:
             else:
                 report = run_scenario(spec, budget_ns=budget)
         except BackendUnavailable as exc:
-            self._unavailable(str(exc), (self.backend, link))
+            self._unavailable(str(exc), (self.backend, link)
+                              + (("hugepages",) if spec.hugepages else ()))
         self._request.node.stash.setdefault(ITEM_REPORTS_KEY, []).append(report.to_dict())
         for dut in self._state.duts:
             dut.check_alive()
@@ -170,13 +175,18 @@ class Bypass:
             return state.path
         self.require("links", "veth")
         self.require_pair("veth")
-        path = DutPath(unique_prefix(), self.backend, self.backend, dut_backend=dut_backend,
-                       eal_args=self._session.dut_eal_args)
+        self._request.addfinalizer(self._close)  # runs after the DUTs' stops (LIFO)
         try:
+            mount = None
+            if self._session.hugepages and "dpdk" in (dut_backend, self.backend):
+                mount = state.memory.enter_context(hugepages.reserved(self._session.hugepages))
+            path = DutPath(unique_prefix(), self.backend, self.backend, dut_backend=dut_backend,
+                           eal_args=self._session.dut_eal_args, hugepages=mount)
             path.__enter__()
         except BackendUnavailable as exc:
-            self._unavailable(str(exc), (self.backend, "veth", "namespaces"))
-        self._request.addfinalizer(self._close)  # runs after the DUTs' stops (LIFO)
+            state.memory.close()
+            self._unavailable(str(exc), (self.backend, "veth", "namespaces")
+                              + (("hugepages",) if self._session.hugepages else ()))
         if state.port:
             state.port.close()
             state.port = None
@@ -272,6 +282,7 @@ class Bypass:
             if link is not None:
                 setattr(state, name, None)
                 link.__exit__(None, None, None)
+        state.memory.close()  # after the DUT path: nothing maps its huge pages any more
 
     def require(self, kind: str, name: str) -> None:
         """Skip (or fail, strict or required) unless doctor says the backend or link runs here."""

@@ -33,6 +33,8 @@ _HELP = {
                         f"{capabilities.ENV_VAR} adds to it"),
     "report": ("PATH", "write every bypass test's report to PATH as JSON"),
     "budget_scale": ("FLOAT", "multiply every latency budget (CI machines are slower)"),
+    "hugepages": ("N", "run each test's engine and DPDK DUT on N 2 MiB huge pages, reserved "
+                       "for the test and given back (needs root); 0: --no-huge"),
 }
 
 

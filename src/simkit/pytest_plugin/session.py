@@ -9,6 +9,7 @@ import pytest
 
 from simkit import capabilities, validators
 from simkit.errors import ConfigError
+from simkit.hugepages import parse_pages
 
 # option name -> (ini name, default, parser); the single table behind
 # pytest_addoption, the ini twins and their validation.
@@ -21,6 +22,7 @@ OPTIONS = {
     "require": ("bypass_require", None, capabilities.parse_require),
     "report": ("bypass_report", None, str),
     "budget_scale": ("bypass_budget_scale", 1.0, validators.parse_scale),
+    "hugepages": ("bypass_hugepages", 0, parse_pages),
 }
 # with --bypass-link=auto: the fastest link that carries the backend end to end
 LINK_PREFERENCE = ("ring", "veth", "tap", "pcap")
@@ -45,6 +47,7 @@ class BypassSession:
     strict: bool
     report_path: str | None
     budget_scale: float
+    hugepages: int = 0  # 2 MiB pages for each test's engine and DPDK DUT; 0: --no-huge
     # capabilities whose absence fails a test instead of skipping it
     required: frozenset[str] = frozenset()
     results: list[tuple[str, dict]] = field(default_factory=list)  # (test id, Report.to_dict())
@@ -70,7 +73,8 @@ class BypassSession:
         return cls(required=required, selection=values["backend"], link=values["link"],
                    eal_args=values["eal_args"], dut_eal_args=values["dut_eal_args"],
                    strict=values["strict"],
-                   report_path=values["report"], budget_scale=values["budget_scale"])
+                   report_path=values["report"], budget_scale=values["budget_scale"],
+                   hugepages=values["hugepages"])
 
     @property
     def facts(self) -> dict:
