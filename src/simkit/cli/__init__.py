@@ -13,11 +13,11 @@ import select
 import sys
 
 from simkit import __version__
-from simkit.cli import bench, corpus, doctor, impair, run
+from simkit.cli import bench, corpus, doctor, impair, ndr, run
 from simkit.cli.common import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, Parser, Terminated
 from simkit.errors import CheckFailed, SimkitError
 
-SUBCOMMANDS = (doctor, run, bench, corpus, impair)
+SUBCOMMANDS = (doctor, run, ndr, bench, corpus, impair)
 
 
 def build_parser() -> Parser:

@@ -19,7 +19,12 @@ DEFAULT_COUNT = {"seed": 1_000_000, "itch": 20_000}
 
 
 def register(sub):
-    run = sub.add_parser("run", help="run one scenario and print its summary")
+    return add_scenario_arguments(sub.add_parser("run",
+                                                 help="run one scenario and print its summary"))
+
+
+def add_scenario_arguments(run):
+    """The options that describe a scenario (``simkit run``'s; ``simkit ndr`` takes them too)."""
     run.add_argument("--backend", type=typed(validators.parse_backend), default="dpdk",
                      help="dpdk, io_uring or socket: the generator's, and the receiver's "
                      "unless --rx-backend (default: dpdk)")
@@ -159,10 +164,17 @@ def _link_of(args) -> str:
 
 
 def command(args) -> int:
-    from simkit.engine import run
-
     if args.json:
         check_writable(args.json, "report")
+    return _run(scenario_from_args(args), args)
+
+
+def scenario_from_args(args) -> Scenario:
+    """The :class:`Scenario` the options of :func:`add_scenario_arguments` describe.
+
+    Raises:
+        ConfigError: options that contradict one another (one line naming them).
+    """
     if args.dut_ready is not None and args.dut is None:
         raise ConfigError("--dut-ready says when a DUT is ready: it needs --dut")
     args.link = _link_of(args)
@@ -191,6 +203,12 @@ def command(args) -> int:
                         hugepages=args.hugepages)
     if scenario.pcap_path is not None:
         check_writable(scenario.pcap_path, "capture")
+    return scenario
+
+
+def _run(scenario: Scenario, args) -> int:
+    from simkit.engine import run
+
     progress = Progress(scenario.count, quiet=args.quiet)
     try:
         report = run(scenario, budget_ns=args.budget,

@@ -415,6 +415,24 @@ def _arrived(report: Report, path, counted: list[dict], sample: list[bytes]) -> 
 
 def _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s) -> Report:
     __tracebackhide__ = True
+    with dut_running(scenario, ready, ready_timeout_s) as (path, dut):
+        report = run_on_path(scenario, path, (dut,), budget_ns, on_progress)
+    report.engine["dut"].update(exit=dut.returncode, summary=dut.summary())
+    return report
+
+
+@contextlib.contextmanager
+def dut_running(scenario: Scenario, ready: str | None = DUT_READY,
+                ready_timeout_s: float = DUT_READY_TIMEOUT_S):
+    """``scenario``'s DUT path set up and its DUT started and ready, for one or more
+    :func:`run_on_path` calls (``simkit run`` makes one, ``simkit ndr`` one per trial);
+    the DUT stopped and the path removed on the way out. Yields ``(path, dut)``.
+
+    Raises:
+        ConfigError: the scenario's link cannot carry a DUT.
+        CheckFailed: the DUT exited before it was ready, or was never ready.
+    """
+    __tracebackhide__ = True
     from simkit.dut import DUT  # dut imports engine.process: keep the import one-way
 
     scenario = dut_scenario(scenario)
@@ -427,8 +445,6 @@ def _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s) -
                   ready_timeout_s=ready_timeout_s, dpdk_prefix=path.dut_prefix)
         try:
             dut.start()
-            report = run_on_path(scenario, path, (dut,), budget_ns, on_progress)
+            yield path, dut
         finally:
             dut.stop()
-    report.engine["dut"].update(exit=dut.returncode, summary=dut.summary())
-    return report
