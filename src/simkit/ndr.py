@@ -59,6 +59,9 @@ DEFAULT_TRIAL_S = 1.0
 DEFAULT_MIN_RATE_PPS = 1000.0
 DEFAULT_MAX_TRIALS = 40
 LATENCY_KEYS = ("count", "min", "mean", "p50", "p90", "p99", "p999", "max")
+# run_search's own keyword arguments (the plugin's bypass.ndr tells them from Scenario fields)
+SEARCH_OPTIONS = ("trial_s", "loss_percent", "precision", "min_rate_pps", "max_rate_pps",
+                  "max_trials", "latency_fractions", "on_trial")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class Measurement:
     Attributes:
         offered: messages that should have arrived intact (offered minus what
             the scenario's impairments explain).
+        sent, received: packets the generator sent and the receiver got.
         lost: the verdict's loss among them (lost + unexplained garbled).
         achieved_pps: the rate the generator achieved.
         short: the generator achieved under 95 % of the rate asked for.
@@ -79,6 +83,8 @@ class Measurement:
     achieved_pps: float
     short: bool = False
     latency_ns: dict = field(default_factory=dict)
+    sent: int = 0
+    received: int = 0
 
     @classmethod
     def of_report(cls, report) -> Measurement:
@@ -88,7 +94,8 @@ class Measurement:
         latency = report.latency.to_dict()
         return cls(offered=offered, lost=report.lost + report.unexplained_garbled,
                    achieved_pps=float(achieved), short=report.fell_short,
-                   latency_ns={key: latency[key] for key in LATENCY_KEYS})
+                   latency_ns={key: latency[key] for key in LATENCY_KEYS},
+                   sent=report.tx.packets, received=report.rx.packets)
 
 
 @dataclass(frozen=True)
@@ -123,7 +130,8 @@ class Trial:
     def to_dict(self) -> dict:
         m = self.measurement
         return {"trial": self.index, "role": self.role, "rate_pps": round(self.rate_pps, 3),
-                "achieved_pps": round(m.achieved_pps, 3), "offered": m.offered,
+                "achieved_pps": round(m.achieved_pps, 3), "sent": m.sent,
+                "received": m.received, "offered": m.offered,
                 "lost": m.lost, "loss": self.loss, "loss_percent": 100 * self.loss,
                 "verdict": self.verdict, "verified": self.verified,
                 **({"latency_ns": dict(m.latency_ns)} if m.latency_ns else {})}
@@ -348,13 +356,13 @@ def check_parameters(loss_ratio, precision, min_rate_pps, max_rate_pps, max_tria
 # -- trials of a scenario ------------------------------------------------------------
 
 
-def trial_scenario(scenario, rate_pps: float | None, trial_s: float, index: int):
-    """``scenario`` as one trial: ``trial_s`` seconds at ``rate_pps`` (``None``: unpaced),
-    its seed plus ``index`` (each trial's integrity key its own)."""
-    return replace(scenario, rate_pps=rate_pps, duration_s=trial_s,
-                   timeout_s=trial_limit(scenario, trial_s),
-                   seed=(scenario.seed + index) % (1 << 64),
-                   arrivals=scenario.arrivals if rate_pps else "constant")
+def trial_changes(scenario, rate_pps: float | None, trial_s: float, index: int) -> dict:
+    """The fields that make ``scenario`` one trial: ``trial_s`` seconds at ``rate_pps``
+    (``None``: unpaced), its seed plus ``index`` (each trial's integrity key its own)."""
+    return {"rate_pps": rate_pps, "duration_s": trial_s,
+            "timeout_s": trial_limit(scenario, trial_s),
+            "seed": (scenario.seed + index) % (1 << 64),
+            "arrivals": scenario.arrivals if rate_pps else "constant"}
 
 
 def check_scenario(scenario) -> None:
@@ -381,7 +389,7 @@ def run_search(scenario, *, trial_s: float = DEFAULT_TRIAL_S,
     """Search the NDR and PDR of ``scenario`` (loopback, or through its DUT).
 
     Each trial is ``scenario`` for ``trial_s`` seconds at the trial's rate
-    (:func:`trial_scenario`). A DUT is started once, on one DUT path, and
+    (:func:`trial_changes`). A DUT is started once, on one DUT path, and
     runs through every trial (as a device under test stays up between an RFC
     2544 tester's trials); huge pages (``scenario.hugepages``) are reserved
     once for the whole search.
@@ -389,7 +397,8 @@ def run_search(scenario, *, trial_s: float = DEFAULT_TRIAL_S,
     Args:
         scenario: the :class:`simkit.Scenario`; its count, rate and duration
             are the search's to set.
-        runner: runs one trial's scenario and returns its report (default:
+        runner: runs one trial, given the fields that change (:func:`trial_changes`),
+            and returns its report (default: ``scenario`` with them through
             :func:`simkit.run`, or the DUT path's run); the plugin passes its own.
         ready, ready_timeout_s: with a DUT, as :func:`simkit.run`.
         Others: as :func:`search` (``loss_percent`` in percent).
@@ -409,12 +418,12 @@ def run_search(scenario, *, trial_s: float = DEFAULT_TRIAL_S,
     check_parameters(loss_percent / 100, precision, min_rate_pps, max_rate_pps, max_trials)
     if not 0 < trial_s < math.inf:
         raise ConfigError(f"trial length {trial_s!r} s: must be positive seconds")
-    trial_scenario(scenario, max_rate_pps, trial_s, 0)  # a bad combination fails here, once
+    replace(scenario, **trial_changes(scenario, max_rate_pps, trial_s, 0))  # bad: fails here
     counter = itertools.count()
 
     def measure_with(run_trial):
         def measure(rate, role):
-            report = run_trial(trial_scenario(scenario, rate, trial_s, next(counter)))
+            report = run_trial(trial_changes(scenario, rate, trial_s, next(counter)))
             if report.interrupted:
                 raise KeyboardInterrupt
             if report.timed_out:
@@ -431,11 +440,13 @@ def run_search(scenario, *, trial_s: float = DEFAULT_TRIAL_S,
     require_qdiscs(scenario.link_impairments)
     with memory(scenario), contextlib.ExitStack() as stack:
         if scenario.dut is None:
-            return search(measure_with(run_one), **options)
+            return search(measure_with(lambda changes: run_one(replace(scenario, **changes))),
+                          **options)
         path, dut = stack.enter_context(dut_running(
             scenario, DUT_READY if ready is None else ready,
             DUT_READY_TIMEOUT_S if ready_timeout_s is None else ready_timeout_s))
-        return search(measure_with(lambda trial: run_on_path(trial, path, (dut,))), **options)
+        return search(measure_with(
+            lambda changes: run_on_path(replace(scenario, **changes), path, (dut,))), **options)
 
 
 def trial_limit(scenario, trial_s: float) -> float:

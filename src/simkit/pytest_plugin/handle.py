@@ -15,6 +15,7 @@ from simkit.engine.run import DUT_READY, run_on_path
 from simkit.errors import BackendUnavailable, CheckFailed, ConfigError
 from simkit.links import DutPath, dut_backend_of
 from simkit.links.veth import VethLink
+from simkit.ndr import NdrResult
 from simkit.pytest_plugin.expect import FunctionalPort
 from simkit.pytest_plugin.mask import Mask
 from simkit.pytest_plugin.require import skip_or_fail
@@ -81,6 +82,10 @@ class Bypass:
                 the DUT exited (the message has its output tail).
         """
         __tracebackhide__ = True
+        return self._run(scenario)
+
+    def _run(self, scenario: dict, budget_marker: bool = True) -> Report:
+        __tracebackhide__ = True
         eal = shlex.split(self._session.eal_args) + list(scenario.pop("eal_args", ()))
         path = self._state.path
         link = "veth" if path else self.link_name
@@ -89,7 +94,8 @@ class Bypass:
         spec = Scenario(backend=self.backend, link=link, eal_args=eal, **scenario)
         marker = self._request.node.get_closest_marker("latency_budget")
         budget = {k: int(v * self._session.budget_scale)
-                  for k, v in validators.parse_budget(marker.kwargs).items()} if marker else None
+                  for k, v in validators.parse_budget(marker.kwargs).items()} \
+            if marker and budget_marker else None
         if self._state.port:
             self._state.port.close()  # the run's traffic is not for expect()
         try:
@@ -115,6 +121,37 @@ class Bypass:
                 outputs = ", ".join(str(dut.output_path) for dut in self._state.duts)
                 raise CheckFailed(f"{exc}; the DUT's output: {outputs}") from None
         return report
+
+    def ndr(self, **options) -> NdrResult:
+        """Search the NDR and PDR of this handle's path (a loopback, or the spawned DUT).
+
+        Each trial is a :meth:`run` (its report collected like any other); the
+        test's ``latency_budget`` marker is not applied to them (trials above
+        the NDR are overloaded by design): check ``result.latency_at`` instead.
+
+        Args:
+            **options: the search's (``trial_s``, ``loss_percent``, ``precision``,
+                ``min_rate_pps``, ``max_rate_pps``, ``max_trials``,
+                ``latency_fractions``, ``on_trial``; see
+                :func:`simkit.ndr.run_search`) and any :class:`simkit.Scenario`
+                field but backend, link, rate_pps, count and duration_s.
+
+        Returns:
+            :class:`simkit.ndr.NdrResult`: ``ndr_pps``, ``pdr_pps``, ``trials``,
+            ``latency_at``, ``to_dict()``.
+        """
+        __tracebackhide__ = True
+        from simkit.ndr import SEARCH_OPTIONS, run_search
+
+        search = {key: options.pop(key) for key in list(options) if key in SEARCH_OPTIONS}
+        for key in ("rate_pps", "count", "duration_s"):
+            if key in options:
+                raise ConfigError(f"bypass.ndr sets {key} itself (give max_rate_pps or trial_s)")
+        link = "veth" if self._state.path else self.link_name
+        base = Scenario(backend=self.backend, link=link, **options)  # checked once, up front
+        return run_search(base, runner=lambda changes: self._run({**options, **changes},
+                                                                  budget_marker=False),
+                          **search)
 
     # -- the device under test ----------------------------------------------
 
