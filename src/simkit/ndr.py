@@ -129,7 +129,7 @@ class Trial:
 
     def to_dict(self) -> dict:
         m = self.measurement
-        return {"trial": self.index, "role": self.role, "rate_pps": round(self.rate_pps, 3),
+        return {"trial": self.index, "role": self.role, "rate": round(self.rate_pps, 3),
                 "achieved_pps": round(m.achieved_pps, 3), "sent": m.sent,
                 "received": m.received, "offered": m.offered,
                 "lost": m.lost, "loss": self.loss, "loss_percent": 100 * self.loss,

@@ -29,7 +29,7 @@ def check_result(result: dict, loss_percent: float = 0.5) -> None:
     trials = result["trials"]
     assert result["ndr_pps"] and result["ndr"]["verified"], result["ndr"]
     assert result["pdr_pps"] >= result["ndr_pps"]
-    verify = [t for t in trials if t["role"] == "verify" and t["rate_pps"] == result["ndr_pps"]]
+    verify = [t for t in trials if t["role"] == "verify" and t["rate"] == result["ndr_pps"]]
     assert verify and verify[-1]["verified"] and verify[-1]["lost"] == 0
     assert verify[-1]["offered"] > 0.25 * result["ndr_pps"] * result["trial_s"]
     for t in trials:  # each verdict is what its counts say
@@ -41,7 +41,7 @@ def check_result(result: dict, loss_percent: float = 0.5) -> None:
     lo, hi = result["ndr"]["lower_pps"], result["ndr"]["upper_pps"]
     if hi is not None:  # the stop rule: the lowest failing rate is within the precision
         assert lo == result["ndr_pps"] and (hi - lo) / hi <= result["precision"]
-        failing = [t for t in trials if t["rate_pps"] == hi and t["role"] != "latency"]
+        failing = [t for t in trials if t["rate"] == hi and t["role"] != "latency"]
         assert failing and all(t["lost"] > 0 or t["verdict"] == "short" for t in failing)
     assert [row["percent_of_ndr"] for row in result["latency_at"]] == [10, 50, 90]
     assert all(row["latency_ns"]["count"] > 0 for row in result["latency_at"])

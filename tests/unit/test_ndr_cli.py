@@ -30,3 +30,12 @@ def test_bad_input_is_one_line_and_exit_2(argv, words, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and words in err[0], err
+
+
+def test_help_of_simkit_and_of_simkit_ndr(capsys):
+    for argv in (["--help"], ["ndr", "--help"]):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "latency at 10/50/90 % of the NDR" in out and "--trial-s S" in out

@@ -38,6 +38,9 @@ def register(sub):
     bench.add_argument("--compare", action="store_true",
                        help="only the socket / io_uring / DPDK comparison table (default: "
                        "every table)")
+    bench.add_argument("--testpmd", action="store_true",
+                       help="only the like-for-like table beside dpdk-testpmd and the engine's "
+                       "memory table (default: every table)")
     bench.add_argument("--cmp-count", type=typed(validators.parse_count), default=200_000,
                        help="packets per paced comparison run (default: 200000)")
     bench.add_argument("--cmp-rate", type=typed(validators.parse_rate), default=100_000,
@@ -57,6 +60,9 @@ def command(args) -> int:
 
     if args.json:
         check_writable(args.json)
+    def say(line: str) -> None:
+        print(f"simkit bench: {line} ...", file=sys.stderr, flush=True)
+
     if args.count is not None:
         raise ConfigError("--count: the testpmd table runs simkit for --seconds, as long as "
                           "testpmd runs (like for like)")
@@ -71,11 +77,20 @@ def command(args) -> int:
         if args.json:
             write_json(args.json, {"compare": [row.to_dict() for row in rows]})
         return 0
+    if args.testpmd:
+        from simkit.bench.like_for_like import like_table, measure_rows
+
+        rows, engine = measure_rows(args.seconds, args.repeat, say=say)
+        print(like_table(rows))
+        print()
+        print(engine_memory_table(engine))
+        if args.json:
+            write_json(args.json, {"rows": [row.to_dict() for row in rows],
+                                   "engine_memory": engine})
+        return 0
     result = run_bench(seconds=args.seconds, rx_count=args.rx_count,
                        rx_rate_pps=args.rx_rate or 200_000, compare=compare,
-                       repeat=args.repeat,
-                       say=lambda line: print(f"simkit bench: {line} ...", file=sys.stderr,
-                                              flush=True))
+                       repeat=args.repeat, say=say)
     print(bench_table(result.rows))
     print()
     print(engine_memory_table(result.engine_memory))

@@ -58,7 +58,7 @@ def _trials(value) -> int:
 def register(sub):
     ndr = sub.add_parser(
         "ndr", help="search the no-drop rate (NDR) and partial-drop rate (PDR), then latency "
-        "at 10/50/90 % of the NDR",
+        "at 10/50/90 %% of the NDR",
         description="Binary search (RFC 2544 26.1; NDR and PDR from one set of trials, as "
         "MLRsearch) over trials of --trial-s seconds, each a `simkit run` of this scenario at "
         "the trial's rate; it stops when the interval between the highest passing rate and "
