@@ -496,7 +496,7 @@ static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
     env.thp_off = mentions_pci_allow(cfg->extra_args) || huge;
     env.worker_lcore = rte_get_next_lcore(-1, 1, 0);
     if (cfg->n_lcores > 1 && env.worker_lcore >= RTE_MAX_LCORE) {
-        snprintf(err, errlen, "the EAL lcores in --eal give one lcore: a run with "
+        snprintf(err, errlen, "the lcores in the EAL arguments give one lcore: a run with "
                  "a generator and a receiver needs two (e.g. -l 0,1)");
         ret = -EINVAL;
         goto out;

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from simkit import hugepages
+from simkit import cores, hugepages
 from simkit._native import core
 from simkit.engine import streams
 from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
@@ -71,10 +71,11 @@ def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
 
 
 def eal_option(scenario: Scenario) -> list[str]:
-    """The engine's ``--eal "ARGS"``: the huge pages of the run (:func:`memory`),
-    then the user's EAL arguments; none without either."""
+    """The engine's ``--eal "ARGS"``: its lcores (:mod:`simkit.cores`), the huge
+    pages of the run (:func:`memory`), then the user's EAL arguments; none without any."""
     mount = hugepages.active()
-    words = [*(mount.eal_args() if mount else ()), *scenario.eal_args]
+    words = [*cores.engine_eal(scenario.lcores), *(mount.eal_args() if mount else ()),
+             *scenario.eal_args]
     return ["--eal", " ".join(words)] if words else []
 
 
@@ -226,6 +227,7 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
     require_scenario(scenario)  # bad arguments: one ConfigError, before anything is set up
     ready = None if ready is None else parse_regex(ready, "ready")
     require_qdiscs(scenario.link_impairments)  # before any namespace (or huge page) is made
+    cores.check_engine_lcores(scenario.lcores)
     with memory(scenario) as mount:
         if scenario.dut is not None:
             report = _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s)
@@ -331,6 +333,8 @@ def _report(scenario: Scenario, raw: dict, wiring, budget_ns, shaping: dict | No
     # which backends ran, whether anything received, io_uring's modes
     report.engine.update({key: raw[key] for key in ENGINE_IO_KEYS if key in raw})
     report.engine["link_receiver"] = wiring.receiver
+    if scenario.lcores is not None:
+        report.engine["lcores"] = dict(zip(("generator", "receiver"), scenario.lcores, strict=True))
     return report
 
 

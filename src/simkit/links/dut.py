@@ -49,10 +49,10 @@ long.
 
 from __future__ import annotations
 
-import os
 import shutil
 
 from simkit import netns, validators
+from simkit.cores import machine_cores
 from simkit.errors import BackendUnavailable, ConfigError
 from simkit.links.base import KERNEL_BACKENDS, Link, Wiring
 
@@ -73,11 +73,6 @@ def dut_backend_of(argv) -> str:
 
 def _cores_text(cores) -> str:
     return ",".join(str(c) for c in cores)
-
-
-def machine_cores() -> list[int]:
-    """The cores this process may run on (its affinity), in order."""
-    return sorted(os.sched_getaffinity(0))
 
 
 def dut_lcores(lcores=None) -> str:
