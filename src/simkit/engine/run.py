@@ -13,7 +13,15 @@ from simkit.engine import streams
 from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
 from simkit.errors import ConfigError
 from simkit.impair import Impairer, Malform, parse_specs
-from simkit.links import KERNEL_BACKENDS, DutPath, default_rx_backend, dut_backend_of, hops, make_link
+from simkit.links import (
+    KERNEL_BACKENDS,
+    DutPath,
+    PortLink,
+    default_rx_backend,
+    dut_backend_of,
+    hops,
+    make_link,
+)
 from simkit.links.qdisc import require as require_qdiscs
 from simkit.links.qdisc import shaped
 from simkit.report import Report
@@ -64,18 +72,19 @@ def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args.append("--udp-checksum")
     args += [flag for flag, on in (("--send-zc", scenario.send_zc),
                                    ("--sqpoll", scenario.sqpoll)) if on]
-    args += eal_option(scenario)
+    args += eal_option(scenario, wiring)
     if progress:
         args.append("--progress")
     return args + impair_args(scenario) + stream
 
 
-def eal_option(scenario: Scenario) -> list[str]:
+def eal_option(scenario: Scenario, wiring=None) -> list[str]:
     """The engine's ``--eal "ARGS"``: its lcores (:mod:`simkit.cores`), the huge
-    pages of the run (:func:`memory`), then the user's EAL arguments; none without any."""
+    pages of the run (:func:`memory`), what the link needs (real ports' ``-a``),
+    then the user's EAL arguments; none without any."""
     mount = hugepages.active()
     words = [*cores.engine_eal(scenario.lcores), *(mount.eal_args() if mount else ()),
-             *scenario.eal_args]
+             *(wiring.eal_args if wiring is not None else ()), *scenario.eal_args]
     return ["--eal", " ".join(words)] if words else []
 
 
@@ -249,12 +258,19 @@ def _run_loopback(scenario: Scenario, budget_ns, on_progress) -> Report:
     link = make_link(scenario.link, prefix, pcap_path=scenario.pcap_path,
                      tx_backend=scenario.backend, rx_backend=rx_backend)
     with link as wiring, shaped(wiring, scenario.link_impairments) as (wiring, shaping):
+        if isinstance(link, PortLink):  # the cores must be on the ports' NUMA node
+            cores.check_engine_lcores(scenario.lcores, link.numa_nodes())
         if wiring.two_process:
             raw = run_two_processes(scenario, wiring, on_progress)
         else:
             raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
                               prefix, scenario.timeout_s, on_progress)
-    return _report(scenario, raw, wiring, budget_ns, shaping)
+    report = _report(scenario, raw, wiring, budget_ns, shaping)
+    if isinstance(link, PortLink):
+        report.engine["ports"] = [info.to_dict() for info in link.ports]
+        # the receiver stamps arrivals with the TSC; no PMD's hardware timestamps (yet)
+        report.engine["timestamps"] = {"rx": "tsc"}
+    return report
 
 
 def receiver_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
@@ -275,7 +291,7 @@ def receiver_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args += ["--drain-ms", str(drain_ms)]
     if wiring.rx_netns:
         args += ["--rx-netns", wiring.rx_netns]
-    args += eal_option(scenario)
+    args += eal_option(scenario, wiring)
     if progress:
         args.append("--progress")
     return args
