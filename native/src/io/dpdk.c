@@ -121,6 +121,7 @@ static struct {
     int memif_ports;              /* memif ports opened: no rte_eal_cleanup() */
     void *thp_mem;                /* the mbuf heap's memory; NULL: none */
     int thp_off;                  /* real ports, or a heap tried once */
+    int huge;                     /* on a hugetlbfs (--huge-dir in --eal) */
     int thp_socket;               /* its socket id for pool_create */
     unsigned worker_lcore;
     FILE *log_stream;
@@ -493,6 +494,7 @@ static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
         goto out;
     }
     env.eal_ready = 1;
+    env.huge = huge;
     /* real ports' DMA needs DPDK's IOVAs; on huge pages DPDK's memory is the point */
     env.thp_off = mentions_pci_allow(cfg->extra_args) || huge;
     env.worker_lcore = rte_get_next_lcore(-1, 1, 0);
@@ -509,6 +511,14 @@ out:
 }
 
 /* ---- ports -------------------------------------------------------------- */
+
+/* What to do when a pool does not fit in the memory EAL has. */
+static const char *memory_hint(void)
+{
+    return env.huge ? "give the run more huge pages (simkit run --hugepages N: the engine "
+                      "takes about 24 of 2 MiB, a DPDK DUT more)"
+                    : "raise -m via --eal";
+}
 
 static int is_memif(uint16_t port_id)
 {
@@ -533,7 +543,7 @@ static int port_setup(struct sk_port *p, char *err, size_t errlen)
     if (p->pool == NULL) {
         ret = -rte_errno;
         snprintf(err, errlen, "cannot create mbuf pool for port %s: %s: "
-                 "raise -m via --eal", p->name, rte_strerror(rte_errno));
+                 "%s", p->name, rte_strerror(rte_errno), memory_hint());
         goto out;
     }
     p->room = rte_pktmbuf_data_room_size(p->pool) - RTE_PKTMBUF_HEADROOM;
@@ -614,7 +624,7 @@ static int pair_create(char *err, size_t errlen)
     if (pair.ab == NULL || pair.ba == NULL) {
         ret = -ENOMEM;
         snprintf(err, errlen, "cannot create the rings of the @ring pair: %s: "
-                 "raise -m via --eal", rte_strerror(rte_errno));
+                 "%s", rte_strerror(rte_errno), memory_hint());
         goto out;
     }
     for (i = 0; i < 2; i++) {
