@@ -55,3 +55,14 @@ def test_a_scenario_takes_lcores_once_and_only_with_dpdk():
         Scenario(lcores=(1, 0), eal_args="-l 0,1")
     with pytest.raises(ConfigError, match="need a dpdk side"):
         Scenario(lcores=(1, 0), backend="socket", link="veth")
+
+
+def test_a_dpdk_duts_default_lcores_avoid_the_engines_chosen_cores(monkeypatch):
+    from simkit.links import dut
+
+    monkeypatch.setattr(dut, "machine_cores", lambda: [0, 1, 2, 3])
+    assert dut.dut_lcores() == "2,3"
+    assert dut.dut_lcores(None, (2, 3)) == "0,1"
+    path = dut.DutPath("simkit-1-0-x", engine_cores=(3, 0))
+    assert path.engine_cores == (3, 0)
+    assert dut.dut_lcores(1, path.engine_cores) == "1"

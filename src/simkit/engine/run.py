@@ -440,7 +440,8 @@ def _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s) -
     scenario = dut_scenario(scenario)
     path = DutPath(unique_prefix(), scenario.backend, scenario.rx_backend,
                    dut_backend=dut_backend_of(scenario.dut),
-                   eal_args=" ".join(scenario.dut_eal_args), hugepages=hugepages.active())
+                   eal_args=" ".join(scenario.dut_eal_args), hugepages=hugepages.active(),
+                   engine_cores=scenario.lcores)
     with path:
         placeholders = path.placeholders_for(scenario.dut)
         dut = DUT(scenario.dut, placeholders=placeholders, netns=path.dut_netns, ready=ready,
