@@ -49,6 +49,7 @@ MOUNTS = "/proc/self/mounts"
 MEMINFO = "/proc/meminfo"
 DEFAULT_SIZE_KB = 2048  # what --hugepages reserves: 2 MiB pages
 MAX_PAGES = 1 << 20  # 2 TiB of 2 MiB pages: anything more is a typo
+MAX_SHARE = 0.5  # of MemAvailable a reservation may turn into huge pages
 ACCOUNT = "hugepages.json"
 LOCK = "hugepages.lock"
 MOUNT_DIR = "hugetlbfs"  # under the run directory: <pid>-<start>-<n>
@@ -240,6 +241,34 @@ def _write_pool(size_kb: int, pages: int) -> int:
     return _read_int(path) or 0
 
 
+def _mem_available_kb() -> int | None:
+    try:
+        with open(MEMINFO) as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _check_memory(size_kb: int, more: int) -> None:
+    """Refuse to take ``more`` pages that would leave the machine short of memory.
+
+    Raising the pool takes the pages from ordinary memory at once; a typo such
+    as ``--hugepages 100000`` would otherwise starve every other process.
+
+    Raises:
+        BackendUnavailable: ``more`` pages are over :data:`MAX_SHARE` of MemAvailable.
+    """
+    available = _mem_available_kb()
+    if more > 0 and available is not None and more * size_kb > available * MAX_SHARE:
+        raise BackendUnavailable(
+            f"--hugepages: {more} more {size_kb} kB pages would take {more * size_kb // 1024:,} "
+            f"MiB of the {available // 1024:,} MiB available (at most {MAX_SHARE:.0%}): "
+            "ask for fewer")
+
+
 def _settle(account: dict) -> int:
     """Set every pool simkit raised to what its live holders need; return the shortfall.
 
@@ -259,6 +288,7 @@ def _settle(account: dict) -> int:
             continue
         target = entry["original"] + max(0, wanted - entry["spare"])
         if now != target:
+            _check_memory(size, target - (now or 0))
             got = _write_pool(size, target)
             entry["set"] = got
             short = max(short, target - got)

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field, fields
 
 from simkit import validators as v
+from simkit.cores import parse_engine_lcores
 from simkit.errors import ConfigError
 from simkit.hugepages import parse_pages
 from simkit.links.shaping import parse_link_specs
@@ -95,6 +96,20 @@ def _check_flows(checked: dict, impairments) -> None:
         raise ConfigError(f"flows {checked['flows']} needs {why}")
 
 
+def _check_lcores(checked: dict) -> None:
+    """The engine's lcores: DPDK's (a dpdk side), and given once."""
+    from simkit.links.dut import user_lcore_option  # links import engine, which imports us
+
+    gen, rx = checked["lcores"]
+    if "dpdk" not in (checked["backend"], checked["rx_backend"]):
+        raise ConfigError(f"lcores {gen},{rx} are the engine's DPDK lcores: they need a dpdk "
+                          "side (backend or rx_backend dpdk)")
+    own = user_lcore_option(checked["eal_args"])
+    if own:
+        raise ConfigError(f"the engine's lcores are given twice: lcores {gen},{rx} and "
+                          f"{own!r} in its EAL arguments; give one")
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One run: what to send, over which backend and link, through which DUT.
@@ -157,6 +172,9 @@ class Scenario:
             (together), on a hugetlbfs of simkit's own: the pages missing from
             the kernel's pool are reserved for the run and given back after it
             (:mod:`simkit.hugepages`; needs root). 0: ``--no-huge`` (4 KiB pages).
+        lcores: ``(GEN, RX)``: the cores the engine's generator and receiver
+            poll on (``"2,3"`` is read too; EAL ``-l GEN,RX --main-lcore GEN``,
+            see :mod:`simkit.cores`); ``None``: cores 0 and 1.
     """
 
     backend: str = "dpdk"
@@ -184,6 +202,7 @@ class Scenario:
     link_impairments: tuple = field(default_factory=tuple)
     dut_eal_args: tuple[str, ...] = field(default_factory=tuple)
     hugepages: int = 0
+    lcores: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         from simkit.engine.run import DUT_LINKS  # engine.run imports Scenario
@@ -212,6 +231,7 @@ class Scenario:
             "pcap_path": None if self.pcap_path is None else os.fspath(self.pcap_path),
             "replay": None if self.replay is None else os.fspath(self.replay),
             "hugepages": parse_pages(self.hugepages),
+            "lcores": parse_engine_lcores(self.lcores),
         }
         _check_flows(checked, self.impairments)
         if checked["dut"] and checked["link"] not in DUT_LINKS:
@@ -227,6 +247,8 @@ class Scenario:
                 and not any("{eal}" in arg for arg in checked["dut"] or ()):
             raise ConfigError(f"hugepages {checked['hugepages']} are DPDK's memory: they need "
                               "a dpdk side (backend or rx_backend dpdk, or a DUT with {eal})")
+        if checked["lcores"] is not None:
+            _check_lcores(checked)
         if checked["dut_eal_args"] and not checked["dut"]:
             raise ConfigError("dut_eal_args (--dut-eal-args) are the DUT's EAL arguments: "
                               "they need a dut (--dut)")

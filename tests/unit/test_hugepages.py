@@ -181,3 +181,15 @@ def test_a_scenario_with_hugepages_needs_a_dpdk_side():
     assert Scenario(hugepages=16).hugepages == 16
     with pytest.raises(ConfigError, match="hugepages 16 are DPDK's memory"):
         Scenario(backend="socket", link="veth", hugepages=16)
+
+
+def test_a_reservation_that_would_starve_the_machine_is_refused(kernel, tmp_path, monkeypatch):
+    fake = kernel(total=0)
+    monkeypatch.setattr(hugepages, "_mem_available_kb", lambda: 100 * 2048)  # 100 pages' worth
+    with hugepages.reserved(50):  # half of what is available: allowed
+        assert fake.total == 50
+    with pytest.raises(BackendUnavailable, match=r"51 more 2048 kB pages would take 102 MiB "
+                                                 r"of the 200 MiB available \(at most 50%\)"):
+        with hugepages.reserved(51):
+            pass
+    assert fake.total == 0 and account(tmp_path) is None

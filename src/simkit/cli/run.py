@@ -6,6 +6,7 @@ import math
 
 from simkit import validators
 from simkit.cli.common import EXIT_INTERRUPTED, Progress, check_writable, typed, write_json
+from simkit.cores import parse_engine_lcores
 from simkit.engine.run import DUT_READY
 from simkit.errors import CheckFailed, ConfigError
 from simkit.hugepages import parse_pages
@@ -100,6 +101,10 @@ def add_scenario_arguments(run):
                      help="run the engine and a DPDK DUT on N 2 MiB huge pages (together) on "
                           "a hugetlbfs of simkit's own; what the kernel's pool lacks is "
                           "reserved for the run and given back (root) (default: 0, --no-huge)")
+    run.add_argument("--lcores", type=typed(parse_engine_lcores), default=None,
+                     metavar="GEN,RX", help="the cores the engine's generator and receiver "
+                     "poll on (DPDK lcores; checked against this machine and a real port's "
+                     "NUMA node) (default: 0,1)")
     run.add_argument("--pcap", default=None, metavar="PATH",
                      help="pcap link: keep the capture at PATH (default: a temporary file)")
     run.add_argument("--udp-checksum", action="store_true",
@@ -200,7 +205,7 @@ def scenario_from_args(args) -> Scenario:
                         flows=args.flows, replay=args.replay,
                         replay_speed=math.inf if args.topspeed else args.speed,
                         link_impairments=tuple(args.link_impair),
-                        hugepages=args.hugepages)
+                        hugepages=args.hugepages, lcores=args.lcores)
     if scenario.pcap_path is not None:
         check_writable(scenario.pcap_path, "capture")
     return scenario

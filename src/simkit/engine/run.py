@@ -7,13 +7,21 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from simkit import hugepages
+from simkit import cores, hugepages
 from simkit._native import core
 from simkit.engine import streams
 from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
 from simkit.errors import ConfigError
 from simkit.impair import Impairer, Malform, parse_specs
-from simkit.links import KERNEL_BACKENDS, DutPath, default_rx_backend, dut_backend_of, hops, make_link
+from simkit.links import (
+    KERNEL_BACKENDS,
+    DutPath,
+    PortLink,
+    default_rx_backend,
+    dut_backend_of,
+    hops,
+    make_link,
+)
 from simkit.links.qdisc import require as require_qdiscs
 from simkit.links.qdisc import shaped
 from simkit.report import Report
@@ -64,17 +72,19 @@ def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args.append("--udp-checksum")
     args += [flag for flag, on in (("--send-zc", scenario.send_zc),
                                    ("--sqpoll", scenario.sqpoll)) if on]
-    args += eal_option(scenario)
+    args += eal_option(scenario, wiring)
     if progress:
         args.append("--progress")
     return args + impair_args(scenario) + stream
 
 
-def eal_option(scenario: Scenario) -> list[str]:
-    """The engine's ``--eal "ARGS"``: the huge pages of the run (:func:`memory`),
-    then the user's EAL arguments; none without either."""
+def eal_option(scenario: Scenario, wiring=None) -> list[str]:
+    """The engine's ``--eal "ARGS"``: its lcores (:mod:`simkit.cores`), the huge
+    pages of the run (:func:`memory`), what the link needs (real ports' ``-a``),
+    then the user's EAL arguments; none without any."""
     mount = hugepages.active()
-    words = [*(mount.eal_args() if mount else ()), *scenario.eal_args]
+    words = [*cores.engine_eal(scenario.lcores), *(mount.eal_args() if mount else ()),
+             *(wiring.eal_args if wiring is not None else ()), *scenario.eal_args]
     return ["--eal", " ".join(words)] if words else []
 
 
@@ -226,6 +236,7 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
     require_scenario(scenario)  # bad arguments: one ConfigError, before anything is set up
     ready = None if ready is None else parse_regex(ready, "ready")
     require_qdiscs(scenario.link_impairments)  # before any namespace (or huge page) is made
+    cores.check_engine_lcores(scenario.lcores)
     with memory(scenario) as mount:
         if scenario.dut is not None:
             report = _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s)
@@ -247,12 +258,19 @@ def _run_loopback(scenario: Scenario, budget_ns, on_progress) -> Report:
     link = make_link(scenario.link, prefix, pcap_path=scenario.pcap_path,
                      tx_backend=scenario.backend, rx_backend=rx_backend)
     with link as wiring, shaped(wiring, scenario.link_impairments) as (wiring, shaping):
+        if isinstance(link, PortLink):  # the cores must be on the ports' NUMA node
+            cores.check_engine_lcores(scenario.lcores, link.numa_nodes())
         if wiring.two_process:
             raw = run_two_processes(scenario, wiring, on_progress)
         else:
             raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
                               prefix, scenario.timeout_s, on_progress)
-    return _report(scenario, raw, wiring, budget_ns, shaping)
+    report = _report(scenario, raw, wiring, budget_ns, shaping)
+    if isinstance(link, PortLink):
+        report.engine["ports"] = [info.to_dict() for info in link.ports]
+        # the receiver stamps arrivals with the TSC; no PMD's hardware timestamps (yet)
+        report.engine["timestamps"] = {"rx": "tsc"}
+    return report
 
 
 def receiver_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
@@ -273,7 +291,7 @@ def receiver_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args += ["--drain-ms", str(drain_ms)]
     if wiring.rx_netns:
         args += ["--rx-netns", wiring.rx_netns]
-    args += eal_option(scenario)
+    args += eal_option(scenario, wiring)
     if progress:
         args.append("--progress")
     return args
@@ -331,6 +349,8 @@ def _report(scenario: Scenario, raw: dict, wiring, budget_ns, shaping: dict | No
     # which backends ran, whether anything received, io_uring's modes
     report.engine.update({key: raw[key] for key in ENGINE_IO_KEYS if key in raw})
     report.engine["link_receiver"] = wiring.receiver
+    if scenario.lcores is not None:
+        report.engine["lcores"] = dict(zip(("generator", "receiver"), scenario.lcores, strict=True))
     return report
 
 
@@ -438,7 +458,8 @@ def dut_running(scenario: Scenario, ready: str | None = DUT_READY,
     scenario = dut_scenario(scenario)
     path = DutPath(unique_prefix(), scenario.backend, scenario.rx_backend,
                    dut_backend=dut_backend_of(scenario.dut),
-                   eal_args=" ".join(scenario.dut_eal_args), hugepages=hugepages.active())
+                   eal_args=" ".join(scenario.dut_eal_args), hugepages=hugepages.active(),
+                   engine_cores=scenario.lcores)
     with path:
         placeholders = path.placeholders_for(scenario.dut)
         dut = DUT(scenario.dut, placeholders=placeholders, netns=path.dut_netns, ready=ready,
