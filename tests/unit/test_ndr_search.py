@@ -135,7 +135,7 @@ def test_parameters_out_of_range_are_refused(kwargs, words):
 
 
 def _report(**seq) -> Report:
-    raw = {"tx": {"packets": 1000, "duration_s": 1.0}, "rx": {"packets": 990},
+    raw = {"tx": {"packets": 1000, "duration_s": 1.0}, "rx": {"packets": 985},
            "seq": {"unique": 980, **seq},
            "injected": {"dropped": 10, "dropped_seqs": 10, "garbled": 2}}
     return Report.from_engine(Scenario(), raw)
