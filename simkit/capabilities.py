@@ -6,7 +6,8 @@ A capability is something a test may need from the machine: a backend
 (``tbf``, ``netem``) or a feature:
 
 - ``namespaces``: simkit may create network namespaces (root, iproute2);
-- ``hugepages``: a hugepage pool (``HugePages_Total`` > 0);
+- ``hugepages``: simkit can run DPDK on huge pages (``simkit run --hugepages N``):
+  it can reserve them and mount a hugetlbfs (root), see :mod:`simkit.hugepages`;
 - ``thp``: transparent huge pages not ``never``;
 - ``fixtures``: the fixture DUTs (``fixtures/feed_handler``,
   ``fixtures/reference_receiver``) build and start;
@@ -34,10 +35,11 @@ ALL = "all"
 FEATURES = ("namespaces", "hugepages", "thp", "fixtures", "tools", "fuzz")
 CAPABILITIES = (*BACKENDS, *LINKS, *QDISCS, *FEATURES)
 # What `all` means: everything simkit's CI machine kind (Debian 12 as root,
-# scripts/install-system-deps, no hugepage pool, a kernel without netem) can do.
+# scripts/install-system-deps, no hugepage pool but root may reserve one, a kernel
+# without netem) can do.
 # scripts/test requires it, so a capability lost there fails CI.
 MACHINE_KIND = ("dpdk", "io_uring", "socket", "ring", "pcap", "null", "veth", "tap", "memif",
-                "tbf", "namespaces", "thp", "fixtures", "tools", "fuzz")
+                "tbf", "namespaces", "hugepages", "thp", "fixtures", "tools", "fuzz")
 
 
 def parse_require(value: str | Iterable[str] | None) -> frozenset[str]:
@@ -97,8 +99,8 @@ def status(facts: dict, name: str) -> tuple[bool, str]:
     elif name in ("namespaces", "thp"):
         entry = facts[name]
     elif name == "hugepages":
-        total = facts["hugepages"]["total"]
-        return bool(total), "" if total else facts["hugepages"]["note"]
+        huge = facts["hugepages"]
+        return bool(huge["can_reserve"]), "" if huge["can_reserve"] else huge["reason"]
     else:
         raise ConfigError(f"doctor does not judge {name!r}")
     return bool(entry["available"]), entry["reason"]

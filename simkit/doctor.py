@@ -11,6 +11,7 @@ import os
 import platform
 import shutil
 
+from simkit import hugepages
 from simkit.engine.probe import probe
 from simkit.engine.run import IMPLEMENTED_BACKENDS
 from simkit.errors import SimkitError
@@ -29,19 +30,6 @@ LINK_PMDS = {"ring": "net_ring", "pcap": "net_pcap", "null": "net_null", "tap": 
 
 def _entry(available: bool, reason: str = "") -> dict:
     return {"available": bool(available), "reason": "" if available else reason}
-
-
-def _hugepages() -> dict:
-    total = 0
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("HugePages_Total:"):
-                    total = int(line.split()[1])
-    except OSError:
-        pass
-    note = "" if total else "no hugepages: DPDK runs with --no-huge (fine for tests, slower)"
-    return {"total": total, "note": note}
 
 
 def _thp() -> dict:
@@ -146,7 +134,7 @@ def doctor() -> dict:
         "io_uring": facts.get("io_uring_features", {}),
         "tsc": {"hz": facts.get("tsc_hz"), "invariant": facts.get("tsc_invariant")},
         "cores": os.cpu_count(),
-        "hugepages": _hugepages(),
+        "hugepages": hugepages.status(),
         "thp": _thp(),
         "kernel": platform.release(),
         "dpdk_version": facts.get("dpdk_version"),
@@ -157,7 +145,19 @@ def doctor() -> dict:
 def hugepage_facts() -> dict:
     """Doctor's ``hugepages`` entry alone (a report's ``machine.hugepages``): cheap reads,
     without the probes the rest of :func:`doctor` makes."""
-    return _hugepages()
+    return hugepages.status()
+
+
+def hugepages_lines(huge: dict) -> list[str]:
+    """Doctor's lines under ``hugepages:``: each page size's pool, the hugetlbfs mounts,
+    and why this process cannot reserve (when it cannot)."""
+    lines = [f"  {size:<10} {pool['total']} pages, {pool['free']} free"
+             for size, pool in huge.get("sizes", {}).items()]
+    lines += [f"  mounted    {m['path']} ({m['pagesize_kb']} kB pages)"
+              for m in huge.get("mounts", [])]
+    if not huge.get("can_reserve", True) and huge.get("reason"):
+        lines.append(f"  cannot reserve: {huge['reason']}")
+    return lines
 
 
 def doctor_text(facts: dict) -> str:
@@ -186,6 +186,7 @@ def doctor_text(facts: dict) -> str:
     lines += [f"tsc:       {hz}, {invariant}",
               f"cores:     {facts['cores']}",
               f"hugepages: {facts['hugepages']['total']}  {facts['hugepages']['note']}".rstrip(),
+              *hugepages_lines(facts["hugepages"]),
               f"thp:       {'yes' if facts['thp']['available'] else 'no'}  "
               f"{facts['thp']['reason']}".rstrip(),
               f"kernel:    {facts['kernel']}",

@@ -27,6 +27,10 @@ temporary directories, then the record. Names carry their creator's pid
 kill and had not yet recorded is found by name: the same kinds of leftovers
 whose pid no longer runs are removed too.
 
+Huge pages and hugetlbfs mounts (``simkit run --hugepages``) are kept in an
+account of their own, shared by every simkit process (:mod:`simkit.hugepages`);
+the sweep puts back what dead processes held there too.
+
 Writing a record never fails a run: without a writable run directory (not
 root) the sweep by name still works.
 """
@@ -221,6 +225,9 @@ def sweep() -> list[str]:
             match = _BY_PID.match(name)
             if match and not _pid_runs(int(match.group(1))):
                 done += _remove_tree(root, name)
+    from simkit import hugepages  # it records through this module: import late
+
+    done += hugepages.sweep()  # their huge pages and hugetlbfs mounts: after their processes
     return done
 
 

@@ -8,7 +8,9 @@ import os
 from dataclasses import dataclass, field, fields
 
 from simkit import validators as v
+from simkit.cores import parse_engine_lcores
 from simkit.errors import ConfigError
+from simkit.hugepages import parse_pages
 from simkit.links.shaping import parse_link_specs
 
 
@@ -31,6 +33,7 @@ _FIELD_TYPES = {
     "duration_s": "number", "replay_speed": "number", "udp_checksum": "bool",
     "send_zc": "bool", "sqpoll": "bool", "pcap_path": "path", "replay": "path",
     "hdr_log": "path",
+    "hugepages": "number",
 }
 _OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay",
              "hdr_log")
@@ -95,6 +98,20 @@ def _check_flows(checked: dict, impairments) -> None:
         raise ConfigError(f"flows {checked['flows']} needs {why}")
 
 
+def _check_lcores(checked: dict) -> None:
+    """The engine's lcores: DPDK's (a dpdk side), and given once."""
+    from simkit.links.dut import user_lcore_option  # links import engine, which imports us
+
+    gen, rx = checked["lcores"]
+    if "dpdk" not in (checked["backend"], checked["rx_backend"]):
+        raise ConfigError(f"lcores {gen},{rx} are the engine's DPDK lcores: they need a dpdk "
+                          "side (backend or rx_backend dpdk)")
+    own = user_lcore_option(checked["eal_args"])
+    if own:
+        raise ConfigError(f"the engine's lcores are given twice: lcores {gen},{rx} and "
+                          f"{own!r} in its EAL arguments; give one")
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One run: what to send, over which backend and link, through which DUT.
@@ -155,6 +172,13 @@ class Scenario:
             :mod:`simkit.links.shaping` objects; kept parsed.
         hdr_log: write the run's latency as an HdrHistogram interval log (one
             interval a second, V2 compressed histograms) to this path.
+        hugepages: run the engine and a DPDK DUT on this many 2 MiB huge pages
+            (together), on a hugetlbfs of simkit's own: the pages missing from
+            the kernel's pool are reserved for the run and given back after it
+            (:mod:`simkit.hugepages`; needs root). 0: ``--no-huge`` (4 KiB pages).
+        lcores: ``(GEN, RX)``: the cores the engine's generator and receiver
+            poll on (``"2,3"`` is read too; EAL ``-l GEN,RX --main-lcore GEN``,
+            see :mod:`simkit.cores`); ``None``: cores 0 and 1.
     """
 
     backend: str = "dpdk"
@@ -182,6 +206,8 @@ class Scenario:
     link_impairments: tuple = field(default_factory=tuple)
     dut_eal_args: tuple[str, ...] = field(default_factory=tuple)
     hdr_log: str | None = None
+    hugepages: int = 0
+    lcores: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         from simkit.engine.run import DUT_LINKS  # engine.run imports Scenario
@@ -211,6 +237,8 @@ class Scenario:
             "replay": None if self.replay is None else os.fspath(self.replay),
             "hdr_log": None if self.hdr_log is None else v.parse_output_path(
                 self.hdr_log, "hdr_log (the HdrHistogram interval log)"),
+            "hugepages": parse_pages(self.hugepages),
+            "lcores": parse_engine_lcores(self.lcores),
         }
         _check_flows(checked, self.impairments)
         if checked["dut"] and checked["link"] not in DUT_LINKS:
@@ -222,6 +250,12 @@ class Scenario:
         if checked["link_impairments"] and checked["link"] != "veth" and not checked["dut"]:
             raise ConfigError(f"link_impairments are applied by the kernel on the generator's "
                               f"veth end: they need link veth (or a DUT), not {checked['link']}")
+        if checked["hugepages"] and "dpdk" not in (checked["backend"], checked["rx_backend"]) \
+                and not any("{eal}" in arg for arg in checked["dut"] or ()):
+            raise ConfigError(f"hugepages {checked['hugepages']} are DPDK's memory: they need "
+                              "a dpdk side (backend or rx_backend dpdk, or a DUT with {eal})")
+        if checked["lcores"] is not None:
+            _check_lcores(checked)
         if checked["dut_eal_args"] and not checked["dut"]:
             raise ConfigError("dut_eal_args (--dut-eal-args) are the DUT's EAL arguments: "
                               "they need a dut (--dut)")

@@ -59,7 +59,11 @@ def parse_backend_selection(value: str) -> tuple[str, ...]:
 
 
 def parse_link(value: str) -> str:
-    """One link name (ring, pcap, null, tap, veth, memif)."""
+    """One link name (ring, pcap, null, tap, veth, memif), or real ports ``port:ID[,ID]``."""
+    from simkit.links.port import is_port_link, parse_port_link  # links import validators
+
+    if is_port_link(value):
+        return parse_port_link(value)
     return _choice("link", value, LINKS)
 
 

@@ -221,3 +221,40 @@ def wait_for():
             time.sleep(0.02)
         return None
     return poll
+
+
+def hugepage_baseline() -> int:
+    """The machine's own 2 MiB pool size: the shared account's ``original`` while any
+    simkit process holds pages (other xdist workers, other runs), else the pool itself."""
+    import json
+
+    from simkit import hugepages, rundir
+
+    try:
+        with open(os.path.join(rundir.run_dir(), hugepages.ACCOUNT)) as f:
+            account = json.load(f)
+        if any(rundir.running(h["pid"], h["start"]) for h in account["holders"]):
+            return account["pools"]["2048"]["original"]
+    except (OSError, ValueError, KeyError):
+        pass
+    return hugepages.sizes().get(2048, {}).get("total", 0)
+
+
+@pytest.fixture
+def hugepages_put_back():
+    """Checks that the 2 MiB pool is the machine's own again after the test, and that no
+    hugetlbfs of the given pids (default: this process) is left mounted."""
+    from simkit import hugepages, rundir
+
+    baseline = hugepage_baseline()
+
+    def check(*pids: int) -> None:
+        __tracebackhide__ = True
+        root = os.path.join(rundir.run_dir(), hugepages.MOUNT_DIR)
+        left = [m["path"] for m in hugepages.mounts() if os.path.dirname(m["path"]) == root
+                and os.path.basename(m["path"]).split("-")[0] in
+                {str(p) for p in pids or (os.getpid(),)}]
+        assert not left, f"hugetlbfs left mounted: {left}"
+        assert hugepage_baseline() == baseline, \
+            f"the 2 MiB pool is {hugepage_baseline()}, the machine had {baseline}"
+    return check

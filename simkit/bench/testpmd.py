@@ -24,8 +24,14 @@ _BLOCK = "Port statistics"
 _PPS = re.compile(r"(Rx|Tx)-pps:\s+(\d+)")
 
 
+NO_HUGE = ("--no-huge", "-m", "512")
+ONE_FORWARDING_CORE = ("-l", "0,1")  # main lcore 0, forwarding lcore 1
+
+
 def testpmd_mpps(vdevs: list[str], forward_mode: str, seconds: float = 4.0,
-                 direction: str = "Rx", tx_first: bool = False) -> float:
+                 direction: str = "Rx", tx_first: bool = False,
+                 lcores: tuple[str, ...] = ONE_FORWARDING_CORE, nb_cores: int = 1,
+                 memory: tuple[str, ...] = NO_HUGE) -> float:
     """Steady-state Mpps that testpmd reaches, summed over ports, averaged over periods.
 
     Args:
@@ -34,6 +40,11 @@ def testpmd_mpps(vdevs: list[str], forward_mode: str, seconds: float = 4.0,
         seconds: how long to let it run (at least two stats periods).
         direction: which rate to read, ``Rx`` or ``Tx``.
         tx_first: send a first burst (needed for io forwarding on loopback rings).
+        lcores: its EAL lcore options (the first lcore is the main one, which
+            only prints statistics; the others forward).
+        nb_cores: ``--nb-cores``, its forwarding lcores.
+        memory: its EAL memory options (``--no-huge -m 512``, or a hugetlbfs's
+            ``--huge-dir``).
 
     Raises:
         BackendUnavailable: dpdk-testpmd is not installed.
@@ -43,10 +54,10 @@ def testpmd_mpps(vdevs: list[str], forward_mode: str, seconds: float = 4.0,
     if binary is None:
         raise BackendUnavailable(f"{TESTPMD} not found: install the Debian package dpdk")
     prefix = unique_prefix()
-    argv = [binary, "-l", "0,1", "--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix,
+    argv = [binary, *lcores, *memory, "--no-pci", "--file-prefix", prefix,
             "--log-level=error", *(f"--vdev={v}" for v in vdevs), "--",
             f"--forward-mode={forward_mode}", f"--stats-period={STATS_PERIOD_S}",
-            "--nb-cores=1", f"--total-num-mbufs={MBUFS}"]
+            f"--nb-cores={nb_cores}", f"--total-num-mbufs={MBUFS}"]
     if tx_first:
         argv.append("--tx-first")
     wanted_blocks = 2 + int(seconds / STATS_PERIOD_S)  # a warm-up block, then steady ones

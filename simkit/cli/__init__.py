@@ -14,7 +14,7 @@ import select
 import sys
 
 from simkit import __version__
-from simkit.cli import bench, compare, completion, corpus, doctor, impair, report, run
+from simkit.cli import bench, compare, completion, corpus, doctor, impair, ndr, report, run
 from simkit.cli.common import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
@@ -25,7 +25,7 @@ from simkit.cli.common import (
 )
 from simkit.errors import CheckFailed, SimkitError
 
-SUBCOMMANDS = (doctor, run, bench, corpus, impair, report, compare, completion)
+SUBCOMMANDS = (doctor, run, ndr, bench, corpus, impair, report, compare, completion)
 
 
 def build_parser() -> Parser:

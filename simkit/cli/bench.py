@@ -29,8 +29,8 @@ def register(sub):
                            "receivers, pacing accuracy and socket / io_uring / DPDK side by "
                            "side, measured now")
     bench.add_argument("--count", type=typed(validators.parse_count), default=None,
-                       help="packets per simkit run of the testpmd table (default: none: "
-                       "each run lasts --seconds, as its reference does)")
+                       help="no longer taken: each simkit run of the testpmd table lasts "
+                       "--seconds, as its reference does")
     bench.add_argument("--seconds", type=typed(_seconds), default=4.0,
                        help="how long each testpmd run (and simkit run, without --count) "
                        "lasts (default: 4)")
@@ -45,6 +45,9 @@ def register(sub):
     bench.add_argument("--compare", action="store_true",
                        help="only the socket / io_uring / DPDK comparison table (default: "
                        "every table)")
+    bench.add_argument("--testpmd", action="store_true",
+                       help="only the like-for-like table beside dpdk-testpmd and the engine's "
+                       "memory table (default: every table)")
     bench.add_argument("--cmp-count", type=typed(validators.parse_count), default=200_000,
                        help="packets per paced comparison run (default: 200000)")
     bench.add_argument("--cmp-rate", type=typed(validators.parse_rate), default=100_000,
@@ -59,10 +62,17 @@ def register(sub):
 def command(args) -> int:
     from simkit.bench import bench_table, receivers_table, run_bench
     from simkit.bench.compare import compare_methods, compare_table, modes_legend
+    from simkit.bench.like_for_like import engine_memory_table
     from simkit.bench.rate import rate_table
 
     if args.json:
         check_writable(args.json)
+    def say(line: str) -> None:
+        print(f"simkit bench: {line} ...", file=sys.stderr, flush=True)
+
+    if args.count is not None:
+        raise ConfigError("--count: the testpmd table runs simkit for --seconds, as long as "
+                          "testpmd runs (like for like)")
     if args.cmp_max_count < 0:
         raise ConfigError(f"--cmp-max-count must be 0 or more, got {args.cmp_max_count}")
     compare = {"count": args.cmp_count, "rate_pps": args.cmp_rate or 100_000,
@@ -74,12 +84,23 @@ def command(args) -> int:
         if args.json:
             write_json(args.json, {"compare": [row.to_dict() for row in rows]})
         return 0
-    result = run_bench(count=args.count, seconds=args.seconds, rx_count=args.rx_count,
+    if args.testpmd:
+        from simkit.bench.like_for_like import like_table, measure_rows
+
+        rows, engine = measure_rows(args.seconds, args.repeat, say=say)
+        print(like_table(rows))
+        print()
+        print(engine_memory_table(engine))
+        if args.json:
+            write_json(args.json, {"rows": [row.to_dict() for row in rows],
+                                   "engine_memory": engine})
+        return 0
+    result = run_bench(seconds=args.seconds, rx_count=args.rx_count,
                        rx_rate_pps=args.rx_rate or 200_000, compare=compare,
-                       repeat=args.repeat,
-                       say=lambda line: print(f"simkit bench: {line} ...", file=sys.stderr,
-                                              flush=True))
+                       repeat=args.repeat, say=say)
     print(bench_table(result.rows))
+    print()
+    print(engine_memory_table(result.engine_memory))
     print()
     print(receivers_table(result.receivers))
     print()

@@ -6,8 +6,10 @@ import math
 
 from simkit import validators
 from simkit.cli.common import EXIT_INTERRUPTED, Progress, check_writable, typed, write_json
+from simkit.cores import parse_engine_lcores
 from simkit.engine.run import DUT_READY
 from simkit.errors import CheckFailed, ConfigError
+from simkit.hugepages import parse_pages
 from simkit.links.shaping import parse_link_spec
 from simkit.report.model import by_reason
 from simkit.report.table import summary_table
@@ -30,7 +32,12 @@ EXITS = (0, 1, 2, 77, 130)
 
 
 def register(sub):
-    run = sub.add_parser("run", help="run one scenario and print its summary")
+    return add_scenario_arguments(sub.add_parser("run",
+                                                 help="run one scenario and print its summary"))
+
+
+def add_scenario_arguments(run):
+    """The options that describe a scenario (``simkit run``'s; ``simkit ndr`` takes them too)."""
     run.add_argument("--backend", type=typed(validators.parse_backend), default="dpdk",
                      help="dpdk, io_uring or socket: the generator's, and the receiver's "
                      "unless --rx-backend (default: dpdk)")
@@ -102,6 +109,14 @@ def register(sub):
                      help="extra DPDK EAL arguments of a DPDK DUT, after its {eal}; -l LIST "
                           "here sets its lcores, otherwise the cores the engine does not poll "
                           "on, else core 1 (default: none)")
+    run.add_argument("--hugepages", type=typed(parse_pages), default=0, metavar="N",
+                     help="run the engine and a DPDK DUT on N 2 MiB huge pages (together) on "
+                          "a hugetlbfs of simkit's own; what the kernel's pool lacks is "
+                          "reserved for the run and given back (root) (default: 0, --no-huge)")
+    run.add_argument("--lcores", type=typed(parse_engine_lcores), default=None,
+                     metavar="GEN,RX", help="the cores the engine's generator and receiver "
+                     "poll on (DPDK lcores; checked against this machine and a real port's "
+                     "NUMA node) (default: 0,1)")
     run.add_argument("--pcap", default=None, metavar="PATH",
                      help="pcap link: keep the capture at PATH (default: a temporary file)")
     run.add_argument("--udp-checksum", action="store_true",
@@ -172,14 +187,21 @@ def _link_of(args) -> str:
 
 
 def command(args) -> int:
-    from simkit.engine.run import run
-
     if args.from_report:
         from simkit.cli import rerun
 
         rerun.announce(args.from_report, rerun.apply(args))
     if args.json:
         check_writable(args.json, "report")
+    return _run(scenario_from_args(args), args)
+
+
+def scenario_from_args(args) -> Scenario:
+    """The :class:`Scenario` the options of :func:`add_scenario_arguments` describe.
+
+    Raises:
+        ConfigError: options that contradict one another (one line naming them).
+    """
     if args.dut_ready is not None and args.dut is None:
         raise ConfigError("--dut-ready says when a DUT is ready: it needs --dut")
     args.link = _link_of(args)
@@ -204,9 +226,16 @@ def command(args) -> int:
                         send_zc=args.send_zc, sqpoll=args.sqpoll,
                         flows=args.flows, replay=args.replay,
                         replay_speed=math.inf if args.topspeed else args.speed,
-                        link_impairments=tuple(args.link_impair), hdr_log=args.hdr_log)
+                        link_impairments=tuple(args.link_impair), hdr_log=args.hdr_log,
+                        hugepages=args.hugepages, lcores=args.lcores)
     if scenario.pcap_path is not None:
         check_writable(scenario.pcap_path, "capture")
+    return scenario
+
+
+def _run(scenario: Scenario, args) -> int:
+    from simkit.engine.run import run
+
     progress = Progress(scenario.count, quiet=args.quiet)
     try:
         report = run(scenario, budget_ns=args.budget,

@@ -7,12 +7,21 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
+from simkit import cores, hugepages
 from simkit._native import core
 from simkit.engine import streams
 from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
 from simkit.errors import ConfigError
 from simkit.impair import Impairer, Malform, parse_specs
-from simkit.links import KERNEL_BACKENDS, DutPath, default_rx_backend, dut_backend_of, hops, make_link
+from simkit.links import (
+    KERNEL_BACKENDS,
+    DutPath,
+    PortLink,
+    default_rx_backend,
+    dut_backend_of,
+    hops,
+    make_link,
+)
 from simkit.links.qdisc import require as require_qdiscs
 from simkit.links.qdisc import shaped
 from simkit.report import Report
@@ -63,11 +72,39 @@ def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args.append("--udp-checksum")
     args += [flag for flag, on in (("--send-zc", scenario.send_zc),
                                    ("--sqpoll", scenario.sqpoll)) if on]
-    if scenario.eal_args:
-        args += ["--eal", " ".join(scenario.eal_args)]
+    args += eal_option(scenario, wiring)
     if progress:
         args.append("--progress")
     return args + impair_args(scenario) + stream
+
+
+def eal_option(scenario: Scenario, wiring=None) -> list[str]:
+    """The engine's ``--eal "ARGS"``: its lcores (:mod:`simkit.cores`), the huge
+    pages of the run (:func:`memory`), what the link needs (real ports' ``-a``),
+    then the user's EAL arguments; none without any."""
+    mount = hugepages.active()
+    words = [*cores.engine_eal(scenario.lcores), *(mount.eal_args() if mount else ()),
+             *(wiring.eal_args if wiring is not None else ()), *scenario.eal_args]
+    return ["--eal", " ".join(words)] if words else []
+
+
+@contextlib.contextmanager
+def memory(scenario: Scenario, mount: hugepages.HugeMount | None = None):
+    """The memory the run's DPDK processes use, for the duration of the block.
+
+    ``mount``: a reservation the caller holds (a DUT path's), used as it is.
+    Else with ``scenario.hugepages`` a reservation of that many pages made for
+    the block (and given back after it) unless one is active already; else
+    none: ``--no-huge``. Yields the mount (or ``None``), which
+    :func:`eal_option` and a DUT's ``{eal}`` put the processes on.
+    """
+    active = mount or hugepages.active()
+    if active is not None or not scenario.hugepages:
+        with hugepages.using(active) as used:
+            yield used
+        return
+    with hugepages.reserved(scenario.hugepages) as made, hugepages.using(made) as used:
+        yield used
 
 
 def stream_args(scenario: Scenario) -> tuple[list[str], int]:
@@ -198,20 +235,42 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
     """
     require_scenario(scenario)  # bad arguments: one ConfigError, before anything is set up
     ready = None if ready is None else parse_regex(ready, "ready")
-    if scenario.dut is not None:
-        return _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s)
-    require_qdiscs(scenario.link_impairments)  # before any namespace is made
+    require_qdiscs(scenario.link_impairments)  # before any namespace (or huge page) is made
+    cores.check_engine_lcores(scenario.lcores)
+    with memory(scenario) as mount:
+        if scenario.dut is not None:
+            report = _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s)
+        else:
+            report = _run_loopback(scenario, budget_ns, on_progress)
+    return _with_memory(report, mount)
+
+
+def _with_memory(report: Report, mount: hugepages.HugeMount | None) -> Report:
+    """``report.engine["hugepages"]``: the reservation the run's DPDK processes used."""
+    if mount is not None:
+        report.engine["hugepages"] = mount.to_dict()
+    return report
+
+
+def _run_loopback(scenario: Scenario, budget_ns, on_progress) -> Report:
     prefix = unique_prefix()
     rx_backend = scenario.rx_backend or default_rx_backend(scenario.link, scenario.backend)
     link = make_link(scenario.link, prefix, pcap_path=scenario.pcap_path,
                      tx_backend=scenario.backend, rx_backend=rx_backend)
     with link as wiring, shaped(wiring, scenario.link_impairments) as (wiring, shaping):
+        if isinstance(link, PortLink):  # the cores must be on the ports' NUMA node
+            cores.check_engine_lcores(scenario.lcores, link.numa_nodes())
         if wiring.two_process:
             raw = run_two_processes(scenario, wiring, on_progress)
         else:
             raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
                               prefix, scenario.timeout_s, on_progress)
-    return _report(scenario, raw, wiring, budget_ns, shaping)
+    report = _report(scenario, raw, wiring, budget_ns, shaping)
+    if isinstance(link, PortLink):
+        report.engine["ports"] = [info.to_dict() for info in link.ports]
+        # the receiver stamps arrivals with the TSC; no PMD's hardware timestamps (yet)
+        report.engine["timestamps"] = {"rx": "tsc"}
+    return report
 
 
 def receiver_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
@@ -232,8 +291,7 @@ def receiver_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args += ["--drain-ms", str(drain_ms)]
     if wiring.rx_netns:
         args += ["--rx-netns", wiring.rx_netns]
-    if scenario.eal_args:
-        args += ["--eal", " ".join(scenario.eal_args)]
+    args += eal_option(scenario, wiring)
     if progress:
         args.append("--progress")
     return args
@@ -291,6 +349,8 @@ def _report(scenario: Scenario, raw: dict, wiring, budget_ns, shaping: dict | No
     # which backends ran, whether anything received, io_uring's modes
     report.engine.update({key: raw[key] for key in ENGINE_IO_KEYS if key in raw})
     report.engine["link_receiver"] = wiring.receiver
+    if scenario.lcores is not None:
+        report.engine["lcores"] = dict(zip(("generator", "receiver"), scenario.lcores, strict=True))
     if scenario.hdr_log:
         from simkit.report.hdr import write_interval_log
 
@@ -338,14 +398,15 @@ def run_on_path(scenario: Scenario, path, duts=(), budget_ns: dict[str, int] | N
     before = hops.snapshot(path.hops())
     sampler = hops.ArrivalSampler(*path.output_end) if path.rx_backend in KERNEL_BACKENDS \
         else contextlib.nullcontext()
-    with sampler, shaped(path.wiring, scenario.link_impairments) as (wiring, shaping):
+    with memory(scenario, path.hugepages) as mount, sampler, \
+            shaped(path.wiring, scenario.link_impairments) as (wiring, shaping):
         raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
                           unique_prefix(), scenario.timeout_s, on_progress)
         counted = hops.hop_counters(before, hops.snapshot(path.hops()))
         sample = sampler.frames() if isinstance(sampler, hops.ArrivalSampler) else []
     for dut in duts:
         dut.check_alive()  # a crash mid-run: the run's counts mean nothing, say why
-    report = _report(scenario, raw, path.wiring, budget_ns, shaping)
+    report = _with_memory(_report(scenario, raw, path.wiring, budget_ns, shaping), mount)
     report.engine["dut"] = {"argv": [list(d.argv) for d in duts], "backend": path.dut_backend,
                             "netns": path.dut_netns,
                             "output": [d.output_path for d in duts],
@@ -378,22 +439,38 @@ def _arrived(report: Report, path, counted: list[dict], sample: list[bytes]) -> 
 
 def _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s) -> Report:
     __tracebackhide__ = True
+    with dut_running(scenario, ready, ready_timeout_s) as (path, dut):
+        report = run_on_path(scenario, path, (dut,), budget_ns, on_progress)
+    report.engine["dut"].update(exit=dut.returncode, summary=dut.summary())
+    report.scenario["dut_ready"] = ready  # for a rerun (simkit run --from)
+    return report
+
+
+@contextlib.contextmanager
+def dut_running(scenario: Scenario, ready: str | None = DUT_READY,
+                ready_timeout_s: float = DUT_READY_TIMEOUT_S):
+    """``scenario``'s DUT path set up and its DUT started and ready, for one or more
+    :func:`run_on_path` calls (``simkit run`` makes one, ``simkit ndr`` one per trial);
+    the DUT stopped and the path removed on the way out. Yields ``(path, dut)``.
+
+    Raises:
+        ConfigError: the scenario's link cannot carry a DUT.
+        CheckFailed: the DUT exited before it was ready, or was never ready.
+    """
+    __tracebackhide__ = True
     from simkit.dut import DUT  # dut imports engine.process: keep the import one-way
 
     scenario = dut_scenario(scenario)
-    require_qdiscs(scenario.link_impairments)  # before any namespace is made
     path = DutPath(unique_prefix(), scenario.backend, scenario.rx_backend,
                    dut_backend=dut_backend_of(scenario.dut),
-                   eal_args=" ".join(scenario.dut_eal_args))
+                   eal_args=" ".join(scenario.dut_eal_args), hugepages=hugepages.active(),
+                   engine_cores=scenario.lcores)
     with path:
         placeholders = path.placeholders_for(scenario.dut)
         dut = DUT(scenario.dut, placeholders=placeholders, netns=path.dut_netns, ready=ready,
                   ready_timeout_s=ready_timeout_s, dpdk_prefix=path.dut_prefix)
         try:
             dut.start()
-            report = run_on_path(scenario, path, (dut,), budget_ns, on_progress)
+            yield path, dut
         finally:
             dut.stop()
-    report.engine["dut"].update(exit=dut.returncode, summary=dut.summary())
-    report.scenario["dut_ready"] = ready  # for a rerun (simkit run --from)
-    return report

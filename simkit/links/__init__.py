@@ -8,6 +8,7 @@ from simkit.links.dut import DutPath, dut_backend_of
 from simkit.links.memif import MemifLink
 from simkit.links.null import NullLink
 from simkit.links.pcap import PcapLink
+from simkit.links.port import PortLink, is_port_link
 from simkit.links.ring import RingLink
 from simkit.links.tap import TapLink
 from simkit.links.veth import VethLink
@@ -19,7 +20,8 @@ LINK_CLASSES: dict[str, type[Link]] = {
     "ring": RingLink, "pcap": PcapLink, "null": NullLink, "veth": VethLink, "tap": TapLink,
     "memif": MemifLink}
 
-__all__ = ["IMPLEMENTED", "KERNEL_BACKENDS", "LINK_CLASSES", "DutPath", "Link", "Wiring",
+__all__ = ["IMPLEMENTED", "KERNEL_BACKENDS", "LINK_CLASSES", "DutPath", "Link", "PortLink",
+           "Wiring",
            "default_rx_backend", "dut_backend_of", "make_link"]
 
 
@@ -57,6 +59,8 @@ def make_link(name: str, run_id: str, pcap_path: str | None = None, tx_backend: 
             return TapLink(run_id, tx_backend, rx_backend)
         case "memif":
             return MemifLink(run_id, tx_backend, rx_backend)
+        case _ if is_port_link(name):
+            return PortLink(run_id, name, tx_backend, rx_backend)
         case _ if name in LINKS:
             raise BackendUnavailable(f"link {name!r} is {NOT_YET}")
         case _:

@@ -38,6 +38,7 @@ class Wiring:
         receiver_ready: with two_process, run once the receiver's port is up and
             before the generator starts (e.g. a neighbour entry that bringing
             the port up flushed).
+        eal_args: EAL options the link needs in the engine (real ports: ``-a ADDR``).
     """
 
     tx_dev: str
@@ -51,6 +52,7 @@ class Wiring:
     two_process: bool = False
     receiver_ready: Callable[[], None] | None = None
     tx_iface: str | None = None
+    eal_args: tuple[str, ...] = ()
 
     @property
     def receiver(self) -> bool:

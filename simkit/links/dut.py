@@ -20,7 +20,8 @@ The DUT is told where it sits through placeholders in its argv
 
 - DPDK: ``{eal}`` (``-l LCORES --no-huge --no-pci --no-shconf --no-telemetry -m
   256 --file-prefix P --vdev net_af_packet0,iface=<in> --vdev
-  net_af_packet1,iface=<out>``, then the DUT's own EAL extras,
+  net_af_packet1,iface=<out>``; with huge pages ``--huge-dir MOUNT --huge-unlink``
+  in place of ``--no-huge`` and ``-m 256``; then the DUT's own EAL extras,
   ``--bypass-dut-eal-args`` / ``simkit run --dut-eal-args``),
   ``{rx_port}``/``{tx_port}`` (those two vdev names), ``{dst_mac}``,
   ``{dst_ip}``, ``{dst_port}`` (where its output must go to reach the
@@ -48,10 +49,10 @@ long.
 
 from __future__ import annotations
 
-import os
 import shutil
 
 from simkit import netns, validators
+from simkit.cores import machine_cores
 from simkit.errors import BackendUnavailable, ConfigError
 from simkit.links.base import KERNEL_BACKENDS, Link, Wiring
 
@@ -74,23 +75,19 @@ def _cores_text(cores) -> str:
     return ",".join(str(c) for c in cores)
 
 
-def machine_cores() -> list[int]:
-    """The cores this process may run on (its affinity), in order."""
-    return sorted(os.sched_getaffinity(0))
-
-
-def dut_lcores(lcores=None) -> str:
+def dut_lcores(lcores=None, engine_cores=ENGINE_CORES) -> str:
     """A DPDK DUT's ``-l`` list: ``lcores`` checked against this machine, or the default.
 
     Args:
         lcores: a count (``2``), a core list (``"0,1"``, ``"2-5"``), or
             ``None``: every core the engine does not poll on, else the last core.
+        engine_cores: the cores the engine polls on (``Scenario.lcores``; default 0, 1).
 
     Raises:
         ConfigError: a bad form, more cores than the machine has, or a core it lacks.
     """
     cores = machine_cores()
-    free = [c for c in cores if c not in ENGINE_CORES]
+    free = [c for c in cores if c not in engine_cores]
     if lcores is None:
         return _cores_text(free or cores[-1:])
     value = validators.parse_lcores(lcores)
@@ -150,6 +147,10 @@ class DutPath(Link):
             ends) or ``io_uring``/``socket`` (it uses UDP sockets on their addresses).
         eal_args: the DUT's own extra EAL arguments, appended to its ``{eal}``
             (``--bypass-dut-eal-args``; the engine's are apart).
+        hugepages: a huge page reservation (:func:`simkit.hugepages.reserved`)
+            a DPDK DUT's ``{eal}`` puts it on; ``None``: ``--no-huge -m 256``.
+        engine_cores: the engine's cores (``--lcores GEN,RX``), which a DPDK
+            DUT's default lcores avoid; ``None``: 0 and 1.
 
     Attributes (after setup):
         placeholders: the values of the DUT argv's ``{name}`` placeholders.
@@ -164,7 +165,8 @@ class DutPath(Link):
     pairs = tuple((t, r) for t in BACKENDS for r in BACKENDS)
 
     def __init__(self, run_id: str, tx_backend: str = "dpdk", rx_backend: str = "dpdk",
-                 dut_backend: str = "dpdk", eal_args: str = "") -> None:
+                 dut_backend: str = "dpdk", eal_args: str = "", hugepages=None,
+                 engine_cores: tuple[int, ...] | None = None) -> None:
         super().__init__(run_id, tx_backend, rx_backend)
         if dut_backend not in DUT_BACKENDS:
             raise ConfigError(f"unknown DUT backend {dut_backend!r}: choose one of "
@@ -172,6 +174,8 @@ class DutPath(Link):
         from simkit.engine.process import unique_prefix
 
         self.dut_backend, self.eal_args = dut_backend, eal_args
+        self.hugepages = hugepages
+        self.engine_cores = tuple(engine_cores or ENGINE_CORES)
         self.base = netns.unique_base()
         self.gen_ns, self.dut_netns, self.rx_ns = f"{self.base}g", f"{self.base}d", f"{self.base}r"
         self.if_gen, self.if_in = f"{self.base}g", f"{self.base}i"
@@ -239,7 +243,9 @@ class DutPath(Link):
         """The ``{eal}`` of a DPDK DUT on this path: ``-l lcores`` (none: the user
         gave their own), the DUT's file prefix and vdevs, then its EAL extras."""
         cores = f"-l {lcores} " if lcores else ""
-        return (f"{cores}--no-huge --no-pci --no-shconf --no-telemetry -m 256 "
+        memory, limit = (" ".join(self.hugepages.eal_args()), "") if self.hugepages \
+            else ("--no-huge", " -m 256")
+        return (f"{cores}{memory} --no-pci --no-shconf --no-telemetry{limit} "
                 f"--file-prefix {self.dut_prefix} "
                 f"--vdev net_af_packet0,iface={self.if_in},framecnt={AF_PACKET_FRAMES} "
                 f"--vdev net_af_packet1,iface={self.if_out} {self.eal_args}").strip()
@@ -266,7 +272,7 @@ class DutPath(Link):
         if own and lcores is not None:
             raise ConfigError(f"the DUT's lcores are given twice: lcores={lcores!r} and "
                               f"{own!r} in its EAL arguments; give one")
-        chosen = None if own else dut_lcores(lcores)
+        chosen = None if own else dut_lcores(lcores, self.engine_cores)
         return {**self.placeholders, "eal": self.eal(chosen),
                 "lcores": chosen or _lcore_value(own)}
 
@@ -288,7 +294,7 @@ class DutPath(Link):
 
     def _placeholders(self, mac: dict[str, str]) -> dict[str, str]:
         return {
-            "eal": self.eal(dut_lcores()), "prefix": self.dut_prefix,
+            "eal": self.eal(dut_lcores(None, self.engine_cores)), "prefix": self.dut_prefix,
             "rx_port": "net_af_packet0", "tx_port": "net_af_packet1",
             "dst_mac": mac[self.if_rx], "dst_ip": RX_IP, "dst_port": str(UDP_PORT),
             "src_mac": mac[self.if_out], "src_ip": DUT_OUT_IP,

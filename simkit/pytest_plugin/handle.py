@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 
 import pytest
 
-from simkit import validators
+from simkit import hugepages, validators
 from simkit.dut import DUT
 from simkit.engine.process import unique_prefix
 from simkit.engine.run import DUT_READY, run_on_path
@@ -14,6 +15,7 @@ from simkit.engine.run import run as run_scenario
 from simkit.errors import BackendUnavailable, CheckFailed, ConfigError
 from simkit.links import DutPath, dut_backend_of
 from simkit.links.veth import VethLink
+from simkit.ndr import NdrResult
 from simkit.pytest_plugin.expect import FunctionalPort
 from simkit.pytest_plugin.mask import Mask
 from simkit.pytest_plugin.require import skip_or_fail
@@ -32,6 +34,7 @@ class _TestState:
         self.path: DutPath | None = None
         self.loopback = None  # the veth pair send/expect use when no DUT runs
         self.port: FunctionalPort | None = None
+        self.memory = contextlib.ExitStack()  # the DUT path's huge pages (--bypass-hugepages)
 
 
 class Bypass:
@@ -79,16 +82,23 @@ class Bypass:
                 the DUT exited (the message has its output tail).
         """
         __tracebackhide__ = True
+        return self._run(scenario)
+
+    def _run(self, scenario: dict, budget_marker: bool = True) -> Report:
+        __tracebackhide__ = True
         eal = shlex.split(self._session.eal_args) + list(scenario.pop("eal_args", ()))
         path = self._state.path
         link = "veth" if path else self.link_name
         if "hdr_log" not in scenario:  # --bypass-hdr-log: one log a run
             runs = len(self._request.node.stash.get(ITEM_REPORTS_KEY, []))
             scenario["hdr_log"] = self._session.hdr_log_path(self._request.node.nodeid, runs)
+        if self._session.hugepages and self.backend == "dpdk":  # a DUT path has its own
+            scenario.setdefault("hugepages", self._session.hugepages)
         spec = Scenario(backend=self.backend, link=link, eal_args=eal, **scenario)
         marker = self._request.node.get_closest_marker("latency_budget")
         budget = {k: int(v * self._session.budget_scale)
-                  for k, v in validators.parse_budget(marker.kwargs).items()} if marker else None
+                  for k, v in validators.parse_budget(marker.kwargs).items()} \
+            if marker and budget_marker else None
         if self._state.port:
             self._state.port.close()  # the run's traffic is not for expect()
         try:
@@ -97,7 +107,8 @@ class Bypass:
             else:
                 report = run_scenario(spec, budget_ns=budget)
         except BackendUnavailable as exc:
-            self._unavailable(str(exc), (self.backend, link))
+            self._unavailable(str(exc), (self.backend, link)
+                              + (("hugepages",) if spec.hugepages else ()))
         self._request.node.stash.setdefault(ITEM_REPORTS_KEY, []).append(report.to_dict())
         for dut in self._state.duts:
             dut.check_alive()
@@ -113,6 +124,37 @@ class Bypass:
                 outputs = ", ".join(str(dut.output_path) for dut in self._state.duts)
                 raise CheckFailed(f"{exc}; the DUT's output: {outputs}") from None
         return report
+
+    def ndr(self, **options) -> NdrResult:
+        """Search the NDR and PDR of this handle's path (a loopback, or the spawned DUT).
+
+        Each trial is a :meth:`run` (its report collected like any other); the
+        test's ``latency_budget`` marker is not applied to them (trials above
+        the NDR are overloaded by design): check ``result.latency_at`` instead.
+
+        Args:
+            **options: the search's (``trial_s``, ``loss_percent``, ``precision``,
+                ``min_rate_pps``, ``max_rate_pps``, ``max_trials``,
+                ``latency_fractions``, ``on_trial``; see
+                :func:`simkit.ndr.run_search`) and any :class:`simkit.Scenario`
+                field but backend, link, rate_pps, count and duration_s.
+
+        Returns:
+            :class:`simkit.ndr.NdrResult`: ``ndr_pps``, ``pdr_pps``, ``trials``,
+            ``latency_at``, ``to_dict()``.
+        """
+        __tracebackhide__ = True
+        from simkit.ndr import SEARCH_OPTIONS, run_search
+
+        search = {key: options.pop(key) for key in list(options) if key in SEARCH_OPTIONS}
+        for key in ("rate_pps", "count", "duration_s"):
+            if key in options:
+                raise ConfigError(f"bypass.ndr sets {key} itself (give max_rate_pps or trial_s)")
+        link = "veth" if self._state.path else self.link_name
+        base = Scenario(backend=self.backend, link=link, **options)  # checked once, up front
+        return run_search(base, runner=lambda changes: self._run({**options, **changes},
+                                                                  budget_marker=False),
+                          **search)
 
     # -- the device under test ----------------------------------------------
 
@@ -173,13 +215,18 @@ class Bypass:
             return state.path
         self.require("links", "veth")
         self.require_pair("veth")
-        path = DutPath(unique_prefix(), self.backend, self.backend, dut_backend=dut_backend,
-                       eal_args=self._session.dut_eal_args)
+        self._request.addfinalizer(self._close)  # runs after the DUTs' stops (LIFO)
         try:
+            mount = None
+            if self._session.hugepages and "dpdk" in (dut_backend, self.backend):
+                mount = state.memory.enter_context(hugepages.reserved(self._session.hugepages))
+            path = DutPath(unique_prefix(), self.backend, self.backend, dut_backend=dut_backend,
+                           eal_args=self._session.dut_eal_args, hugepages=mount)
             path.__enter__()
         except BackendUnavailable as exc:
-            self._unavailable(str(exc), (self.backend, "veth", "namespaces"))
-        self._request.addfinalizer(self._close)  # runs after the DUTs' stops (LIFO)
+            state.memory.close()
+            self._unavailable(str(exc), (self.backend, "veth", "namespaces")
+                              + (("hugepages",) if self._session.hugepages else ()))
         if state.port:
             state.port.close()
             state.port = None
@@ -275,6 +322,7 @@ class Bypass:
             if link is not None:
                 setattr(state, name, None)
                 link.__exit__(None, None, None)
+        state.memory.close()  # after the DUT path: nothing maps its huge pages any more
 
     def require(self, kind: str, name: str) -> None:
         """Skip (or fail, strict or required) unless doctor says the backend or link runs here."""

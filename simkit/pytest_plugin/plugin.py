@@ -42,6 +42,8 @@ _HELP = {
     "hdr_log": ("DIR", "write each run's latency as an HdrHistogram interval log into DIR "
                        "(made if missing), one file a run named after its test"),
     "html": ("PATH", "write one report page of every bypass test's runs to PATH"),
+    "hugepages": ("N", "run each test's engine and DPDK DUT on N 2 MiB huge pages, reserved "
+                       "for the test and given back (needs root); 0: --no-huge"),
 }
 
 

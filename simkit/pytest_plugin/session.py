@@ -11,6 +11,8 @@ import pytest
 
 from simkit import capabilities, validators
 from simkit.errors import ConfigError
+from simkit.hugepages import parse_pages
+from simkit.links.port import is_port_link
 from simkit.report.compare import DEFAULT_FAIL, parse_thresholds
 from simkit.report.files import parse_reports_path
 
@@ -29,6 +31,7 @@ OPTIONS = {
     "compare_fail": ("bypass_compare_fail", DEFAULT_FAIL, parse_thresholds),
     "hdr_log": ("bypass_hdr_log", None, validators.parse_output_dir),
     "html": ("bypass_html", None, validators.parse_output_path),
+    "hugepages": ("bypass_hugepages", 0, parse_pages),
 }
 # with --bypass-link=auto: the fastest link that carries the backend end to end
 LINK_PREFERENCE = ("ring", "veth", "tap", "pcap")
@@ -69,6 +72,7 @@ class BypassSession:
     strict: bool
     report_path: str | None
     budget_scale: float
+    hugepages: int = 0  # 2 MiB pages for each test's engine and DPDK DUT; 0: --no-huge
     # capabilities whose absence fails a test instead of skipping it
     required: frozenset[str] = frozenset()
     results: list[tuple[str, dict]] = field(default_factory=list)  # (test id, Report.to_dict())
@@ -90,7 +94,8 @@ class BypassSession:
                    eal_args=values["eal_args"], dut_eal_args=values["dut_eal_args"],
                    strict=values["strict"],
                    report_path=values["report"], budget_scale=values["budget_scale"],
-                   hdr_log_dir=values["hdr_log"], html_path=values["html"])
+                   hdr_log_dir=values["hdr_log"], html_path=values["html"],
+                   hugepages=values["hugepages"])
 
     @property
     def facts(self) -> dict:
@@ -102,12 +107,19 @@ class BypassSession:
         return self._facts
 
     def availability(self, kind: str, name: str) -> tuple[bool, str]:
-        """(available, reason) of a backend or link, from ``simkit doctor``."""
+        """(available, reason) of a backend or link, from ``simkit doctor``
+        (real ports, ``port:...``, need the dpdk backend; the run checks the ports)."""
+        if kind == "links" and is_port_link(name):
+            kind, name = "backends", "dpdk"
         entry = self.facts[kind][name]
         return entry["available"], entry["reason"]
 
     def pair(self, link: str, backend: str) -> tuple[bool, str]:
         """(available, reason) of a loopback of ``backend`` over ``link``."""
+        if is_port_link(link):
+            if backend != "dpdk":
+                return False, f"link {link!r} drives real ports with dpdk, not {backend}"
+            return self.availability("backends", "dpdk")
         pairs = self.facts.get("pairs", {}).get(link, {})
         entry = pairs.get(f"{backend}->{backend}")
         if entry is None:

@@ -1,26 +1,37 @@
-"""`simkit bench`'s tables: medians over rounds in the testpmd table, and which sender the
-rate table says fell short of the request."""
+"""`simkit bench`'s tables: medians over rounds in the testpmd table with every round
+shown, and which sender the rate table says fell short of the request."""
 
 import pytest
 
-from simkit.bench import BenchRow, bench_table
+from simkit.bench import bench_table
+from simkit.bench.like_for_like import MEMORY, RING_CORES, LikeRow, Side, engine_memory_table
 from simkit.bench.rate import RateRow, rate_table
 
 
+def row(simkit, reference) -> LikeRow:
+    return LikeRow("gen", Side("simkit", "sent", MEMORY["4k"], RING_CORES["simkit"],
+                               tuple(simkit)),
+                   Side("dpdk-testpmd", "Tx", MEMORY["4k"], RING_CORES["reference"],
+                        tuple(reference)))
+
+
 def test_rounds_give_medians_and_each_rounds_ratio():
-    row = BenchRow.of_runs("gen", [50.0, 10.0, 60.0], "ref", [40.0, 40.0, 50.0])
-    assert (row.simkit_mpps, row.reference_mpps) == (50.0, 40.0)
-    assert row.ratio == 1.25
-    assert row.round_ratios == [1.25, 0.25, 1.2]
-    assert row.to_dict()["simkit_runs"] == (50.0, 10.0, 60.0)
-    table = bench_table([row]).splitlines()
-    assert table[2].endswith("1.250   0.25-1.25")
-    assert table[-1].startswith("(Mpps: medians over the rounds")
+    r = row([50.0, 10.0, 60.0], [40.0, 40.0, 50.0])
+    assert (r.simkit.mpps, r.reference.mpps) == (50.0, 40.0)
+    assert r.ratio == 1.25
+    assert r.round_ratios == [1.25, 0.25, 1.2]
+    out = r.to_dict()
+    assert out["simkit"]["runs"] == [50.0, 10.0, 60.0] and out["reference"]["mpps"] == 40.0
+    assert out["simkit"]["memory"]["kind"] == out["reference"]["memory"]["kind"] == "4k"
+    assert out["reference"]["cores"]["nb_cores"] == 2
+    table = bench_table([r]).splitlines()
+    assert "1.250   50.00/40.00  10.00/40.00  60.00/50.00" in table[2]
+    assert table[-1].startswith("(both sides on the same memory and polling cores")
 
 
-def test_one_round_shows_no_range():
-    table = bench_table([BenchRow.of_runs("gen", [50.0], "ref", [40.0])]).splitlines()
-    assert table[2].endswith("1.250") and len(table) == 3
+def test_the_engine_memory_table_shows_every_round():
+    lines = engine_memory_table({"ring": {"hugepages": [3.0, 1.0, 2.0], "4k": [1.0]}})
+    assert lines.splitlines()[2].split()[-4:] == ["2.00", "3.00", "1.00", "2.00"]
 
 
 @pytest.mark.parametrize(("simkit", "tcpreplay", "note"), [

@@ -13,17 +13,19 @@ captured with the argv that ``testpmd_mpps`` builds (``--stats-period=1``,
   17,237,068.
 
 The figures above were read off the files by eye (grep pps); the tests pin
-the parser and the table's /2 (per port) and Rx/Tx choice to them.
+the parser, the like-for-like rows' totals (both ports, not per port) and
+Rx/Tx choice to them, and the memory and cores each side is given.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-import simkit.bench as bench
+from simkit.bench import like_for_like as bench
 from simkit.bench import testpmd
 from simkit.errors import NativeError
 
@@ -70,31 +72,81 @@ def test_output_without_two_blocks_is_an_error_naming_its_last_line(out):
 def fake_runs(monkeypatch):
     """simkit's runs give 1.0 Mpps; testpmd 'runs' print the named capture."""
     report = SimpleNamespace(rx=SimpleNamespace(mpps=1.0), tx=SimpleNamespace(mpps=1.0))
-    monkeypatch.setattr(bench, "run", lambda scenario: report)
     monkeypatch.setattr(testpmd.shutil, "which", lambda name: "/usr/bin/" + name)
     monkeypatch.setattr(testpmd, "remove_runtime_dir", lambda prefix: None)
 
-    def use(name: str, argvs: list):
+    def use(name: str, argvs: list, scenarios: list):
         def fake(argv, wanted_blocks, limit_s):
             argvs.append(argv)
             return capture(name)
         monkeypatch.setattr(testpmd, "_run_testpmd", fake)
+        monkeypatch.setattr(bench, "run", lambda scenario: scenarios.append(scenario) or report)
     return use
 
 
-def test_the_ring_row_gives_testpmd_per_port(fake_runs):
-    argvs = []
-    fake_runs("csum-2x-net_ring.txt", argvs)
-    rows = bench.ring_loopback(count=1000, seconds=4.0, repeat=1)
-    # testpmd forwards both ways between two ports; simkit's loopback is one way
-    assert [row.reference_mpps for row in rows] == pytest.approx([mean_mpps(RING_RX) / 2] * 2)
-    assert [a[a.index("--") + 1] for a in argvs] == ["--forward-mode=csum", "--forward-mode=io"]
-    assert all("--tx-first" in a and "--vdev=net_ring1" in a for a in argvs)
+def run_rows(fake_runs, name: str, kinds=("4k",)):
+    argvs, scenarios = [], []
+    fake_runs(name, argvs, scenarios)
+    rows, engine = bench.measure_rows(seconds=4.0, repeat=1, kinds=list(kinds))
+    return rows, engine, argvs, scenarios
 
 
-def test_the_null_generator_row_reads_testpmd_transmitting(fake_runs):
-    argvs = []
-    fake_runs("txonly-net_null.txt", argvs)
-    row = bench.null_generator(count=1000, seconds=4.0, repeat=1)
-    assert row.reference_mpps == pytest.approx(mean_mpps(NULL_TX))
-    assert "--forward-mode=txonly" in argvs[0] and "--vdev=net_null0" in argvs[0]
+def test_the_ring_rows_compare_totals_on_two_forwarding_cores(fake_runs):
+    rows, _, argvs, scenarios = run_rows(fake_runs, "csum-2x-net_ring.txt")
+    ring = [row for row in rows if row.name.startswith("ring")]
+    # testpmd forwards both ways between two ports, one lcore each: its total is both ports'
+    assert [row.reference.mpps for row in ring] == pytest.approx([mean_mpps(RING_RX)] * 2)
+    ring_argvs = [a for a in argvs if "--vdev=net_ring1" in a]
+    assert [a[a.index("--") + 1] for a in ring_argvs] == ["--forward-mode=csum",
+                                                          "--forward-mode=io"]
+    for argv in ring_argvs:
+        assert "--tx-first" in argv and "--nb-cores=2" in argv
+        assert argv[1:3] == ["--lcores", "0@0,1@0,2@1"]  # forwarding lcores on CPU 0 and 1
+        assert argv[3:6] == ["--no-huge", "-m", "256"]  # the engine's -m
+    for row in ring:
+        assert row.simkit.cores["cpus"] == row.reference.cores["cpus"] == [0, 1]
+        assert row.simkit.memory == row.reference.memory and row.simkit.memory["thp"] is False
+        assert row.to_dict()["simkit"]["memory"]["kind"] == "4k"
+        assert set(row.to_dict()) >= {"simkit", "reference", "ratio", "round_ratios"}
+    assert scenarios[0].link == "ring" and scenarios[0].hugepages == 0
+
+
+def test_the_null_generator_row_reads_testpmd_transmitting_on_one_core(fake_runs):
+    rows, _, argvs, _ = run_rows(fake_runs, "txonly-net_null.txt")
+    row = rows[-1]
+    assert row.reference.mpps == pytest.approx(mean_mpps(NULL_TX))
+    argv = next(a for a in argvs if "--vdev=net_null0" in a)
+    assert "--forward-mode=txonly" in argv and "--nb-cores=1" in argv
+    assert argv[1:3] == ["--lcores", "0@0,1@0"]
+    assert row.simkit.cores["cpus"] == row.reference.cores["cpus"] == [0]
+
+
+def test_huge_pages_go_to_both_sides_each_on_its_own_mount(fake_runs, monkeypatch):
+    mounts = []
+
+    @contextlib.contextmanager
+    def reserved(pages):
+        mounts.append(pages)
+        yield SimpleNamespace(eal_args=lambda: ["--huge-dir", f"/mnt/{len(mounts)}",
+                                                "--huge-unlink"])
+    monkeypatch.setattr(bench.hugepages, "reserved", reserved)
+    rows, engine, argvs, scenarios = run_rows(fake_runs, "txonly-net_null.txt",
+                                              kinds=("hugepages",))
+    assert all("--no-huge" not in a and "--huge-dir" in a for a in argvs)
+    assert mounts == [bench.PAGES] * 3  # testpmd csum, io, txonly: a mount each
+    assert [s.hugepages for s in scenarios][:2] == [bench.PAGES] * 2  # the engine's own
+    assert all(row.simkit.memory["kind"] == row.reference.memory["kind"] == "hugepages"
+               for row in rows)
+    assert set(engine["ring"]) == {"hugepages", "thp"}
+
+
+def test_the_4k_rows_run_with_transparent_huge_pages_off_and_put_it_back(fake_runs,
+                                                                         monkeypatch):
+    states = []
+    monkeypatch.setattr(bench, "testpmd_mpps",
+                        lambda *a, **k: states.append(bench._prctl(bench.PR_GET_THP_DISABLE))
+                        or 1.0)
+    before = bench._prctl(bench.PR_GET_THP_DISABLE)
+    run_rows(fake_runs, "txonly-net_null.txt")
+    assert states == [1, 1, 1]  # THP off while testpmd ran
+    assert bench._prctl(bench.PR_GET_THP_DISABLE) == before

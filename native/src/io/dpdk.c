@@ -112,6 +112,7 @@ struct sk_port {
     int memif;                    /* a net_memif port: see port_release() */
     struct rte_mempool *pool;
     uint32_t room;                /* bytes an mbuf holds after its headroom */
+    int refs;                     /* a port EAL made, opened by tx and rx: 2 */
     char name[RTE_ETH_NAME_MAX_LEN]; /* vdev name for hotplug remove */
 };
 
@@ -120,6 +121,7 @@ static struct {
     int memif_ports;              /* memif ports opened: no rte_eal_cleanup() */
     void *thp_mem;                /* the mbuf heap's memory; NULL: none */
     int thp_off;                  /* real ports, or a heap tried once */
+    int huge;                     /* on a hugetlbfs (--huge-dir in --eal) */
     int thp_socket;               /* its socket id for pool_create */
     unsigned worker_lcore;
     FILE *log_stream;
@@ -270,20 +272,42 @@ static int argv_push(const char *s)
     return 0;
 }
 
-static int mentions_pci_allow(const char *extra)
+/* Whether the extra EAL arguments carry one of flags: "-x", "-xVALUE",
+ * "--long" or "--long=VALUE" (a NULL-terminated list). */
+static int mentions(const char *extra, const char *const *flags)
 {
     char *copy, *tok, *save = NULL;
+    const char *const *f;
+    size_t n;
     int found = 0;
 
     if (extra == NULL || (copy = strdup(extra)) == NULL)
         return 0;
     for (tok = strtok_r(copy, " \t\n", &save); tok != NULL && !found;
          tok = strtok_r(NULL, " \t\n", &save))
-        found = strcmp(tok, "-a") == 0 || strncmp(tok, "--allow", 7) == 0 ||
-                (strncmp(tok, "-a", 2) == 0 && tok[2] != '\0');
+        for (f = flags; *f != NULL && !found; f++) {
+            n = strlen(*f);
+            found = strcmp(tok, *f) == 0 ||
+                    (strncmp(tok, *f, n) == 0 &&
+                     ((*f)[1] == '-' ? tok[n] == '=' : tok[1] != '-'));
+        }
     free(copy);
     return found;
 }
+
+static int mentions_pci_allow(const char *extra)
+{
+    static const char *const flags[] = {"-a", "--allow", NULL};
+
+    return mentions(extra, flags);
+}
+
+/* A user's own lcores (-l, --lcores, -c) replace the engine's default ones;
+ * a hugetlbfs (--huge-dir, --in-memory) replaces --no-huge, and then DPDK
+ * takes memory as it needs it unless -m/--socket-mem says otherwise. */
+static const char *const LCORE_FLAGS[] = {"-l", "--lcores", "-c", NULL};
+static const char *const HUGE_FLAGS[] = {"--huge-dir", "--in-memory", NULL};
+static const char *const MEMORY_FLAGS[] = {"-m", "--socket-mem", NULL};
 
 /* ---- mbuf memory ------------------------------------------------------- */
 
@@ -398,10 +422,10 @@ static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
     char *argv[MAX_EAL_ARGS] = {0};
     char *extra = NULL, *tok, *save = NULL, quote[LOG_LINE_LEN + 16];
     const char *fixed[] = {
-        "simkit-engine", "-l", cfg->n_lcores > 1 ? "0,1" : "0", "--no-huge",
-        "--no-shconf", "--no-telemetry", "-m", EAL_MEMORY_MB,
+        "simkit-engine", "--no-shconf", "--no-telemetry",
         "--file-prefix", cfg->file_prefix,
     };
+    int huge = mentions(cfg->extra_args, HUGE_FLAGS);
     int ret, e, saved_stderr, unparsed, user_args = 0;
     unsigned i;
 
@@ -414,6 +438,18 @@ static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
     }
     for (i = 0; i < RTE_DIM(fixed) && ret == 0; i++)
         ret = argv_push(fixed[i]);
+    if (ret == 0 && !mentions(cfg->extra_args, LCORE_FLAGS)) {
+        ret = argv_push("-l");
+        if (ret == 0)
+            ret = argv_push(cfg->n_lcores > 1 ? "0,1" : "0");
+    }
+    if (ret == 0 && !huge)
+        ret = argv_push("--no-huge");
+    if (ret == 0 && !huge && !mentions(cfg->extra_args, MEMORY_FLAGS)) {
+        ret = argv_push("-m");
+        if (ret == 0)
+            ret = argv_push(EAL_MEMORY_MB);
+    }
     /* real ports are allowed with -a/--allow in --eal: keep PCI for them */
     if (ret == 0 && !mentions_pci_allow(cfg->extra_args))
         ret = argv_push("--no-pci");
@@ -458,8 +494,16 @@ static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
         goto out;
     }
     env.eal_ready = 1;
-    env.thp_off = mentions_pci_allow(cfg->extra_args);
+    env.huge = huge;
+    /* real ports' DMA needs DPDK's IOVAs; on huge pages DPDK's memory is the point */
+    env.thp_off = mentions_pci_allow(cfg->extra_args) || huge;
     env.worker_lcore = rte_get_next_lcore(-1, 1, 0);
+    if (cfg->n_lcores > 1 && env.worker_lcore >= RTE_MAX_LCORE) {
+        snprintf(err, errlen, "the lcores in the EAL arguments give one lcore: a run with "
+                 "a generator and a receiver needs two (e.g. -l 0,1)");
+        ret = -EINVAL;
+        goto out;
+    }
     ret = 0;
 out:
     free(extra);
@@ -467,6 +511,14 @@ out:
 }
 
 /* ---- ports -------------------------------------------------------------- */
+
+/* What to do when a pool does not fit in the memory EAL has. */
+static const char *memory_hint(void)
+{
+    return env.huge ? "give the run more huge pages (simkit run --hugepages N: the engine "
+                      "takes about 24 of 2 MiB, a DPDK DUT more)"
+                    : "raise -m via --eal";
+}
 
 static int is_memif(uint16_t port_id)
 {
@@ -491,7 +543,7 @@ static int port_setup(struct sk_port *p, char *err, size_t errlen)
     if (p->pool == NULL) {
         ret = -rte_errno;
         snprintf(err, errlen, "cannot create mbuf pool for port %s: %s: "
-                 "raise -m via --eal", p->name, rte_strerror(rte_errno));
+                 "%s", p->name, rte_strerror(rte_errno), memory_hint());
         goto out;
     }
     p->room = rte_pktmbuf_data_room_size(p->pool) - RTE_PKTMBUF_HEADROOM;
@@ -527,10 +579,20 @@ out:
     return ret;
 }
 
+/* Ports EAL made (-a PCI, --vdev in --eal), by port id: one real port looped
+ * back by a cable is both the generator's and the receiver's. */
+static struct sk_port *eal_ports[RTE_MAX_ETHPORTS];
+
 static void port_release(struct sk_port *p)
 {
     if (p == NULL)
         return;
+    if (p->refs > 1) {
+        p->refs--;
+        return;
+    }
+    if (p->refs == 1 && p->port_id < RTE_MAX_ETHPORTS)
+        eal_ports[p->port_id] = NULL;
     /* DPDK 22.11's net_memif frees its socket's interrupt handle on close
      * while the EAL interrupt thread may still be polling it (a SIGSEGV in
      * rte_intr_fd_get, ~1 run in 5 here): a memif port is left to the
@@ -562,7 +624,7 @@ static int pair_create(char *err, size_t errlen)
     if (pair.ab == NULL || pair.ba == NULL) {
         ret = -ENOMEM;
         snprintf(err, errlen, "cannot create the rings of the @ring pair: %s: "
-                 "raise -m via --eal", rte_strerror(rte_errno));
+                 "%s", rte_strerror(rte_errno), memory_hint());
         goto out;
     }
     for (i = 0; i < 2; i++) {
@@ -652,6 +714,39 @@ static int check_pcap_args(const char *args, char *err, size_t errlen)
     return ret;
 }
 
+/* A real port must be up, with a standard MTU, before traffic: wait for its
+ * link (auto-negotiation takes seconds), then say what is wrong. */
+#define LINK_WAIT_MS 9000
+#define LINK_POLL_MS 100
+#define MIN_MTU 1500
+
+static int port_link_check(struct sk_port *p, char *err, size_t errlen)
+{
+    char name[RTE_ETH_NAME_MAX_LEN] = "?";
+    struct rte_eth_link link;
+    uint16_t mtu = 0;
+    int waited;
+
+    rte_eth_dev_get_name_by_port(p->port_id, name);
+    memset(&link, 0, sizeof(link));
+    for (waited = 0; waited <= LINK_WAIT_MS; waited += LINK_POLL_MS) {
+        if (rte_eth_link_get_nowait(p->port_id, &link) == 0 &&
+            link.link_status == RTE_ETH_LINK_UP)
+            break;
+        usleep(LINK_POLL_MS * 1000);
+    }
+    if (link.link_status != RTE_ETH_LINK_UP) {
+        snprintf(err, errlen, "port %s: link down after %d s: check the cable (or "
+                 "loop) and its peer", name, LINK_WAIT_MS / 1000);
+        return -ENODEV;
+    }
+    if (rte_eth_dev_get_mtu(p->port_id, &mtu) == 0 && mtu < MIN_MTU) {
+        snprintf(err, errlen, "port %s: MTU %u, a run needs %d", name, mtu, MIN_MTU);
+        return -ENODEV;
+    }
+    return 0;
+}
+
 static int vdev_open(const char *spec, struct sk_port **out, char *err,
                      size_t errlen)
 {
@@ -683,10 +778,27 @@ static int vdev_open(const char *spec, struct sk_port **out, char *err,
         goto out;
     }
     p->port_id = RTE_MAX_ETHPORTS;
-    /* a port EAL already made (-a PCI or --vdev in --eal) is used as is */
+    /* a port EAL already made (-a PCI or --vdev in --eal) is used as is;
+     * opened a second time (one port looped), the first opening is shared */
     if (comma == NULL && rte_eth_dev_get_port_by_name(name, &port_id) == 0) {
+        if (eal_ports[port_id] != NULL) {
+            free(p);
+            p = eal_ports[port_id];
+            p->refs++;
+            *out = p;
+            return 0;
+        }
         p->port_id = port_id;
-        goto setup;
+        ret = port_setup(p, err, errlen);
+        if (ret == 0)
+            ret = port_link_check(p, err, errlen);
+        if (ret < 0)
+            goto out;
+        p->refs = 1;
+        eal_ports[port_id] = p;
+        *out = p;
+        p = NULL;
+        goto out;
     }
     log_forget();
     ret = rte_eal_hotplug_add(VDEV_BUS, name, args);
@@ -706,7 +818,6 @@ static int vdev_open(const char *spec, struct sk_port **out, char *err,
         goto out;
     }
     p->port_id = port_id;
-setup:
     ret = port_setup(p, err, errlen);
     if (ret < 0)
         goto out;
