@@ -358,10 +358,10 @@ def _mount(path: str, size_kb: int, pages: int) -> None:
 
 def _unmount(path: str) -> bool:
     """Unmount ``path`` (detached: pages still mapped go back when their process ends)
-    and remove the directory; whether it was mounted."""
+    and remove the directory; whether a mount was there and is gone now."""
     mounted = any(m["path"] == path for m in mounts())
-    if mounted:
-        _libc().umount2(path.encode(), MNT_DETACH)
+    if mounted and _libc().umount2(path.encode(), MNT_DETACH) != 0:
+        return False  # not ours to unmount (not root): it stays, and so does its directory
     with contextlib.suppress(OSError):
         os.rmdir(path)
     return mounted

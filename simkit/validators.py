@@ -58,11 +58,19 @@ def parse_backend_selection(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_choice("backend", n, BACKENDS) for n in names))
 
 
+PORT_PREFIX = "port:"  # a link of real ports: port:ID[,ID] (simkit.links.port)
+
+
+def is_port_link(name) -> bool:
+    """Whether a link name is a ``port:ID[,ID]`` spec (real ports)."""
+    return isinstance(name, str) and name.strip().lower().startswith(PORT_PREFIX)
+
+
 def parse_link(value: str) -> str:
     """One link name (ring, pcap, null, tap, veth, memif), or real ports ``port:ID[,ID]``."""
-    from simkit.links.port import is_port_link, parse_port_link  # links import validators
-
     if is_port_link(value):
+        from simkit.links.port import parse_port_link  # links import validators
+
         return parse_port_link(value)
     return _choice("link", value, LINKS)
 

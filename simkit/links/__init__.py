@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from simkit import validators
 from simkit.errors import BackendUnavailable, ConfigError
 from simkit.links.base import KERNEL_BACKENDS, Link, Wiring
 from simkit.links.dut import DutPath, dut_backend_of
 from simkit.links.memif import MemifLink
 from simkit.links.null import NullLink
 from simkit.links.pcap import PcapLink
-from simkit.links.port import PortLink, is_port_link
+from simkit.links.port import PortLink
 from simkit.links.ring import RingLink
 from simkit.links.tap import TapLink
 from simkit.links.veth import VethLink
@@ -59,7 +60,7 @@ def make_link(name: str, run_id: str, pcap_path: str | None = None, tx_backend: 
             return TapLink(run_id, tx_backend, rx_backend)
         case "memif":
             return MemifLink(run_id, tx_backend, rx_backend)
-        case _ if is_port_link(name):
+        case _ if validators.is_port_link(name):
             return PortLink(run_id, name, tx_backend, rx_backend)
         case _ if name in LINKS:
             raise BackendUnavailable(f"link {name!r} is {NOT_YET}")

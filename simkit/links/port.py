@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 from simkit.errors import BackendUnavailable, ConfigError
 from simkit.links.base import Link, Wiring
+from simkit.validators import PORT_PREFIX
 
-PREFIX = "port:"
+PREFIX = PORT_PREFIX
 PCI_DEVICES = "/sys/bus/pci/devices"
 NET_CLASS = "/sys/class/net"
 MIN_MTU = 1500  # ITCH datagrams fill a standard Ethernet MTU
@@ -41,11 +42,6 @@ DPDK_DRIVERS = ("vfio-pci", "uio_pci_generic", "igb_uio")
 BIFURCATED = ("mlx4_core", "mlx5_core")
 _PCI = re.compile(r"^(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$")
 _IFNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,15}$")
-
-
-def is_port_link(name) -> bool:
-    """Whether a link name is a ``port:`` spec."""
-    return isinstance(name, str) and name.strip().lower().startswith(PREFIX)
 
 
 def normalize_pci(text: str) -> str | None:

@@ -12,7 +12,6 @@ import pytest
 from simkit import capabilities, validators
 from simkit.errors import ConfigError
 from simkit.hugepages import parse_pages
-from simkit.links.port import is_port_link
 from simkit.report.compare import DEFAULT_FAIL, parse_thresholds
 from simkit.report.files import parse_reports_path
 
@@ -109,14 +108,14 @@ class BypassSession:
     def availability(self, kind: str, name: str) -> tuple[bool, str]:
         """(available, reason) of a backend or link, from ``simkit doctor``
         (real ports, ``port:...``, need the dpdk backend; the run checks the ports)."""
-        if kind == "links" and is_port_link(name):
+        if kind == "links" and validators.is_port_link(name):
             kind, name = "backends", "dpdk"
         entry = self.facts[kind][name]
         return entry["available"], entry["reason"]
 
     def pair(self, link: str, backend: str) -> tuple[bool, str]:
         """(available, reason) of a loopback of ``backend`` over ``link``."""
-        if is_port_link(link):
+        if validators.is_port_link(link):
             if backend != "dpdk":
                 return False, f"link {link!r} drives real ports with dpdk, not {backend}"
             return self.availability("backends", "dpdk")

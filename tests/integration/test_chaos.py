@@ -11,13 +11,15 @@ first), then nothing of the killed run may remain: none of the processes it
 started (engines, the DUT, anything the DUT started), no DPDK runtime
 directory ``/var/run/dpdk/simkit-<pid>-*``, no temporary directory
 ``$TMPDIR/simkit-<pid>-*``, no namespace or host interface ``sk-<pid>-*``, no
-memif socket, no record in the run directory.
+memif socket, no record in the run directory, no hugetlbfs mount or huge pages
+held in the shared account (``--hugepages``).
 
 Gated on `simkit doctor` for each link (and the socket backend for the DUT).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -29,7 +31,7 @@ import time
 import pytest
 
 import simkit
-from simkit import netns, rundir
+from simkit import hugepages, netns, rundir
 from simkit.engine.process import DPDK_RUNTIME_ROOT
 
 SEED = int(os.environ.get("SIMKIT_CHAOS_SEED", "17"))
@@ -68,6 +70,8 @@ CASES = {
               ("memif", "dpdk", "dpdk")),
     "dut": (["--backend", "socket", "--count", "200000", "--rate", "20000"],
             ("veth", "socket", "socket")),
+    "hugepages": (["--link", "ring", "--hugepages", "32", "--count", "2000000", "--rate",
+                   "200000"], ("ring", "dpdk", "dpdk")),
 }
 HOW = ("process", "group")
 
@@ -126,8 +130,19 @@ def leftovers(pid: int, started: dict[tuple[int, int], str], token: str) -> dict
                             if line.split(":")[1].strip().startswith(f"{netns.PREFIX}{pid}-")],
         "memif sockets": sockets,
         "records": named(rundir.run_dir(), f"{pid}-"),
+        "hugetlbfs mounts": [m["path"] for m in hugepages.mounts()
+                             if os.path.basename(m["path"]).startswith(f"{pid}-")],
+        "huge page holders": [h for h in _hugepage_holders() if h["pid"] == pid],
     }
     return {kind: items for kind, items in left.items() if items}
+
+
+def _hugepage_holders() -> list[dict]:
+    try:
+        with open(os.path.join(rundir.run_dir(), hugepages.ACCOUNT)) as f:
+            return json.load(f).get("holders", [])
+    except (OSError, ValueError):
+        return []
 
 
 def phase(seen: dict[tuple[int, int], str]) -> str:
@@ -138,9 +153,11 @@ def phase(seen: dict[tuple[int, int], str]) -> str:
 
 
 @pytest.fixture
-def capable(needs_pair):
+def capable(needs_pair, needs):
     def check(case: str) -> None:
         needs_pair(*CASES[case][1])
+        if case == "hugepages":
+            needs("hugepages")
         needs_pair("ring", "dpdk", "dpdk")  # the normal run afterwards
     return check
 

@@ -10,6 +10,7 @@ have a small MTU are refused before any traffic, with one line and exit 77.
 """
 
 import json
+import os
 import subprocess
 import sys
 
@@ -54,12 +55,17 @@ def counters(ns, ifname) -> dict:
     return {"tx": info["stats64"]["tx"]["packets"], "rx": info["stats64"]["rx"]["packets"]}
 
 
-def test_two_ports_by_interface_name_carry_every_packet(wire, tmp_path):
+@pytest.mark.parametrize("production", [(), ("--hugepages", "32", "--lcores", "1,0")],
+                         ids=["defaults", "hugepages-lcores"])
+def test_two_ports_by_interface_name_carry_every_packet(wire, tmp_path, production, needs,
+                                                        hugepages_put_back):
     ns, a, b = wire
+    if production:
+        needs("hugepages")
     before = counters(ns, b)
     out = tmp_path / "run.json"
     proc = simkit_in(ns, "--link", f"port:{a},{b}", "--count", str(COUNT), "--rate", "50000",
-                     json_path=out)
+                     *production, json_path=out)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(out.read_text())
     assert report["link"] == f"port:{a},{b}"
@@ -68,6 +74,11 @@ def test_two_ports_by_interface_name_carry_every_packet(wire, tmp_path):
     assert report["engine"]["ports"][0]["mtu"] == 1500
     assert report["engine"]["timestamps"] == {"rx": "tsc"}
     assert counters(ns, b)["rx"] - before["rx"] >= COUNT  # the kernel saw them cross
+    if production:  # the way a pre-deployment run goes: its own pages and cores
+        assert report["engine"]["hugepages"]["pages"] == 32
+        assert report["engine"]["lcores"] == {"generator": 1, "receiver": 0}
+        assert not os.path.exists(report["engine"]["hugepages"]["mount"])  # unmounted, removed
+        hugepages_put_back()  # the pool
 
 
 def test_one_port_looped_back_by_its_peer(wire, tmp_path):

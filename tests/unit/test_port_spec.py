@@ -112,3 +112,28 @@ def test_doctor_ports_lists_bindings(pci):
     text = port_link.ports_text([p.to_dict() for p in listed.values()])
     assert "0000:3b:00.0     driver ixgbe" in text and "dpdk: bind vfio-pci" in text
     assert "numa 1" in text
+
+
+def test_the_plugin_judges_a_port_link_by_the_dpdk_backend():
+    from simkit.pytest_plugin.session import BypassSession
+
+    session = BypassSession(selection=("dpdk",), link="port:eth1", eal_args="",
+                            dut_eal_args="", strict=False, report_path=None, budget_scale=1.0)
+    session._facts = {"backends": {"dpdk": {"available": False, "reason": "no DPDK here"}}}
+    assert session.availability("links", "port:eth1") == (False, "no DPDK here")
+    assert session.pair("port:eth1", "dpdk") == (False, "no DPDK here")
+    assert session.pair("port:eth1", "io_uring")[1].startswith("link 'port:eth1' drives real "
+                                                              "ports with dpdk")
+
+
+def test_doctor_ports_prints_the_list_and_its_json_key(pci, capsys):
+    import json
+
+    from simkit.cli import main
+
+    pci("0000:3b:00.0", driver="vfio-pci")
+    assert main(["doctor", "--ports", "--json"]) == 0
+    ports = json.loads(capsys.readouterr().out)["ports"]
+    assert [p["id"] for p in ports] == ["0000:3b:00.0"] and ports[0]["dpdk_usable"]
+    assert main(["doctor", "--ports"]) == 0
+    assert "0000:3b:00.0     driver vfio-pci" in capsys.readouterr().out
