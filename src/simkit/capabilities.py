@@ -1,7 +1,7 @@
 """Capabilities: the names ``SIMKIT_REQUIRE`` and ``--bypass-require`` take.
 
 A capability is something a test may need from the machine: a backend
-(``dpdk``, ``io_uring``, ``socket``), a link (``ring``, ``pcap``, ``null``,
+(``dpdk``, ``io_uring``, ``socket``, ``af_xdp``), a link (``ring``, ``pcap``, ``null``,
 ``tap``, ``veth``, ``memif``), a kernel qdisc that shapes a veth link
 (``tbf``, ``netem``) or a feature:
 
@@ -36,8 +36,8 @@ CAPABILITIES = (*BACKENDS, *LINKS, *QDISCS, *FEATURES)
 # What `all` means: everything simkit's CI machine kind (Debian 12 as root,
 # scripts/install-system-deps, no hugepage pool, a kernel without netem) can do.
 # scripts/test requires it, so a capability lost there fails CI.
-MACHINE_KIND = ("dpdk", "io_uring", "socket", "ring", "pcap", "null", "veth", "tap", "memif",
-                "tbf", "namespaces", "thp", "fixtures", "tools", "fuzz")
+MACHINE_KIND = ("dpdk", "io_uring", "socket", "af_xdp", "ring", "pcap", "null", "veth", "tap",
+                "memif", "tbf", "namespaces", "thp", "fixtures", "tools", "fuzz")
 
 
 def parse_require(value: str | Iterable[str] | None) -> frozenset[str]:

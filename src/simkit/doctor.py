@@ -96,7 +96,7 @@ def _link(name: str, facts: dict, backends: dict, namespaces: dict) -> dict:
     if name in NAMESPACE_LINKS and not namespaces["available"]:
         return namespaces
     if not backends["dpdk"]["available"]:
-        kernel = [b for b in ("io_uring", "socket") if backends[b]["available"]]
+        kernel = [b for b in ("io_uring", "socket", "af_xdp") if backends[b]["available"]]
         if name == "veth" and kernel:  # the kernel backends need no DPDK on veth
             return _entry(True)
         return _entry(False, f"needs the dpdk backend: {backends['dpdk']['reason']}")

@@ -13,7 +13,7 @@ import tempfile
 
 from simkit.errors import ConfigError
 
-BACKENDS = ("dpdk", "io_uring", "socket")
+BACKENDS = ("dpdk", "io_uring", "socket", "af_xdp")
 BACKEND_SELECTORS = ("auto", "all")
 LINKS = ("ring", "pcap", "null", "tap", "veth", "memif")
 PROTOS = ("seed", "itch")
@@ -38,7 +38,7 @@ def _choice(kind: str, value: str, choices: tuple[str, ...]) -> str:
 
 
 def parse_backend(value: str) -> str:
-    """One concrete backend name (dpdk, io_uring, socket)."""
+    """One concrete backend name (dpdk, io_uring, socket, af_xdp)."""
     return _choice("backend", value, BACKENDS)
 
 

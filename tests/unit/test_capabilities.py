@@ -22,7 +22,7 @@ def test_a_comma_list_is_trimmed_lowered_and_may_add_to_all():
 
 def test_an_unknown_name_is_a_config_error_listing_the_choices():
     with pytest.raises(ConfigError, match=r"unknown capability 'rdma': choose from dpdk, "
-                                          r"io_uring, socket, ring, .* or all"):
+                                          r"io_uring, socket, af_xdp, ring, .* or all"):
         capabilities.parse_require("dpdk,rdma")
     with pytest.raises(ConfigError, match="^SIMKIT_REQUIRE: unknown capability 'x'"):
         capabilities.required_by_env({"SIMKIT_REQUIRE": "x"})

@@ -61,7 +61,7 @@ static void usage(FILE *f)
     fprintf(f,
 "usage: %s probe --file-prefix P [--verbose]\n"
 "       %s run --file-prefix P --tx-dev SPEC --rx-dev SPEC|none --count N\n"
-"              [--tx-backend dpdk|io_uring|socket] [--rx-backend ...]\n"
+"              [--tx-backend dpdk|io_uring|socket|af_xdp] [--rx-backend ...]\n"
 "              [--tx-netns NAME] [--rx-netns NAME] [--dst-mac MAC]\n"
 "              [--rate PPS] [--burst B] [--seed S] [--udp-checksum] [--phased]\n"
 "              [--eal \"ARGS\"] [--drain-ms MS] [--timeout-s S] [--progress]\n"
@@ -310,7 +310,7 @@ static int parse_backend(const char *opt, const char *name,
     *out = sk_io_by_name(name);
     if (*out != NULL)
         return 0;
-    sk_error("bad %s '%s': use dpdk, io_uring or socket", opt, name);
+    sk_error("bad %s '%s': use dpdk, io_uring, socket or af_xdp", opt, name);
     return -EINVAL;
 }
 
