@@ -9,7 +9,7 @@
  * loads no program. Opened inside the side's network namespace (the engine
  * does the setns), so IFACE is that namespace's interface.
  *
- * UMEM: SK_XDP_FRAMES frames of SK_XDP_FRAME_SIZE bytes. A transmit port
+ * UMEM: SK_XDP_RX_FRAMES (receiver) or SK_XDP_TX_FRAMES frames of 2 KiB. A transmit port
  * keeps a free list of frame addresses (alloc takes from it, the completion
  * ring gives back); a receive port gives every frame to the fill ring and
  * free() puts received frames back on it. Both poll (as DPDK does): rx_burst
@@ -40,9 +40,15 @@
 #include <xdp/xsk.h>
 #include <bpf/libbpf.h>
 
-#define SK_XDP_FRAMES 4096
-#define SK_XDP_FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE /* 4096 */
-#define SK_XDP_RING 2048
+/* The receiver's rings are deep (80 ms at 100 kpps) so that a receiver the
+ * scheduler takes off its core for a while loses nothing; the generator's
+ * only need to cover what is in flight. 2 KiB frames: 256 bytes of headroom
+ * and a 1500-byte MTU frame fit. */
+#define SK_XDP_FRAME_SIZE 2048
+#define SK_XDP_RX_FRAMES 16384
+#define SK_XDP_RX_RING 8192
+#define SK_XDP_TX_FRAMES 4096
+#define SK_XDP_TX_RING 2048
 
 struct sk_port {
     enum sk_io_dir dir;
@@ -54,7 +60,7 @@ struct sk_port {
     struct xsk_ring_prod tx;
     uint8_t *area;
     size_t area_len;
-    uint64_t free_addr[SK_XDP_FRAMES]; /* tx: frames not in flight */
+    uint64_t free_addr[SK_XDP_TX_FRAMES]; /* tx: frames not in flight */
     unsigned n_free;
     unsigned outstanding;              /* tx: submitted, not yet completed */
     uint64_t kicks, kick_errors;
@@ -151,15 +157,15 @@ static int xdp_open(const char *spec, enum sk_io_dir dir, unsigned burst,
                     struct sk_port **out, char *err, size_t errlen)
 {
     struct xsk_umem_config ucfg = {
-        .fill_size = SK_XDP_FRAMES,
-        .comp_size = SK_XDP_RING,
+        .fill_size = dir == SK_IO_RX ? SK_XDP_RX_FRAMES : SK_XDP_TX_RING,
+        .comp_size = SK_XDP_TX_RING,
         .frame_size = SK_XDP_FRAME_SIZE,
         .frame_headroom = 0,
         .flags = 0,
     };
     struct xsk_socket_config scfg;
     struct sk_port *p;
-    unsigned queue, i;
+    unsigned queue, i, frames = dir == SK_IO_RX ? SK_XDP_RX_FRAMES : SK_XDP_TX_FRAMES;
     int skb_mode, force_copy, ret;
     uint32_t idx;
 
@@ -180,7 +186,7 @@ static int xdp_open(const char *spec, enum sk_io_dir dir, unsigned burst,
                  dir == SK_IO_TX ? "tx" : "rx");
         goto out;
     }
-    p->area_len = (size_t)SK_XDP_FRAMES * SK_XDP_FRAME_SIZE;
+    p->area_len = (size_t)frames * SK_XDP_FRAME_SIZE;
     p->area = mmap(NULL, p->area_len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p->area == MAP_FAILED) {
@@ -203,8 +209,8 @@ static int xdp_open(const char *spec, enum sk_io_dir dir, unsigned burst,
         goto out;
     }
     memset(&scfg, 0, sizeof(scfg));
-    scfg.rx_size = dir == SK_IO_RX ? SK_XDP_RING : 0;
-    scfg.tx_size = dir == SK_IO_TX ? SK_XDP_RING : 0;
+    scfg.rx_size = dir == SK_IO_RX ? SK_XDP_RX_RING : 0;
+    scfg.tx_size = dir == SK_IO_TX ? SK_XDP_TX_RING : 0;
     /* the generator only sends: no program on its interface */
     scfg.libxdp_flags = dir == SK_IO_TX ? XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD : 0;
     scfg.xdp_flags = skb_mode ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
@@ -228,18 +234,18 @@ static int xdp_open(const char *spec, enum sk_io_dir dir, unsigned burst,
     }
     if (dir == SK_IO_RX) {
         /* every frame to the kernel, to be filled */
-        if (xsk_ring_prod__reserve(&p->fill, SK_XDP_FRAMES, &idx) != SK_XDP_FRAMES) {
+        if (xsk_ring_prod__reserve(&p->fill, frames, &idx) != frames) {
             ret = -EIO;
             snprintf(err, errlen, "cannot fill the AF_XDP fill ring: this is a bug");
             goto out;
         }
-        for (i = 0; i < SK_XDP_FRAMES; i++)
+        for (i = 0; i < frames; i++)
             *xsk_ring_prod__fill_addr(&p->fill, idx++) = (uint64_t)i * SK_XDP_FRAME_SIZE;
-        xsk_ring_prod__submit(&p->fill, SK_XDP_FRAMES);
+        xsk_ring_prod__submit(&p->fill, frames);
     } else {
-        for (i = 0; i < SK_XDP_FRAMES; i++)
+        for (i = 0; i < frames; i++)
             p->free_addr[i] = (uint64_t)i * SK_XDP_FRAME_SIZE;
-        p->n_free = SK_XDP_FRAMES;
+        p->n_free = frames;
     }
     snprintf(p->mode, sizeof(p->mode), "xsk %s %s q%u",
              skb_mode ? "skb" : "drv", force_copy ? "copy" : "zerocopy", queue);
@@ -256,7 +262,7 @@ static void reap(struct sk_port *p)
 {
     uint32_t idx, n, i;
 
-    n = xsk_ring_cons__peek(&p->comp, SK_XDP_RING, &idx);
+    n = xsk_ring_cons__peek(&p->comp, SK_XDP_TX_RING, &idx);
     if (n == 0)
         return;
     for (i = 0; i < n; i++)
