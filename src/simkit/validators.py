@@ -15,7 +15,7 @@ from simkit.errors import ConfigError
 
 BACKENDS = ("dpdk", "io_uring", "socket", "af_xdp")
 BACKEND_SELECTORS = ("auto", "all")
-LINKS = ("ring", "pcap", "null", "tap", "veth", "memif")
+LINKS = ("ring", "pcap", "null", "tap", "veth", "memif", "af_xdp")
 PROTOS = ("seed", "itch")
 ARRIVALS = ("constant", "poisson")
 MAX_DURATION_S = 86400.0
@@ -59,7 +59,7 @@ def parse_backend_selection(value: str) -> tuple[str, ...]:
 
 
 def parse_link(value: str) -> str:
-    """One link name (ring, pcap, null, tap, veth, memif)."""
+    """One link name (ring, pcap, null, tap, veth, memif, af_xdp)."""
     return _choice("link", value, LINKS)
 
 

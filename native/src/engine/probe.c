@@ -22,7 +22,8 @@
 #define IO_URING_PROBE_ENTRIES 8
 
 static const char *const probed_links[] = {"net_ring", "net_pcap", "net_null",
-                                           "net_tap", "net_af_packet", "net_memif"};
+                                           "net_tap", "net_af_packet", "net_memif",
+                                           "net_af_xdp"};
 
 static void emit_capability(struct sk_json *j, const char *key, int ok,
                             const char *reason)

@@ -153,6 +153,12 @@ bad:
     return -EINVAL;
 }
 
+void sk_io_xdp_quiet(void)
+{
+    libxdp_set_print(quiet_print);
+    libbpf_set_print(quiet_bpf_print);
+}
+
 static int xdp_open(const char *spec, enum sk_io_dir dir, unsigned burst,
                     struct sk_port **out, char *err, size_t errlen)
 {
@@ -195,8 +201,7 @@ static int xdp_open(const char *spec, enum sk_io_dir dir, unsigned burst,
                  p->area_len, strerror(errno));
         goto out;
     }
-    libxdp_set_print(quiet_print);
-    libbpf_set_print(quiet_bpf_print);
+    sk_io_xdp_quiet();
     ret = xsk_umem__create(&p->umem, p->area, p->area_len, &p->fill, &p->comp, &ucfg);
     if (ret < 0) {
         p->umem = NULL;
@@ -424,6 +429,10 @@ static unsigned xdp_facts(struct sk_port *p, struct sk_io_fact *out, unsigned n)
 }
 
 #else /* !SK_HAVE_LIBXDP */
+
+void sk_io_xdp_quiet(void)
+{
+}
 
 struct sk_port {
     int unused;

@@ -69,8 +69,8 @@ class VethLink(Link):
                          "permanent", netns=self.rx_ns)
         udp = f"udp:{RX_IP}:{UDP_PORT}"
         return Wiring(
-            tx_dev=udp if tx_kernel else _frame_dev(self.tx_backend, tx_if, "tx"),
-            rx_dev=udp if rx_kernel else _frame_dev(self.rx_backend, rx_if, "rx"),
+            tx_dev=udp if tx_kernel else self.frame_dev(self.tx_backend, tx_if, "tx"),
+            rx_dev=udp if rx_kernel else self.frame_dev(self.rx_backend, rx_if, "rx"),
             tx_backend=self.tx_backend, rx_backend=self.rx_backend,
             tx_netns=self.tx_ns, rx_netns=self.rx_ns,
             dst_mac=None if tx_kernel else rx_mac, tx_iface=tx_if)
@@ -79,11 +79,12 @@ class VethLink(Link):
         while self._made:
             netns.delete(self._made.pop())
 
+    def frame_dev(self, backend: str, iface: str, side: str) -> str:
+        """The device of a side that reads or writes whole frames on its veth end."""
+        return f"{XDP_PREFIX}{iface}" if backend == "af_xdp" else self.dpdk_dev(iface, side)
 
-def _frame_dev(backend: str, iface: str, side: str) -> str:
-    """The device of a side that reads or writes whole frames on its veth end."""
-    if backend == "af_xdp":
-        return f"{XDP_PREFIX}{iface}"
-    if side == "tx":
-        return f"net_af_packet_tx,iface={iface}"
-    return f"net_af_packet_rx,iface={iface},framecnt={AF_PACKET_FRAMES}"
+    def dpdk_dev(self, iface: str, side: str) -> str:
+        """A DPDK side's vdev on its veth end (``side``: tx or rx)."""
+        if side == "tx":
+            return f"net_af_packet_tx,iface={iface}"
+        return f"net_af_packet_rx,iface={iface},framecnt={AF_PACKET_FRAMES}"
