@@ -18,6 +18,7 @@ BACKEND_SELECTORS = ("auto", "all")
 LINKS = ("ring", "pcap", "null", "tap", "veth", "memif", "af_xdp")
 PROTOS = ("seed", "itch")
 ARRIVALS = ("constant", "poisson")
+URING_MODES = ("wait", "poll")  # how the io_uring receiver waits for completions
 MAX_DURATION_S = 86400.0
 BUDGET_KEYS = ("p50", "p90", "p99", "p999", "max")
 MAX_BURST = 512
@@ -66,6 +67,12 @@ def parse_link(value: str) -> str:
 def parse_link_selection(value: str) -> str:
     """A link name, or ``auto`` (the best link for each backend)."""
     return "auto" if str(value).strip().lower() == "auto" else parse_link(value)
+
+
+def parse_uring_mode(value: str) -> str:
+    """How the io_uring receiver takes completions: ``wait`` (sleep until a batch or its
+    timeout) or ``poll`` (busy-poll, never sleep)."""
+    return _choice("io_uring mode", value, URING_MODES)
 
 
 def parse_proto(value: str) -> str:

@@ -63,6 +63,8 @@ def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args.append("--udp-checksum")
     args += [flag for flag, on in (("--send-zc", scenario.send_zc),
                                    ("--sqpoll", scenario.sqpoll)) if on]
+    if scenario.uring_mode:
+        args += ["--uring-mode", scenario.uring_mode]
     if scenario.eal_args:
         args += ["--eal", " ".join(scenario.eal_args)]
     if progress:
