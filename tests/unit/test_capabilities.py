@@ -38,3 +38,33 @@ def test_status_reads_doctors_entry_for_each_kind():
     assert capabilities.status(facts, "hugepages") == (False, "no pool")
     with pytest.raises(ConfigError):
         capabilities.status(facts, "fixtures")
+
+
+def test_af_xdp_is_the_backend_and_the_link_at_once():
+    yes, no = {"available": True, "reason": ""}, {"available": False, "reason": "no AF_XDP"}
+    link_no = {"available": False, "reason": "DPDK driver net_af_xdp not found"}
+    assert capabilities.CAPABILITIES.count("af_xdp") == 1
+    assert "af_xdp" in capabilities.MACHINE_KIND
+    both = {"backends": {"af_xdp": yes}, "links": {"af_xdp": yes}}
+    assert capabilities.status(both, "af_xdp") == (True, "")
+    assert capabilities.status({"backends": {"af_xdp": no}, "links": {"af_xdp": yes}},
+                               "af_xdp") == (False, "no AF_XDP")
+    assert capabilities.status({"backends": {"af_xdp": no}, "links": {"af_xdp": link_no}},
+                               "af_xdp") == (False, "no AF_XDP; DPDK driver net_af_xdp not found")
+
+
+def test_doctor_gives_the_engines_reason_for_af_xdp(monkeypatch):
+    from simkit import doctor
+
+    reason = "the af_xdp backend is unavailable: simkit-engine was built without libxdp"
+    facts = {"dpdk": {"available": True, "reason": ""}, "io_uring": {"available": True,
+             "reason": ""}, "af_xdp": {"available": False, "reason": reason},
+             "pmds": {"net_af_xdp": {"available": True, "reason": ""},
+                      "net_af_packet": {"available": True, "reason": ""}}}
+    monkeypatch.setattr(doctor, "probe", lambda: facts)
+    monkeypatch.setattr(doctor, "_namespaces", lambda: {"available": True, "reason": ""})
+    out = doctor.doctor()
+    assert out["backends"]["af_xdp"] == {"available": False, "reason": reason}
+    assert out["links"]["af_xdp"] == {"available": False, "reason": reason}
+    assert out["pairs"]["veth"]["af_xdp->socket"]["reason"] == f"af_xdp: {reason}"
+    assert out["pairs"]["veth"]["socket->socket"]["available"] is True
