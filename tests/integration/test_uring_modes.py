@@ -88,3 +88,15 @@ def test_engine_refuses_uring_mode_without_an_io_uring_receiver():
                            "--count", "10", "--uring-mode", "poll"], capture_output=True,
                           text=True, timeout=30)
     assert proc.returncode == 2 and "need --rx-backend io_uring" in proc.stderr
+
+
+def test_cli_uring_mode_runs_and_refuses_a_socket_receiver(needs_pair, nothing_left, capsys):
+    from simkit.cli import main
+
+    needs_pair("veth", "io_uring", "io_uring")
+    assert main(["run", "--backend", "io_uring", "--link", "veth", "--count", "2000",
+                 "--rate", "20000", "--uring-mode", "poll", "--quiet"]) == 0
+    assert main(["run", "--backend", "socket", "--link", "veth", "--count", "10",
+                 "--uring-mode", "poll", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "uring_mode is how the io_uring receiver waits" in err and "Traceback" not in err
