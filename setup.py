@@ -80,7 +80,8 @@ class sdist_with_build_info(sdist):
 # SIMKIT_BUILD_WITHOUT names it (e.g. SIMKIT_BUILD_WITHOUT=dpdk on a machine
 # meant for the kernel backends only): an engine silently built without DPDK
 # would only show up later as "dpdk unavailable".
-NATIVE_DEPENDENCIES = {"dpdk": ("libdpdk", "dpdk-dev"), "io_uring": ("liburing", "liburing-dev")}
+NATIVE_DEPENDENCIES = {"dpdk": ("libdpdk", "dpdk-dev"), "io_uring": ("liburing", "liburing-dev"),
+                       "af_xdp": ("libxdp libbpf", "libxdp-dev libbpf-dev")}
 
 
 def missing_dependencies(without=None):
@@ -93,7 +94,7 @@ def missing_dependencies(without=None):
                          f"(known: {', '.join(NATIVE_DEPENDENCIES)})")
     missing = []
     for backend, (pc_name, debian) in NATIVE_DEPENDENCIES.items():
-        found = subprocess.run(["pkg-config", "--exists", pc_name], check=False).returncode == 0
+        found = subprocess.run(["pkg-config", "--exists", *pc_name.split()], check=False).returncode == 0
         if not found and backend not in allowed:
             missing.append(f"{backend} needs {pc_name} ({debian})")
     return missing

@@ -1,8 +1,9 @@
 """Capabilities: the names ``SIMKIT_REQUIRE`` and ``--bypass-require`` take.
 
 A capability is something a test may need from the machine: a backend
-(``dpdk``, ``io_uring``, ``socket``), a link (``ring``, ``pcap``, ``null``,
-``tap``, ``veth``, ``memif``), a kernel qdisc that shapes a veth link
+(``dpdk``, ``io_uring``, ``socket``, ``af_xdp``), a link (``ring``, ``pcap``, ``null``,
+``tap``, ``veth``, ``memif``, ``af_xdp``: DPDK's net_af_xdp on veth; the
+name is the backend and the link at once), a kernel qdisc that shapes a veth link
 (``tbf``, ``netem``) or a feature:
 
 - ``namespaces``: simkit may create network namespaces (root, iproute2);
@@ -33,13 +34,15 @@ from simkit.validators import BACKENDS, LINKS
 ENV_VAR = "SIMKIT_REQUIRE"
 ALL = "all"
 FEATURES = ("namespaces", "hugepages", "thp", "fixtures", "tools", "fuzz")
-CAPABILITIES = (*BACKENDS, *LINKS, *QDISCS, *FEATURES)
+# af_xdp is both a backend (the engine's XSK sockets) and a link (DPDK's net_af_xdp):
+# one capability, available when both are
+CAPABILITIES = tuple(dict.fromkeys((*BACKENDS, *LINKS, *QDISCS, *FEATURES)))
 # What `all` means: everything simkit's CI machine kind (Debian 12 as root,
 # scripts/install-system-deps, no hugepage pool but root may reserve one, a kernel
 # without netem) can do.
 # scripts/test requires it, so a capability lost there fails CI.
-MACHINE_KIND = ("dpdk", "io_uring", "socket", "ring", "pcap", "null", "veth", "tap", "memif",
-                "tbf", "namespaces", "hugepages", "thp", "fixtures", "tools", "fuzz")
+MACHINE_KIND = ("dpdk", "io_uring", "socket", "af_xdp", "ring", "pcap", "null", "veth", "tap",
+                "memif", "tbf", "namespaces", "hugepages", "thp", "fixtures", "tools", "fuzz")
 
 
 def parse_require(value: str | Iterable[str] | None) -> frozenset[str]:
@@ -90,6 +93,10 @@ def status(facts: dict, name: str) -> tuple[bool, str]:
         ConfigError: a capability doctor does not judge (``fixtures``,
             ``tools``, ``fuzz``: the test that needs one finds out).
     """
+    if name in BACKENDS and name in LINKS:  # af_xdp: the backend and the link
+        entries = (facts["backends"][name], facts["links"][name])
+        reasons = dict.fromkeys(e["reason"] for e in entries if not e["available"])
+        return all(e["available"] for e in entries), "; ".join(reasons)
     if name in BACKENDS:
         entry = facts["backends"][name]
     elif name in LINKS:

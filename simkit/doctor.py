@@ -20,12 +20,12 @@ from simkit.links import LINK_CLASSES, NOT_YET, qdisc
 from simkit.validators import BACKENDS, LINKS
 
 CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
-NAMESPACE_LINKS = ("veth", "tap")
+NAMESPACE_LINKS = ("veth", "tap", "af_xdp")
 
 THP_ENABLED = "/sys/kernel/mm/transparent_hugepage/enabled"
 
 LINK_PMDS = {"ring": "net_ring", "pcap": "net_pcap", "null": "net_null", "tap": "net_tap",
-             "veth": "net_af_packet", "memif": "net_memif"}
+             "veth": "net_af_packet", "memif": "net_memif", "af_xdp": "net_af_xdp"}
 
 
 def _entry(available: bool, reason: str = "") -> dict:
@@ -84,10 +84,13 @@ def _link(name: str, facts: dict, backends: dict, namespaces: dict) -> dict:
     if name in NAMESPACE_LINKS and not namespaces["available"]:
         return namespaces
     if not backends["dpdk"]["available"]:
-        kernel = [b for b in ("io_uring", "socket") if backends[b]["available"]]
+        kernel = [b for b in ("io_uring", "socket", "af_xdp") if backends[b]["available"]]
         if name == "veth" and kernel:  # the kernel backends need no DPDK on veth
             return _entry(True)
         return _entry(False, f"needs the dpdk backend: {backends['dpdk']['reason']}")
+    if name == "af_xdp" and not facts.get("af_xdp", {}).get("available"):
+        # net_af_xdp needs what the engine's af_xdp backend needs: AF_XDP in the kernel
+        return _entry(False, facts.get("af_xdp", {}).get("reason") or "AF_XDP unavailable")
     pmd = facts.get("pmds", {}).get(LINK_PMDS[name], {})
     return _entry(pmd.get("available", False),
                   pmd.get("reason") or f"DPDK driver {LINK_PMDS[name]} not found")

@@ -34,9 +34,10 @@ _FIELD_TYPES = {
     "send_zc": "bool", "sqpoll": "bool", "pcap_path": "path", "replay": "path",
     "hdr_log": "path",
     "hugepages": "number",
+    "uring_mode": "name",
 }
 _OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay",
-             "hdr_log")
+             "hdr_log", "uring_mode")
 
 
 def _check_types(scenario: Scenario) -> None:
@@ -150,6 +151,10 @@ class Scenario:
             sendmsg where the kernel refuses, and the report says so.
         sqpoll: io_uring rings (generator and receiver) with a kernel
             submission thread (``IORING_SETUP_SQPOLL``); falls back likewise.
+        uring_mode: how the io_uring receiver takes its completions: ``wait``
+            (the engine's default: sleeps until a batch is there or its batch
+            timeout passed) or ``poll`` (busy-polls, never sleeps). Needs an
+            io_uring receiver.
         replay: with proto itch, send the UDP payloads of this capture (a user's
             MoldUDP64 session) instead of the simulated one; count caps it. By
             default at the capture's own timing, as tcpreplay replays it (see
@@ -200,6 +205,7 @@ class Scenario:
     duration_s: float | None = None
     send_zc: bool = False
     sqpoll: bool = False
+    uring_mode: str | None = None
     flows: int = 1
     replay: str | None = None
     replay_speed: float | None = None
@@ -286,6 +292,14 @@ class Scenario:
             raise ConfigError("sqpoll needs an io_uring side: backend or rx_backend io_uring")
         object.__setattr__(self, "send_zc", bool(self.send_zc))
         object.__setattr__(self, "sqpoll", bool(self.sqpoll))
+        if self.uring_mode is not None:
+            from simkit.links import default_rx_backend
+
+            rx = checked["rx_backend"] or default_rx_backend(checked["link"], checked["backend"])
+            if rx != "io_uring":
+                raise ConfigError(f"uring_mode is how the io_uring receiver waits: it needs "
+                                  f"rx_backend io_uring, not {rx}")
+            object.__setattr__(self, "uring_mode", v.parse_uring_mode(self.uring_mode))
         if not 0 < self.timeout_s < math.inf:
             raise ConfigError(f"timeout_s must be positive seconds, got {self.timeout_s!r}")
         for name, value in checked.items():

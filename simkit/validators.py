@@ -13,11 +13,12 @@ import tempfile
 
 from simkit.errors import ConfigError
 
-BACKENDS = ("dpdk", "io_uring", "socket")
+BACKENDS = ("dpdk", "io_uring", "socket", "af_xdp")
 BACKEND_SELECTORS = ("auto", "all")
-LINKS = ("ring", "pcap", "null", "tap", "veth", "memif")
+LINKS = ("ring", "pcap", "null", "tap", "veth", "memif", "af_xdp")
 PROTOS = ("seed", "itch")
 ARRIVALS = ("constant", "poisson")
+URING_MODES = ("wait", "poll")  # how the io_uring receiver waits for completions
 MAX_DURATION_S = 86400.0
 BUDGET_KEYS = ("p50", "p90", "p99", "p999", "max")
 MAX_BURST = 512
@@ -38,7 +39,7 @@ def _choice(kind: str, value: str, choices: tuple[str, ...]) -> str:
 
 
 def parse_backend(value: str) -> str:
-    """One concrete backend name (dpdk, io_uring, socket)."""
+    """One concrete backend name (dpdk, io_uring, socket, af_xdp)."""
     return _choice("backend", value, BACKENDS)
 
 
@@ -67,7 +68,7 @@ def is_port_link(name) -> bool:
 
 
 def parse_link(value: str) -> str:
-    """One link name (ring, pcap, null, tap, veth, memif), or real ports ``port:ID[,ID]``."""
+    """One link name (ring, pcap, null, tap, veth, memif, af_xdp), or real ports ``port:ID[,ID]``."""
     if is_port_link(value):
         from simkit.links.port import parse_port_link  # links import validators
 
@@ -78,6 +79,12 @@ def parse_link(value: str) -> str:
 def parse_link_selection(value: str) -> str:
     """A link name, or ``auto`` (the best link for each backend)."""
     return "auto" if str(value).strip().lower() == "auto" else parse_link(value)
+
+
+def parse_uring_mode(value: str) -> str:
+    """How the io_uring receiver takes completions: ``wait`` (sleep until a batch or its
+    timeout) or ``poll`` (busy-poll, never sleep)."""
+    return _choice("io_uring mode", value, URING_MODES)
 
 
 def parse_proto(value: str) -> str:

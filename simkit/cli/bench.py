@@ -43,8 +43,8 @@ def register(sub):
                        metavar="PPS", help="offered load of the kernel-receiver runs "
                        "(default: 200000)")
     bench.add_argument("--compare", action="store_true",
-                       help="only the socket / io_uring / DPDK comparison table (default: "
-                       "every table)")
+                       help="only the socket / io_uring / AF_XDP / DPDK comparison table "
+                       "(default: every table)")
     bench.add_argument("--testpmd", action="store_true",
                        help="only the like-for-like table beside dpdk-testpmd and the engine's "
                        "memory table (default: every table)")
@@ -61,7 +61,7 @@ def register(sub):
 
 def command(args) -> int:
     from simkit.bench import bench_table, receivers_table, run_bench
-    from simkit.bench.compare import compare_methods, compare_table, modes_legend
+    from simkit.bench.compare import compare_methods, compare_table, modes_legend, reference_table
     from simkit.bench.like_for_like import engine_memory_table
     from simkit.bench.rate import rate_table
 
@@ -81,6 +81,7 @@ def command(args) -> int:
         rows = compare_methods(**compare)
         print(compare_table(rows))
         print(modes_legend(rows))
+        print(reference_table())
         if args.json:
             write_json(args.json, {"compare": [row.to_dict() for row in rows]})
         return 0
@@ -108,6 +109,7 @@ def command(args) -> int:
     print()
     print(compare_table(result.compare))
     print(modes_legend(result.compare))
+    print(reference_table())
     if args.json:
         write_json(args.json, result.to_dict())
     return 0

@@ -125,6 +125,9 @@ def add_scenario_arguments(run):
                      "IORING_OP_SEND_ZC, falling back to sendmsg where refused (default: off)")
     run.add_argument("--sqpoll", action="store_true", help="io_uring sides: a kernel "
                      "submission thread (IORING_SETUP_SQPOLL), where allowed (default: off)")
+    run.add_argument("--uring-mode", default=None, choices=validators.URING_MODES,
+                     help="io_uring receiver: sleep until a batch of completions or its "
+                     "timeout (wait, default) or busy-poll them (poll)")
     run.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                      help="hard limit on the run (default: 60)")
     run.add_argument("--from", dest="from_report", default=None, metavar="REPORT",
@@ -223,7 +226,7 @@ def scenario_from_args(args) -> Scenario:
                         udp_checksum=args.udp_checksum, pcap_path=args.pcap,
                         timeout_s=args.timeout, rx_backend=args.rx_backend,
                         arrivals=args.arrivals, duration_s=args.duration,
-                        send_zc=args.send_zc, sqpoll=args.sqpoll,
+                        send_zc=args.send_zc, sqpoll=args.sqpoll, uring_mode=args.uring_mode,
                         flows=args.flows, replay=args.replay,
                         replay_speed=math.inf if args.topspeed else args.speed,
                         link_impairments=tuple(args.link_impair), hdr_log=args.hdr_log,

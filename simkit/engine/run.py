@@ -28,9 +28,9 @@ from simkit.report import Report
 from simkit.scenario import Scenario, require_scenario
 from simkit.validators import parse_regex
 
-IMPLEMENTED_BACKENDS = ("dpdk", "io_uring", "socket")
+IMPLEMENTED_BACKENDS = ("dpdk", "io_uring", "socket", "af_xdp")
 # engine facts about the data path, kept in Report.engine (and its to_dict)
-ENGINE_IO_KEYS = ("tx_backend", "rx_backend", "receiver", "io_uring", "processes")
+ENGINE_IO_KEYS = ("tx_backend", "rx_backend", "receiver", "io_uring", "processes", "af_xdp")
 DUT_READY = r"^READY$"  # a DUT prints this line once its ports are up
 DUT_READY_TIMEOUT_S = 10.0
 DUT_LINKS = ("ring", "veth")  # ring: the default, i.e. no link asked for; a DUT path is veth
@@ -72,6 +72,8 @@ def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args.append("--udp-checksum")
     args += [flag for flag, on in (("--send-zc", scenario.send_zc),
                                    ("--sqpoll", scenario.sqpoll)) if on]
+    if scenario.uring_mode:
+        args += ["--uring-mode", scenario.uring_mode]
     args += eal_option(scenario, wiring)
     if progress:
         args.append("--progress")

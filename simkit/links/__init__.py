@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from simkit import validators
 from simkit.errors import BackendUnavailable, ConfigError
+from simkit.links.af_xdp import AfXdpLink
 from simkit.links.base import KERNEL_BACKENDS, Link, Wiring
 from simkit.links.dut import DutPath, dut_backend_of
 from simkit.links.memif import MemifLink
@@ -15,11 +16,11 @@ from simkit.links.tap import TapLink
 from simkit.links.veth import VethLink
 from simkit.validators import LINKS
 
-IMPLEMENTED = ("ring", "pcap", "null", "veth", "tap", "memif")
+IMPLEMENTED = ("ring", "pcap", "null", "veth", "tap", "memif", "af_xdp")
 NOT_YET = "not implemented in this version of simkit (planned: data-plane issue)"
 LINK_CLASSES: dict[str, type[Link]] = {
     "ring": RingLink, "pcap": PcapLink, "null": NullLink, "veth": VethLink, "tap": TapLink,
-    "memif": MemifLink}
+    "memif": MemifLink, "af_xdp": AfXdpLink}
 
 __all__ = ["IMPLEMENTED", "KERNEL_BACKENDS", "LINK_CLASSES", "DutPath", "Link", "PortLink",
            "Wiring",
@@ -60,6 +61,8 @@ def make_link(name: str, run_id: str, pcap_path: str | None = None, tx_backend: 
             return TapLink(run_id, tx_backend, rx_backend)
         case "memif":
             return MemifLink(run_id, tx_backend, rx_backend)
+        case "af_xdp":
+            return AfXdpLink(run_id, tx_backend, rx_backend)
         case _ if validators.is_port_link(name):
             return PortLink(run_id, name, tx_backend, rx_backend)
         case _ if name in LINKS:

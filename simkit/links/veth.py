@@ -3,7 +3,9 @@
 Namespace ``<base>a`` holds the generator's end, ``<base>b`` the receiver's.
 A DPDK side attaches to its end with net_af_packet (the engine opens it while
 inside the namespace); an io_uring or socket side uses a UDP socket made in
-its namespace. Only kernel sides get an address (198.18.0.1 -> 198.18.0.2,
+its namespace; an af_xdp side (the engine's own XSK socket, no DPDK) attaches
+to its end as ``xdp:IFACE`` and reads and writes whole frames, as DPDK does.
+Only kernel sides get an address (198.18.0.1 -> 198.18.0.2,
 a /30): a DPDK side's kernel stays silent (no ICMP, no ARP) so the DPDK
 receiver sees nothing but the generator's frames. Neighbour entries are
 static, so the first packets are not lost to ARP, and transmit checksum
@@ -23,7 +25,8 @@ from simkit.links.base import KERNEL_BACKENDS, Link, Wiring
 
 TX_IP, RX_IP, PREFIX_LEN, UDP_PORT = "198.18.0.1", "198.18.0.2", 30, 20000
 AF_PACKET_FRAMES = 4096  # af_packet ring: deep enough for scheduling hiccups
-BACKENDS = ("dpdk", *KERNEL_BACKENDS)
+BACKENDS = ("dpdk", "af_xdp", *KERNEL_BACKENDS)
+XDP_PREFIX = "xdp:"  # the engine's af_xdp device spec: xdp:IFACE
 
 
 class VethLink(Link):
@@ -41,8 +44,8 @@ class VethLink(Link):
         tx_kernel = self.tx_backend in KERNEL_BACKENDS
         rx_kernel = self.rx_backend in KERNEL_BACKENDS
         if tx_kernel and not rx_kernel and shutil.which("ethtool") is None:
-            raise BackendUnavailable("kernel -> DPDK over veth needs ethtool (to turn off "
-                                     "checksum offload): install ethtool")
+            raise BackendUnavailable(f"kernel -> {self.rx_backend} over veth needs ethtool (to "
+                                     "turn off checksum offload): install ethtool")
         tx_if, rx_if = self.tx_ns, self.rx_ns  # interface named like its namespace
         for name in (self.tx_ns, self.rx_ns):
             netns.create(name)
@@ -66,9 +69,8 @@ class VethLink(Link):
                          "permanent", netns=self.rx_ns)
         udp = f"udp:{RX_IP}:{UDP_PORT}"
         return Wiring(
-            tx_dev=udp if tx_kernel else f"net_af_packet_tx,iface={tx_if}",
-            rx_dev=udp if rx_kernel else
-            f"net_af_packet_rx,iface={rx_if},framecnt={AF_PACKET_FRAMES}",
+            tx_dev=udp if tx_kernel else self.frame_dev(self.tx_backend, tx_if, "tx"),
+            rx_dev=udp if rx_kernel else self.frame_dev(self.rx_backend, rx_if, "rx"),
             tx_backend=self.tx_backend, rx_backend=self.rx_backend,
             tx_netns=self.tx_ns, rx_netns=self.rx_ns,
             dst_mac=None if tx_kernel else rx_mac, tx_iface=tx_if)
@@ -76,3 +78,13 @@ class VethLink(Link):
     def teardown(self) -> None:
         while self._made:
             netns.delete(self._made.pop())
+
+    def frame_dev(self, backend: str, iface: str, side: str) -> str:
+        """The device of a side that reads or writes whole frames on its veth end."""
+        return f"{XDP_PREFIX}{iface}" if backend == "af_xdp" else self.dpdk_dev(iface, side)
+
+    def dpdk_dev(self, iface: str, side: str) -> str:
+        """A DPDK side's vdev on its veth end (``side``: tx or rx)."""
+        if side == "tx":
+            return f"net_af_packet_tx,iface={iface}"
+        return f"net_af_packet_rx,iface={iface},framecnt={AF_PACKET_FRAMES}"

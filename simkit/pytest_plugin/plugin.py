@@ -19,7 +19,7 @@ from simkit.pytest_plugin.session import (
 )
 
 _HELP = {
-    "backend": ("NAMES", "backend(s): dpdk, io_uring, socket, a comma list, auto (best "
+    "backend": ("NAMES", "backend(s): dpdk, io_uring, socket, af_xdp, a comma list, auto (best "
                          "available) or all (every available one)"),
     "link": ("NAME", "link between generator and receiver (see `simkit doctor`); auto picks "
                      "the fastest one that carries the backend"),

@@ -79,8 +79,8 @@ def test_doctor_json_names_every_backend_and_link_with_a_reason():
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     facts = json.loads(proc.stdout)
-    assert set(facts["backends"]) == {"dpdk", "io_uring", "socket"}
-    assert {"ring", "pcap", "null", "tap", "veth"} <= set(facts["links"])
+    assert set(facts["backends"]) == {"dpdk", "io_uring", "socket", "af_xdp"}
+    assert {"ring", "pcap", "null", "tap", "veth", "af_xdp"} <= set(facts["links"])
     for group in ("backends", "links"):
         for name, entry in facts[group].items():
             assert isinstance(entry["available"], bool)

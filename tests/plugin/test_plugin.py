@@ -296,7 +296,7 @@ def test_an_unknown_capability_is_a_usage_error_from_the_option_and_the_variable
     result = pytester.runpytest("--bypass-require=dpdk,rdma")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--bypass-require: unknown capability 'rdma': choose from "
-                                 "dpdk, io_uring, socket, ring*or all*"])
+                                 "dpdk, io_uring, socket, af_xdp, ring*or all*"])
     monkeypatch.setenv("SIMKIT_REQUIRE", "netmap")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR

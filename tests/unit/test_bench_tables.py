@@ -46,3 +46,23 @@ def test_the_table_says_who_fell_short(simkit, tcpreplay, note):
         assert "fell short" not in line
     else:
         assert line.endswith(note)
+
+
+def test_compare_table_marks_rows_that_fell_short_and_prints_the_reference():
+    from simkit.bench.compare import CompareRow, compare_table, reference_table
+
+    def row(method, short):
+        return CompareRow(method=method, mode="m", offered="100000", tx_mpps=0.1, rx_mpps=0.05,
+                          lost=0, rx_p99_ns=2_000, tx_p99_ns=1_000, tx_cpu_percent=1.0,
+                          rx_cpu_percent=1.0, tx_ctx_switches_per_s=1.0,
+                          rx_ctx_switches_per_s=1.0, rx_p50_ns=1_000, rx_p999_ns=3_000,
+                          fell_short=short)
+
+    table = compare_table([row("a", False), row("b", True)])
+    lines = table.splitlines()
+    assert "100,000*" in lines[3] and "100,000*" not in lines[2]
+    assert lines[-1].startswith("* fell short of the offered rate")
+    assert "fell short" not in compare_table([row("a", False)])
+    assert "1.0" in lines[2] and "3.0" in lines[2]  # p50 and p99.9 in us
+    ref = reference_table()
+    assert "12.3" in ref and "4.2" in ref and "issue 13" in ref

@@ -10,6 +10,7 @@ import pytest
 
 from simkit.cli import SUBCOMMANDS, build_parser
 from simkit.cli.common import EXIT_MEANINGS
+from simkit.validators import BACKENDS
 
 NAMES = [module.__name__.rsplit(".", 1)[1] for module in SUBCOMMANDS]
 
@@ -45,7 +46,7 @@ def test_every_example_parses(module):
 COMPLETION_CASES = [
     (["ru"], ["run"]),
     (["run", "--back"], ["--backend"]),
-    (["run", "--backend", ""], ["dpdk", "io_uring", "socket"]),
+    (["run", "--backend", ""], list(BACKENDS)),
     (["run", "--link", "r"], ["ring"]),
     (["run", "--count", ""], []),
     (["corpus", "--proto", "i"], ["itch"]),

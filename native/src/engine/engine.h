@@ -149,6 +149,8 @@ struct sk_run_opts {
      * sides' device specs, which uring.c reads) */
     int send_zc;             /* --send-zc: the generator sends with SEND_ZC */
     int sqpoll;              /* --sqpoll: rings with IORING_SETUP_SQPOLL */
+    const char *uring_mode;  /* --uring-mode poll|wait: the receiver's (NULL: wait) */
+    const char *uring_batch_us; /* --uring-batch-us N: its batch timeout (NULL: default) */
 };
 
 /* Per-core counters: one cache line (or more) each, written by one core;

@@ -62,7 +62,7 @@ static void usage(FILE *f)
     fprintf(f,
 "usage: %s probe --file-prefix P [--verbose]\n"
 "       %s run --file-prefix P --tx-dev SPEC --rx-dev SPEC|none --count N\n"
-"              [--tx-backend dpdk|io_uring|socket] [--rx-backend ...]\n"
+"              [--tx-backend dpdk|io_uring|socket|af_xdp] [--rx-backend ...]\n"
 "              [--tx-netns NAME] [--rx-netns NAME] [--dst-mac MAC]\n"
 "              [--rate PPS] [--burst B] [--seed S] [--udp-checksum] [--phased]\n"
 "              [--eal \"ARGS\"] [--drain-ms MS] [--timeout-s S] [--progress]\n"
@@ -71,6 +71,7 @@ static void usage(FILE *f)
 "              [--arrivals constant|poisson|capture] [--speed X]\n"
 "              [--duration SECONDS]\n"
 "              [--send-zc] [--sqpoll] [--flows N] [--interval-ms MS]\n"
+"              [--uring-mode poll|wait] [--uring-batch-us N]\n"
 "SPEC for dpdk is a vdev devargs string (net_pcap_tx0,tx_pcap=/tmp/x.pcap) or\n"
 "@ring on both sides for an in-process crossed ring pair; for io_uring and\n"
 "socket udp:A.B.C.D:PORT (tx: destination, rx: bound address; io_uring rx\n"
@@ -82,6 +83,8 @@ static void usage(FILE *f)
 "--send-zc: the io_uring generator sends with IORING_OP_SEND_ZC; --sqpoll:\n"
 "io_uring rings with a kernel submission thread (IORING_SETUP_SQPOLL).\n"
 "Either falls back where the kernel refuses; the report says which ran.\n"
+"--uring-mode: the io_uring receiver busy-polls its completions (poll) or\n"
+"sleeps until a batch is there or --uring-batch-us passed (wait, default 20).\n"
 "--arrivals capture: a timed --stream's own departure offsets (a capture's\n"
 "timing), scaled by --speed X (default 1; 2 = twice as fast), as tcpreplay\n"
 "--multiplier does; not with --rate.\n"
@@ -260,7 +263,7 @@ enum {
     OPT_IMPAIR_SEED, OPT_TRUTH, OPT_STREAM, OPT_UNLINK_STREAM,
     OPT_READY, OPT_HOLD, /* two-process links */
     OPT_ARRIVALS, OPT_DURATION, OPT_SPEED, /* pacing */
-    OPT_SEND_ZC, OPT_SQPOLL, /* io_uring */
+    OPT_SEND_ZC, OPT_SQPOLL, OPT_URING_MODE, OPT_URING_BATCH_US, /* io_uring */
     OPT_FLOWS, /* flows */
     OPT_INTERVAL_MS, /* intervals */
 };
@@ -298,6 +301,8 @@ static const struct option long_opts[] = {
     {"speed", required_argument, NULL, OPT_SPEED},
     {"send-zc", no_argument, NULL, OPT_SEND_ZC},
     {"sqpoll", no_argument, NULL, OPT_SQPOLL},
+    {"uring-mode", required_argument, NULL, OPT_URING_MODE},
+    {"uring-batch-us", required_argument, NULL, OPT_URING_BATCH_US},
     {"flows", required_argument, NULL, OPT_FLOWS},
     {"interval-ms", required_argument, NULL, OPT_INTERVAL_MS},
     {NULL, 0, NULL, 0},
@@ -315,7 +320,7 @@ static int parse_backend(const char *opt, const char *name,
     *out = sk_io_by_name(name);
     if (*out != NULL)
         return 0;
-    sk_error("bad %s '%s': use dpdk, io_uring or socket", opt, name);
+    sk_error("bad %s '%s': use dpdk, io_uring, socket or af_xdp", opt, name);
     return -EINVAL;
 }
 
@@ -511,8 +516,17 @@ static int apply_uring_opts(struct sk_run_opts *o)
                  o->send_zc ? ",send_zc=1" : "", o->sqpoll ? ",sqpoll=1" : "");
         o->tx_dev = tx_spec;
     }
-    if (rx && o->sqpoll) {
-        snprintf(rx_spec, sizeof(rx_spec), "%s,sqpoll=1", o->rx_dev);
+    if ((o->uring_mode != NULL || o->uring_batch_us != NULL) && !rx) {
+        sk_error("--uring-mode / --uring-batch-us need --rx-backend io_uring: they are "
+                 "how the io_uring receiver waits for completions");
+        return -EINVAL;
+    }
+    if (rx && (o->sqpoll || o->uring_mode != NULL || o->uring_batch_us != NULL)) {
+        snprintf(rx_spec, sizeof(rx_spec), "%s%s%s%s%s%s", o->rx_dev,
+                 o->sqpoll ? ",sqpoll=1" : "", o->uring_mode ? ",uring_mode=" : "",
+                 o->uring_mode ? o->uring_mode : "",
+                 o->uring_batch_us ? ",batch_us=" : "",
+                 o->uring_batch_us ? o->uring_batch_us : "");
         o->rx_dev = rx_spec;
     }
     return 0;
@@ -624,6 +638,12 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
             break;
         case OPT_SQPOLL:
             o->sqpoll = 1;
+            break;
+        case OPT_URING_MODE:
+            o->uring_mode = optarg; /* uring.c checks the value */
+            break;
+        case OPT_URING_BATCH_US:
+            o->uring_batch_us = optarg;
             break;
         case OPT_FLOWS:
             ret = parse_u64("--flows", optarg, 1, SK_MAX_FLOWS, &v);

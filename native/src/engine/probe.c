@@ -22,7 +22,8 @@
 #define IO_URING_PROBE_ENTRIES 8
 
 static const char *const probed_links[] = {"net_ring", "net_pcap", "net_null",
-                                           "net_tap", "net_af_packet", "net_memif"};
+                                           "net_tap", "net_af_packet", "net_memif",
+                                           "net_af_xdp"};
 
 static void emit_capability(struct sk_json *j, const char *key, int ok,
                             const char *reason)
@@ -95,13 +96,14 @@ int sk_cmd_probe(const char *file_prefix, int verbose, FILE *json)
         .file_prefix = file_prefix, .n_lcores = 1, .verbose = verbose,
     };
     char dpdk_err[SK_ERR_LEN] = "", uring_err[SK_ERR_LEN] = "";
-    char link_err[SK_ERR_LEN];
+    char link_err[SK_ERR_LEN], xdp_err[SK_ERR_LEN] = "";
     struct sk_json j;
-    int dpdk_ok, uring_ok, ok;
+    int dpdk_ok, uring_ok, xdp_ok, ok;
     size_t i;
 
     dpdk_ok = ops->env_init(&env, dpdk_err, sizeof(dpdk_err)) == 0;
     uring_ok = probe_io_uring(uring_err, sizeof(uring_err), &ok) == 0;
+    xdp_ok = sk_io_af_xdp.probe_link("af_xdp", xdp_err, sizeof(xdp_err)) == 0;
 
     sk_json_init(&j, json);
     sk_json_begin_object(&j, NULL);
@@ -112,6 +114,8 @@ int sk_cmd_probe(const char *file_prefix, int verbose, FILE *json)
     emit_capability(&j, "dpdk", dpdk_ok, dpdk_err);
     emit_capability(&j, "io_uring", uring_ok, uring_err);
     emit_uring_features(&j, uring_ok);
+    emit_capability(&j, "af_xdp", xdp_ok, xdp_err);
+    sk_json_string(&j, "libxdp_version", sk_io_af_xdp.version());
     sk_json_begin_object(&j, "pmds");
     for (i = 0; i < sizeof(probed_links) / sizeof(probed_links[0]); i++) {
         if (dpdk_ok) {

@@ -106,6 +106,28 @@ static void emit_facts(struct sk_json *j, const struct sk_io_ops *ops,
     }
 }
 
+/* "af_xdp": each AF_XDP side's mode (XDP attach mode, copy) and kicks. */
+static void emit_af_xdp(struct sk_json *j, const struct sk_side *tx,
+                        const struct sk_side *rx)
+{
+    const struct sk_side *sides[2] = {tx, rx};
+    static const char *const mode_key[2] = {"tx_mode", "rx_mode"};
+    int i, any = 0;
+
+    for (i = 0; i < 2; i++)
+        any |= sides[i]->ops == &sk_io_af_xdp && sides[i]->port != NULL;
+    if (!any)
+        return;
+    sk_json_begin_object(j, "af_xdp");
+    for (i = 0; i < 2; i++) {
+        if (sides[i]->ops != &sk_io_af_xdp || sides[i]->port == NULL)
+            continue;
+        sk_json_string(j, mode_key[i], sides[i]->ops->mode(sides[i]->port));
+        emit_facts(j, sides[i]->ops, sides[i]->port);
+    }
+    sk_json_end_object(j);
+}
+
 static void emit_io(struct sk_json *j, const struct sk_side *tx,
                     const struct sk_side *rx)
 {
@@ -117,6 +139,7 @@ static void emit_io(struct sk_json *j, const struct sk_side *tx,
     sk_json_string(j, "rx_backend", rx->ops != NULL ? rx->ops->name : NULL);
     sk_json_bool(j, "receiver", rx->ops != NULL);
     sk_json_bool(j, "generator", tx->ops != NULL);
+    emit_af_xdp(j, tx, rx);
     for (i = 0; i < 2; i++)
         uring |= sides[i]->ops == &sk_io_uring;
     if (!uring)

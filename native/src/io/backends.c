@@ -8,7 +8,7 @@
 const struct sk_io_ops *sk_io_by_name(const char *name)
 {
     static const struct sk_io_ops *const all[] = {
-        &sk_io_dpdk, &sk_io_uring, &sk_io_socket,
+        &sk_io_dpdk, &sk_io_uring, &sk_io_socket, &sk_io_af_xdp,
     };
     size_t i;
 

@@ -114,8 +114,13 @@ struct sk_io_ops {
 extern const struct sk_io_ops sk_io_dpdk;
 extern const struct sk_io_ops sk_io_uring;
 extern const struct sk_io_ops sk_io_socket;
+extern const struct sk_io_ops sk_io_af_xdp;
 
-/* By name ("dpdk", "io_uring", "socket"), or NULL. */
+/* Silence libbpf's and libxdp's own stderr output (af_xdp.c; DPDK's
+ * net_af_xdp uses them too). No-op without libxdp. */
+void sk_io_xdp_quiet(void);
+
+/* By name ("dpdk", "io_uring", "socket", "af_xdp"), or NULL. */
 const struct sk_io_ops *sk_io_by_name(const char *name);
 
 /* Worker threads for runs without EAL (thread.c): pinned to the second

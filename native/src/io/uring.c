@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,6 +76,18 @@
 #define ZC_LEN_SHIFT 32
 #define ZC_LEN_MASK 0xffffu
 #define NS_PER_MS 1000000L
+#define RX_BATCH_US_DEFAULT 20  /* uring_mode=wait: how long a completion waits for its batch */
+#define RX_BATCH_US_MAX 1000
+/* Linux 6.12: io_uring_getevents_arg.min_wait_usec (liburing 2.3 calls it pad) */
+#ifndef IORING_FEAT_MIN_TIMEOUT
+#define IORING_FEAT_MIN_TIMEOUT (1U << 15)
+#endif
+struct sk_getevents_arg {
+    __u64 sigmask;
+    __u32 sigmask_sz;
+    __u32 min_wait_usec;
+    __u64 ts;
+};
 /* liburing 2.3 predates these (Linux 6.2): the notification then says
  * whether the kernel had to copy after all */
 #ifndef IORING_SEND_ZC_REPORT_USAGE
@@ -114,6 +127,12 @@ struct sk_port {
     char sqpoll_why[MODE_LEN];      /* why it was refused */
     long sq_tid;                    /* the SQPOLL thread (0: not found) ... */
     long sq_ticks0;                 /* ... and its CPU ticks when the ring was made */
+    int poll;                       /* rx: uring_mode=poll (never sleep) */
+    unsigned batch_us;              /* rx wait: batch timeout (0: first CQE) */
+    int deferred;                   /* rx: IORING_SETUP_DEFER_TASKRUN ring */
+    int min_wait;                   /* rx: kernel has IORING_FEAT_MIN_TIMEOUT */
+    int enabled;                    /* rx: R_DISABLED ring enabled (by rx thread) */
+    char taskrun[MODE_LEN];         /* rx: how completions are run, or why not deferred */
     uint8_t empty[1];               /* data of an empty datagram */
     struct msghdr msg[SK_IO_MAX_BURST];
     struct iovec iov[SK_IO_MAX_BURST];
@@ -261,9 +280,30 @@ static int setup_buf_ring(struct sk_port *p)
 
 static int rx_setup(struct sk_port *p, const char *spec, char *err, size_t errlen)
 {
-    char want[16] = "auto";
+    char want[16] = "auto", wmode[16] = "wait", batch[16] = "";
+    unsigned long us = RX_BATCH_US_DEFAULT;
+    char *stop;
     int ret;
 
+    sk_udp_option(spec, "uring_mode", wmode, sizeof(wmode));
+    if (strcmp(wmode, "wait") != 0 && strcmp(wmode, "poll") != 0) {
+        snprintf(err, errlen, "bad io_uring uring_mode '%s' in '%s': use uring_mode=wait "
+                 "(sleep until a batch of completions or its timeout) or poll (never sleep)",
+                 wmode, spec);
+        return -EINVAL;
+    }
+    p->poll = strcmp(wmode, "poll") == 0;
+    if (sk_udp_option(spec, "batch_us", batch, sizeof(batch)) != NULL) {
+        errno = 0;
+        us = strtoul(batch, &stop, 10);
+        if (errno != 0 || stop == batch || *stop != '\0' || us > RX_BATCH_US_MAX) {
+            snprintf(err, errlen, "bad io_uring batch_us '%s' in '%s': use 0..%d "
+                     "(microseconds a completion waits for its batch)", batch, spec,
+                     RX_BATCH_US_MAX);
+            return -EINVAL;
+        }
+    }
+    p->batch_us = (unsigned)us;
     sk_udp_option(spec, "mode", want, sizeof(want));
     if (strcmp(want, "auto") != 0 && strcmp(want, "multishot") != 0 &&
         strcmp(want, "single") != 0) {
@@ -299,6 +339,13 @@ static int rx_start(struct sk_port *p)
     int ret;
 
     p->started = 1;
+    if (p->deferred && !p->enabled) {
+        /* this thread is the issuer (liburing 2.3 lacks io_uring_enable_rings) */
+        if (syscall(__NR_io_uring_register, p->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
+                    NULL, 0) < 0)
+            return -errno;
+        p->enabled = 1;
+    }
     if (p->kind == RX_MULTISHOT)
         return arm_multishot(p);
     for (i = 0; i < RX_SINGLE_RECVS; i++) {
@@ -420,6 +467,32 @@ static long task_cpu_ticks(long tid)
 
 /* The ring, with SQPOLL when asked and the kernel agrees; a refusal is
  * recorded (sqpoll_why) and the ring made without it. */
+/* The receiver's ring without SQPOLL: completion work (the multishot recv's
+ * copy) deferred to the receiver's own io_uring_enter (DEFER_TASKRUN, Linux
+ * 6.1), so a datagram neither interrupts the receiver (task-work IPI) nor
+ * wakes it before a batch is there. Single issuer: the receiver's thread,
+ * which enables the ring (it starts disabled) before it posts anything. */
+static int ring_init_deferred(struct sk_port *p, struct io_uring_params *params)
+{
+    int ret;
+
+    memset(params, 0, sizeof(*params));
+    params->flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER |
+                    IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED;
+    params->cq_entries = CQ_ENTRIES;
+    ret = io_uring_queue_init_params(SQ_ENTRIES, &p->ring, params);
+    if (ret == 0) {
+        p->deferred = 1;
+        p->min_wait = (params->features & IORING_FEAT_MIN_TIMEOUT) != 0;
+        snprintf(p->taskrun, sizeof(p->taskrun), "defer_taskrun%s",
+                 p->min_wait ? "+min_wait" : "");
+    } else {
+        snprintf(p->taskrun, sizeof(p->taskrun), "task_work (DEFER_TASKRUN refused: %s: "
+                 "needs Linux >= 6.1)", strerror(-ret));
+    }
+    return ret;
+}
+
 static int ring_init(struct sk_port *p, int sqpoll, char *err, size_t errlen)
 {
     struct io_uring_params params;
@@ -427,6 +500,12 @@ static int ring_init(struct sk_port *p, int sqpoll, char *err, size_t errlen)
     int ret;
 
     p->sqpoll = sqpoll ? 1 : -1;
+    if (!sqpoll && p->dir == SK_IO_RX && ring_init_deferred(p, &params) == 0) {
+        p->ring_ready = 1;
+        return 0;
+    }
+    if (sqpoll && p->dir == SK_IO_RX)
+        snprintf(p->taskrun, sizeof(p->taskrun), "task_work (sqpoll: no DEFER_TASKRUN)");
     if (sqpoll)
         list_tasks(&before, NULL);
     for (;;) {
@@ -774,6 +853,24 @@ static unsigned take_single(struct sk_port *p, struct io_uring_cqe *cqe,
     return 1;
 }
 
+/* uring_mode=wait on a deferred ring: sleep until n completions are there,
+ * or (Linux 6.12, min_wait) batch_us after the wait began with at least
+ * one, or SK_UDP_WAIT_US with none. Without min_wait: until the first. */
+static void rx_wait_batch(struct sk_port *p, unsigned n)
+{
+    struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = SK_UDP_WAIT_US * 1000L};
+    struct sk_getevents_arg arg = {.ts = (uint64_t)(uintptr_t)&ts};
+    unsigned want = 1;
+
+    if (p->min_wait && p->batch_us > 0) {
+        arg.min_wait_usec = p->batch_us;
+        want = n;
+    }
+    io_uring_enter2((unsigned)p->ring.ring_fd, 0, want,
+                    IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, (sigset_t *)&arg,
+                    sizeof(arg));
+}
+
 static unsigned uring_rx_burst(struct sk_port *p, struct sk_pkt *pkts,
                                unsigned n)
 {
@@ -786,7 +883,14 @@ static unsigned uring_rx_burst(struct sk_port *p, struct sk_pkt *pkts,
     else if (p->kind == RX_MULTISHOT && !p->armed)
         arm_multishot(p);
     c = io_uring_peek_batch_cqe(&p->ring, p->cqes, n);
-    if (c == 0) {
+    if (c == 0 && p->poll) {
+        if (p->deferred) /* deferred completion work runs on entering */
+            io_uring_get_events(&p->ring);
+        c = io_uring_peek_batch_cqe(&p->ring, p->cqes, n);
+    } else if (c == 0 && p->deferred) {
+        rx_wait_batch(p, n);
+        c = io_uring_peek_batch_cqe(&p->ring, p->cqes, n);
+    } else if (c == 0) {
         if (io_uring_wait_cqe_timeout(&p->ring, &cqe, &wait) < 0)
             return 0;
         c = io_uring_peek_batch_cqe(&p->ring, p->cqes, n);
@@ -849,7 +953,7 @@ static unsigned uring_facts(struct sk_port *p, struct sk_io_fact *out, unsigned 
     static const char *const sqpoll_key[2] = {"tx_sqpoll", "rx_sqpoll"};
     static const char *const why_key[2] = {"tx_sqpoll_fallback", "rx_sqpoll_fallback"};
     static const char *const cpu_key[2] = {"tx_sqpoll_cpu_ms", "rx_sqpoll_cpu_ms"};
-    struct sk_io_fact f[5];
+    struct sk_io_fact f[8];
     long ticks;
     unsigned k = 0, i;
 
@@ -867,6 +971,15 @@ static unsigned uring_facts(struct sk_port *p, struct sk_io_fact *out, unsigned 
             f[k++] = (struct sk_io_fact){.key = cpu_key[p->dir], .kind = SK_IO_FACT_UINT,
                                          .u = (uint64_t)(ticks - p->sq_ticks0) * 1000 /
                                               (uint64_t)sysconf(_SC_CLK_TCK)};
+    }
+    if (p->dir == SK_IO_RX) {
+        f[k++] = (struct sk_io_fact){.key = "rx_uring_mode", .kind = SK_IO_FACT_STR,
+                                     .s = p->poll ? "poll" : "wait"};
+        f[k++] = (struct sk_io_fact){.key = "rx_taskrun", .kind = SK_IO_FACT_STR,
+                                     .s = p->taskrun};
+        if (!p->poll)
+            f[k++] = (struct sk_io_fact){.key = "rx_batch_us", .kind = SK_IO_FACT_UINT,
+                                         .u = p->min_wait ? p->batch_us : 0};
     }
     if (p->zc_asked) {
         f[k++] = (struct sk_io_fact){.key = "zc_notifications", .kind = SK_IO_FACT_UINT,
