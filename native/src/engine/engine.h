@@ -107,6 +107,14 @@ struct sk_stream_cursor {
     int valid;
 };
 
+/* --recovery (recovery.c): the MoldUDP64 re-request server */
+struct sk_recovery_cfg {
+    const char *addr;        /* udp:A.B.C.D:PORT to bind */
+    const char *netns;       /* ... inside this namespace (NULL: ours) */
+    uint32_t max_messages;   /* per answer (0: what fits a datagram) */
+    double rate_rps;         /* requests answered per second (0: no limit) */
+};
+
 struct sk_run_opts {
     const char *file_prefix;
     const char *tx_dev;
@@ -148,6 +156,8 @@ struct sk_run_opts {
      * sides' device specs, which uring.c reads) */
     int send_zc;             /* --send-zc: the generator sends with SEND_ZC */
     int sqpoll;              /* --sqpoll: rings with IORING_SETUP_SQPOLL */
+    /* --recovery udp:A.B.C.D:PORT (recovery.c): the re-request server */
+    struct sk_recovery_cfg recovery; /* addr NULL: none */
 };
 
 /* Per-core counters: one cache line (or more) each, written by one core;
@@ -230,6 +240,7 @@ struct sk_gen_ctx {
     double duration_s;        /* 0: count decides */
     struct sk_pace_report pace; /* out: how well the rate was kept */
     unsigned flows;           /* packet i: flow i % flows, its seq i / flows */
+    struct sk_recovery *recovery; /* --recovery: told what the impairments kept back */
 };
 
 struct sk_rx_ctx {
@@ -247,6 +258,8 @@ struct sk_rx_ctx {
     struct sk_seq *flow_seq[SK_MAX_FLOWS + 1]; /* [flows]: any other port */
     struct sk_stream *stream; /* MoldUDP64 accounting by message sequence */
     struct sk_stream_cursor cursor;
+    uint8_t *delivered;       /* --recovery: [messages], 1 once received intact */
+    uint64_t expect_all;      /* --recovery: wait for every offered message (0: rx_expect) */
     struct sk_seed_key key;   /* seed: the check the generator wrote */
     uint64_t seq_limit;       /* seed: sequences offered per flow are below it */
     uint64_t start_tsc;       /* seed: no stamp of this run is older */
@@ -332,6 +345,10 @@ int sk_stream_verify(const struct sk_stream *s, struct sk_stream_cursor *cur,
  * against the stream, or -1 when it does not parse as MoldUDP64. */
 int64_t sk_stream_garbled(const struct sk_stream *s, const uint8_t *data,
                           size_t len, int is_payload);
+/* The stored message of 0-based sequence seq and its length, or NULL (no
+ * such sequence, or the stream's datagram is broken there). */
+const uint8_t *sk_stream_message(const struct sk_stream *s, struct sk_stream_cursor *cur,
+                                 uint64_t seq, uint16_t *len);
 const char *sk_rx_reason_name(int reason);
 /* "check", "sequence", "timestamp" for SK_GARBLED_*; NULL otherwise. */
 const char *sk_garbled_reason_name(int reason);
@@ -351,6 +368,22 @@ int sk_truth_finish(struct sk_truth *t, const struct sk_impair_stats *st,
 void sk_truth_free(struct sk_truth *t);
 /* "drop:p=0.01" as simkit.impair's Model.spec() writes it. */
 int sk_impair_spec(const struct sk_impair_model *m, char *buf, size_t cap);
+
+/* recovery.c: the MoldUDP64 re-request server (--recovery), a thread of
+ * the engine answering from the stream; see recovery.c. */
+struct sk_recovery;
+struct sk_json;
+int sk_recovery_open(struct sk_recovery **out, const struct sk_recovery_cfg *cfg,
+                     const struct sk_stream *s, uint64_t hz, char *err, size_t errlen);
+int sk_recovery_start(struct sk_recovery *r);
+/* The generator: datagram's messages never reach the DUT intact (ground truth). */
+void sk_recovery_note_impaired(struct sk_recovery *r, uint64_t datagram);
+void sk_recovery_stop(struct sk_recovery *r);
+void sk_recovery_free(struct sk_recovery *r);
+/* The report's "recovery" object; delivered[m]: the receiver got message m
+ * intact (NULL: nothing received); over the first `datagrams` datagrams. */
+void sk_recovery_emit(struct sk_json *j, const struct sk_recovery *r,
+                      const uint8_t *delivered, uint64_t datagrams);
 
 /* netns.c: enter /var/run/netns/NAME (saved: the thread's namespace, to
  * leave back to). 0 or -EINVAL (no such namespace) / -ENODEV (no

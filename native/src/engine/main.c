@@ -70,6 +70,8 @@ static void usage(FILE *f)
 "              [--arrivals constant|poisson|capture] [--speed X]\n"
 "              [--duration SECONDS]\n"
 "              [--send-zc] [--sqpoll] [--flows N]\n"
+"              [--recovery udp:A.B.C.D:PORT [--recovery-netns NAME]\n"
+"               [--recovery-max-messages N] [--recovery-rate RPS]]\n"
 "SPEC for dpdk is a vdev devargs string (net_pcap_tx0,tx_pcap=/tmp/x.pcap) or\n"
 "@ring on both sides for an in-process crossed ring pair; for io_uring and\n"
 "socket udp:A.B.C.D:PORT (tx: destination, rx: bound address; io_uring rx\n"
@@ -259,6 +261,7 @@ enum {
     OPT_ARRIVALS, OPT_DURATION, OPT_SPEED, /* pacing */
     OPT_SEND_ZC, OPT_SQPOLL, /* io_uring */
     OPT_FLOWS, /* flows */
+    OPT_RECOVERY, OPT_RECOVERY_NETNS, OPT_RECOVERY_MAX, OPT_RECOVERY_RATE, /* recovery.c */
 };
 
 static const struct option long_opts[] = {
@@ -295,6 +298,10 @@ static const struct option long_opts[] = {
     {"send-zc", no_argument, NULL, OPT_SEND_ZC},
     {"sqpoll", no_argument, NULL, OPT_SQPOLL},
     {"flows", required_argument, NULL, OPT_FLOWS},
+    {"recovery", required_argument, NULL, OPT_RECOVERY},
+    {"recovery-netns", required_argument, NULL, OPT_RECOVERY_NETNS},
+    {"recovery-max-messages", required_argument, NULL, OPT_RECOVERY_MAX},
+    {"recovery-rate", required_argument, NULL, OPT_RECOVERY_RATE},
     {NULL, 0, NULL, 0},
 };
 
@@ -624,6 +631,20 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
             ret = parse_u64("--flows", optarg, 1, SK_MAX_FLOWS, &v);
             o->flows = (unsigned)v;
             break;
+        case OPT_RECOVERY:
+            o->recovery.addr = optarg;
+            break;
+        case OPT_RECOVERY_NETNS:
+            o->recovery.netns = optarg;
+            break;
+        case OPT_RECOVERY_MAX:
+            ret = parse_u64("--recovery-max-messages", optarg, 1, 65534, &v);
+            o->recovery.max_messages = (uint32_t)v;
+            break;
+        case OPT_RECOVERY_RATE:
+            ret = parse_u64("--recovery-rate", optarg, 0, 100000000, &v);
+            o->recovery.rate_rps = (double)v;
+            break;
         case OPT_HELP:
             usage(stderr);
             return 1;
@@ -690,6 +711,18 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
     ret = check_receiver_only(o);
     if (ret == 0)
         ret = check_flows(o);
+    if (ret == 0 && o->recovery.addr == NULL &&
+        (o->recovery.netns != NULL || o->recovery.max_messages != 0 ||
+         o->recovery.rate_rps != 0)) {
+        sk_error("--recovery-* options need --recovery udp:A.B.C.D:PORT");
+        ret = -EINVAL;
+    }
+    if (ret == 0 && o->recovery.addr != NULL &&
+        (o->stream_path == NULL || strcmp(o->tx_dev, SK_NO_GENERATOR) == 0)) {
+        sk_error("--recovery needs --stream and a generator: the server answers "
+                 "from the stream the generator sends");
+        ret = -EINVAL;
+    }
     if (ret == 0 && strcmp(o->tx_dev, SK_NO_GENERATOR) != 0)
         ret = check_dev("tx-dev", o->tx_dev, o->tx_ops);
     if (ret == 0 && strcmp(o->rx_dev, SK_NO_RECEIVER) != 0)

@@ -250,6 +250,8 @@ static void emit_report(FILE *f, const struct sk_shared *sh,
      * nothing can be counted lost. */
     missing = inj->offered_seqs > ss.unique ? inj->offered_seqs - ss.unique : 0;
     explained = inj->dropped_seqs + inj->malformed_seqs + inj->garbled_seqs;
+    if (gen->recovery != NULL) /* what was kept back could be re-requested */
+        explained = inj->garbled_seqs;
     if (rxs->ops != NULL)
         lost = missing > explained ? missing - explained : 0;
 
@@ -307,6 +309,8 @@ static void emit_report(FILE *f, const struct sk_shared *sh,
     sk_json_end_object(&j);
     sk_json_end_object(&j);
     emit_injected(&j, inj);
+    if (gen->recovery != NULL)
+        sk_recovery_emit(&j, gen->recovery, rx->delivered, gen->count);
     emit_pacing(&j, &gen->pace);
     emit_latency(&j, rx->hist);
     sk_json_end_object(&j);
@@ -475,6 +479,7 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     struct sk_shared *sh = NULL;
     struct sk_truth *truth = NULL;
     struct sk_stream *stream = NULL;
+    struct sk_recovery *recovery = NULL;
     struct sk_gen_ctx gen;
     struct sk_rx_ctx rx;
     char err[SK_ERR_LEN];
@@ -523,6 +528,19 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
             goto out;
         }
     }
+    if (o->recovery.addr != NULL) {
+        ret = sk_recovery_open(&recovery, &o->recovery, stream, sh->hz, err, sizeof(err));
+        if (ret == 0 && (rx.delivered = calloc(stream->messages + 1, 1)) == NULL)
+            ret = -ENOMEM;
+        if (ret == 0)
+            ret = sk_recovery_start(recovery);
+        if (ret < 0) {
+            sk_error("%s", ret == -ENOMEM ? "--recovery: out of memory" : err);
+            code = sk_exit_code_of(ret);
+            goto out;
+        }
+        rx.expect_all = sk_stream_seqs(stream, o->count);
+    }
     if (o->truth_path != NULL) {
         ret = sk_truth_open(&truth, o->truth_path, o->impair, o->n_impair,
                             o->impair_seed, err, sizeof(err));
@@ -564,6 +582,7 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
         },
         .duration_s = o->duration_s,
         .flows = rx.flows,
+        .recovery = recovery,
     };
     sk_seed_fields_default(&gen.fields);
     gen.fields.key_seed = o->seed;
@@ -636,6 +655,7 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     }
 
 report:
+    sk_recovery_stop(recovery); /* the receiver is done: no more answers */
     if (truth != NULL) {
         ret = sk_truth_finish(truth, &gen.imp_stats, &gen.inj, err, sizeof(err));
         truth = NULL;
@@ -658,6 +678,8 @@ out:
         if (envs[i] != NULL)
             envs[i]->env_cleanup();
     sk_truth_free(truth);
+    sk_recovery_free(recovery);
+    free(rx.delivered);
     sk_stream_close(stream);
     sk_seq_free(rx.flow_seq[0]);
     for (i = 1; i <= SK_MAX_FLOWS; i++)
