@@ -7,6 +7,7 @@ import numbers
 import os
 from dataclasses import dataclass, field, fields
 
+from simkit import recovery
 from simkit import validators as v
 from simkit.errors import ConfigError
 from simkit.links.shaping import parse_link_specs
@@ -30,6 +31,7 @@ _FIELD_TYPES = {
     "flows": "number", "rate_pps": "number", "malformed": "number", "timeout_s": "number",
     "duration_s": "number", "replay_speed": "number", "udp_checksum": "bool",
     "send_zc": "bool", "sqpoll": "bool", "pcap_path": "path", "replay": "path",
+    "recovery": "bool", "recovery_max_messages": "number", "recovery_rate": "number",
 }
 _OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay")
 
@@ -151,6 +153,13 @@ class Scenario:
             path): SPECs such as ``"rate:bps=100mbit"`` or
             ``"delay:mean=20us,jitter=5us"``, or
             :mod:`simkit.links.shaping` objects; kept parsed.
+        recovery: proto itch through a DUT: run a MoldUDP64 re-request
+            server the DUT finds at ``{recovery}`` (see :mod:`simkit.recovery`);
+            what the impairments kept back then counts as lost unless the DUT
+            re-requested and delivered it.
+        recovery_max_messages: messages per answer at most (0: what fits a
+            datagram).
+        recovery_rate: requests per second the server answers (0: no limit).
     """
 
     backend: str = "dpdk"
@@ -177,6 +186,9 @@ class Scenario:
     replay_speed: float | None = None
     link_impairments: tuple = field(default_factory=tuple)
     dut_eal_args: tuple[str, ...] = field(default_factory=tuple)
+    recovery: bool = False
+    recovery_max_messages: int = 0
+    recovery_rate: float = 0
 
     def __post_init__(self) -> None:
         from simkit.engine.run import DUT_LINKS  # engine.run imports Scenario
@@ -250,6 +262,7 @@ class Scenario:
         for name, value in checked.items():
             object.__setattr__(self, name, value)
         _check_impairments(self)
+        recovery.check(self)
 
     @property
     def capture_speed(self) -> float | None:

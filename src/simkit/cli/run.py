@@ -74,6 +74,16 @@ def register(sub):
     speed.add_argument("--topspeed", action="store_true",
                        help="with --replay: as fast as possible, not at the capture's timing "
                             "(default: off)")
+    run.add_argument("--recovery", action="store_true",
+                     help="with --proto itch and --dut: run a MoldUDP64 re-request server the "
+                          "DUT finds at {recovery} (IP:PORT); what the impairments kept back "
+                          "counts as lost unless the DUT re-requested it (default: off)")
+    run.add_argument("--recovery-max-messages", type=int, default=0, metavar="N",
+                     help="with --recovery: messages per answer at most (default: 0, as many "
+                          "as fit a datagram)")
+    run.add_argument("--recovery-rate", type=int, default=0, metavar="RPS",
+                     help="with --recovery: requests answered per second, the rest counted "
+                          "(default: 0, no limit)")
     run.add_argument("--dut", default=None, metavar="ARGV",
                      help="application under test, as one quoted command line; traffic goes "
                           "generator -> DUT -> receiver")
@@ -122,6 +132,10 @@ def _problems(report, scenario) -> list[str]:
             said = [dut.get("arrived", {}).get("summary"), dut.get("where_lost")] if dut else []
             problems.append("; ".join(filter(None, [
                 f"unexplained loss or damage {_path_of(scenario)}: {counts}", *said])))
+        if report.recovery.get("unrecovered"):
+            from simkit.recovery import describe_unrecovered
+
+            problems.append(f"MoldUDP64 recovery: {describe_unrecovered(report.recovery)}")
         garbled = 0 if "corrupt" in kernel else report.unexplained_garbled
         if garbled:
             problems.append(f"garbled output: {garbled:,} messages parsed but were not what was "
@@ -182,7 +196,10 @@ def command(args) -> int:
                         send_zc=args.send_zc, sqpoll=args.sqpoll,
                         flows=args.flows, replay=args.replay,
                         replay_speed=math.inf if args.topspeed else args.speed,
-                        link_impairments=tuple(args.link_impair))
+                        link_impairments=tuple(args.link_impair),
+                        recovery=args.recovery,
+                        recovery_max_messages=args.recovery_max_messages,
+                        recovery_rate=args.recovery_rate)
     if scenario.pcap_path is not None:
         check_writable(scenario.pcap_path, "capture")
     progress = Progress(scenario.count, quiet=args.quiet)

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
+from simkit import recovery
 from simkit._native import core
 from simkit.engine import streams
 from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
@@ -200,6 +201,7 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
     ready = None if ready is None else parse_regex(ready, "ready")
     if scenario.dut is not None:
         return _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s)
+    recovery.engine_args(scenario, None)  # recovery needs a DUT: refused here
     require_qdiscs(scenario.link_impairments)  # before any namespace is made
     prefix = unique_prefix()
     rx_backend = scenario.rx_backend or default_rx_backend(scenario.link, scenario.backend)
@@ -335,7 +337,8 @@ def run_on_path(scenario: Scenario, path, duts=(), budget_ns: dict[str, int] | N
     sampler = hops.ArrivalSampler(*path.output_end) if path.rx_backend in KERNEL_BACKENDS \
         else contextlib.nullcontext()
     with sampler, shaped(path.wiring, scenario.link_impairments) as (wiring, shaping):
-        raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
+        raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None)
+                          + recovery.engine_args(scenario, path),
                           unique_prefix(), scenario.timeout_s, on_progress)
         counted = hops.hop_counters(before, hops.snapshot(path.hops()))
         sample = sampler.frames() if isinstance(sampler, hops.ArrivalSampler) else []

@@ -187,6 +187,8 @@ class Report:
     #: the kernel qdiscs that shaped the generator's veth end (Scenario.link_impairments):
     #: specs, tc commands, each qdisc's counters, and ``dropped`` (the root qdisc's drops)
     link_impairments: dict[str, Any] = field(default_factory=dict)
+    #: the MoldUDP64 re-request server's account (Scenario.recovery; see simkit.recovery)
+    recovery: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_engine(cls, scenario, raw: dict, budget_ns: dict[str, int] | None = None) -> Report:
@@ -204,6 +206,7 @@ class Report:
             engine={k: raw.get(k) for k in ("engine_version", "dpdk_version", "tsc_hz")},
             interrupted=bool(raw.get("interrupted")), timed_out=bool(raw.get("timed_out")),
             pacing=dict(raw.get("pacing", {})),
+            recovery=dict(raw.get("recovery", {})),
         )
 
     @property
@@ -299,6 +302,10 @@ class Report:
         problems = []
         if self.seq.lost:
             problems.append(f"lost {self.seq.lost:,} (offered sequences never received intact)")
+        if self.recovery.get("unrecovered"):
+            from simkit.recovery import describe_unrecovered
+
+            problems.append(describe_unrecovered(self.recovery))
         if self.seq.garbled:
             reasons = by_reason(self.seq.garbled_by_reason)
             first = ", ".join(f"seq {g['seq']} ({g['reason']})" for g in self.seq.garbled_first)
@@ -378,4 +385,5 @@ class Report:
             **({"link_impairments": dict(self.link_impairments)}
                if self.link_impairments else {}),
             "interrupted": self.interrupted, "timed_out": self.timed_out,
+            **({"recovery": dict(self.recovery)} if self.recovery else {}),
         }
