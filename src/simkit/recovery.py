@@ -68,7 +68,10 @@ def engine_args(scenario, path) -> list[str]:
         raise ConfigError("recovery (--recovery) answers a DUT's re-requests: it needs a DUT "
                           "(--dut, or bypass.spawn before bypass.run)")
     path.enable_recovery()
-    args = ["--recovery", f"udp:{SERVER_IP}:{SERVER_PORT}", "--recovery-netns", path.gen_ns]
+    # answers leave as frames to the DUT input's MAC: the kernel needs no neighbour entry
+    # (a DPDK DUT answers no ARP, and a DPDK generator's port open flushes static ones)
+    args = ["--recovery", f"udp:{SERVER_IP}:{SERVER_PORT}", "--recovery-netns", path.gen_ns,
+            "--recovery-peer-mac", path.addressing["input"]["dst_mac"]]
     if scenario.recovery_max_messages:
         args += ["--recovery-max-messages", str(int(scenario.recovery_max_messages))]
     if scenario.recovery_rate:

@@ -113,6 +113,8 @@ struct sk_recovery_cfg {
     const char *netns;       /* ... inside this namespace (NULL: ours) */
     uint32_t max_messages;   /* per answer (0: what fits a datagram) */
     double rate_rps;         /* requests answered per second (0: no limit) */
+    uint8_t peer_mac[6];     /* answers leave as frames to this MAC (no neighbour ... */
+    int have_peer_mac;       /* ... entry needed: a DPDK DUT answers no ARP) */
 };
 
 struct sk_run_opts {

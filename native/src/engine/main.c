@@ -71,7 +71,8 @@ static void usage(FILE *f)
 "              [--duration SECONDS]\n"
 "              [--send-zc] [--sqpoll] [--flows N]\n"
 "              [--recovery udp:A.B.C.D:PORT [--recovery-netns NAME]\n"
-"               [--recovery-max-messages N] [--recovery-rate RPS]]\n"
+"               [--recovery-max-messages N] [--recovery-rate RPS]\n"
+"               [--recovery-peer-mac MAC]]\n"
 "SPEC for dpdk is a vdev devargs string (net_pcap_tx0,tx_pcap=/tmp/x.pcap) or\n"
 "@ring on both sides for an in-process crossed ring pair; for io_uring and\n"
 "socket udp:A.B.C.D:PORT (tx: destination, rx: bound address; io_uring rx\n"
@@ -262,6 +263,7 @@ enum {
     OPT_SEND_ZC, OPT_SQPOLL, /* io_uring */
     OPT_FLOWS, /* flows */
     OPT_RECOVERY, OPT_RECOVERY_NETNS, OPT_RECOVERY_MAX, OPT_RECOVERY_RATE, /* recovery.c */
+    OPT_RECOVERY_PEER_MAC,
 };
 
 static const struct option long_opts[] = {
@@ -302,6 +304,7 @@ static const struct option long_opts[] = {
     {"recovery-netns", required_argument, NULL, OPT_RECOVERY_NETNS},
     {"recovery-max-messages", required_argument, NULL, OPT_RECOVERY_MAX},
     {"recovery-rate", required_argument, NULL, OPT_RECOVERY_RATE},
+    {"recovery-peer-mac", required_argument, NULL, OPT_RECOVERY_PEER_MAC},
     {NULL, 0, NULL, 0},
 };
 
@@ -641,6 +644,10 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
             ret = parse_u64("--recovery-max-messages", optarg, 1, 65534, &v);
             o->recovery.max_messages = (uint32_t)v;
             break;
+        case OPT_RECOVERY_PEER_MAC:
+            ret = parse_mac(optarg, o->recovery.peer_mac);
+            o->recovery.have_peer_mac = 1;
+            break;
         case OPT_RECOVERY_RATE:
             ret = parse_u64("--recovery-rate", optarg, 0, 100000000, &v);
             o->recovery.rate_rps = (double)v;
@@ -713,7 +720,7 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
         ret = check_flows(o);
     if (ret == 0 && o->recovery.addr == NULL &&
         (o->recovery.netns != NULL || o->recovery.max_messages != 0 ||
-         o->recovery.rate_rps != 0)) {
+         o->recovery.rate_rps != 0 || o->recovery.have_peer_mac)) {
         sk_error("--recovery-* options need --recovery udp:A.B.C.D:PORT");
         ret = -EINVAL;
     }

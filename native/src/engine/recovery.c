@@ -27,7 +27,12 @@
  */
 #define _GNU_SOURCE
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -37,6 +42,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "../core/checksum.h"
 #include "../core/compiler.h"
 #include "../io/udp.h"
 
@@ -46,6 +52,9 @@
 #define REQUEST_LOG_MAX (1u << 16)  /* requests kept for the per-gap verdicts */
 #define GAPS_LISTED 256             /* gaps written out one by one */
 #define NS_PER_S 1000000000ULL
+#define IP_HDR_LEN 20
+#define UDP_HDR_LEN 8
+#define ANSWER_TTL 64
 
 struct request {
     uint64_t tsc;
@@ -59,6 +68,9 @@ struct sk_recovery {
     struct sk_recovery_cfg cfg;
     uint64_t hz;
     int fd;
+    int pkt_fd;              /* with peer_mac: answers leave as frames from here */
+    struct sockaddr_ll peer; /* ... to this MAC, on the server's interface */
+    struct sockaddr_in local;
     pthread_t thread;
     int running;
     atomic_int stop;
@@ -72,8 +84,76 @@ struct sk_recovery {
     uint64_t bucket_tsc;
     /* counters */
     uint64_t requests, bad_requests, rate_limited, unservable, answers, messages_served;
-    uint8_t answer[RECOVERY_MAX_PAYLOAD];
+    uint8_t answer[IP_HDR_LEN + UDP_HDR_LEN + RECOVERY_MAX_PAYLOAD];
 };
+
+/* The interface holding the bound address (we are inside its namespace). */
+static int iface_of(const struct sockaddr_in *addr)
+{
+    struct ifaddrs *all, *a;
+    int index = 0;
+
+    if (getifaddrs(&all) != 0)
+        return 0;
+    for (a = all; a != NULL && index == 0; a = a->ifa_next)
+        if (a->ifa_addr != NULL && a->ifa_addr->sa_family == AF_INET &&
+            ((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr == addr->sin_addr.s_addr)
+            index = (int)if_nametoindex(a->ifa_name);
+    freeifaddrs(all);
+    return index;
+}
+
+/* With peer_mac: a packet socket on the server's interface. The kernel then
+ * needs no neighbour entry for the requester (a DPDK DUT answers no ARP). */
+static int open_frames(struct sk_recovery *r, char *err, size_t errlen)
+{
+    socklen_t len = sizeof(r->local);
+    int index;
+
+    if (getsockname(r->fd, (struct sockaddr *)&r->local, &len) != 0 ||
+        (index = iface_of(&r->local)) == 0) {
+        snprintf(err, errlen, "--recovery %s: no interface holds that address here",
+                 r->cfg.addr);
+        return -EINVAL;
+    }
+    r->pkt_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+    if (r->pkt_fd < 0) {
+        snprintf(err, errlen, "cannot open a packet socket for the recovery server: %s: "
+                 "needs CAP_NET_RAW", strerror(errno));
+        return errno == EPERM ? -ENODEV : -errno;
+    }
+    memset(&r->peer, 0, sizeof(r->peer));
+    r->peer.sll_family = AF_PACKET;
+    r->peer.sll_protocol = htons(ETH_P_IP);
+    r->peer.sll_ifindex = index;
+    r->peer.sll_halen = 6;
+    memcpy(r->peer.sll_addr, r->cfg.peer_mac, 6);
+    return 0;
+}
+
+/* IPv4 + UDP headers (UDP checksum 0: none, legal for IPv4) before payload. */
+static void put_headers(struct sk_recovery *r, uint8_t *h, size_t payload,
+                        const struct sockaddr_in *to)
+{
+    uint16_t total = (uint16_t)(IP_HDR_LEN + UDP_HDR_LEN + payload), csum;
+
+    memset(h, 0, IP_HDR_LEN + UDP_HDR_LEN);
+    h[0] = 0x45;
+    h[2] = (uint8_t)(total >> 8);
+    h[3] = (uint8_t)total;
+    h[6] = 0x40; /* DF */
+    h[8] = ANSWER_TTL;
+    h[9] = IPPROTO_UDP;
+    memcpy(h + 12, &r->local.sin_addr, 4);
+    memcpy(h + 16, &to->sin_addr, 4);
+    csum = (uint16_t)~sk_csum_fold(sk_csum_add(0, h, IP_HDR_LEN));
+    h[10] = (uint8_t)(csum >> 8);
+    h[11] = (uint8_t)csum;
+    memcpy(h + IP_HDR_LEN, &r->local.sin_port, 2);
+    memcpy(h + IP_HDR_LEN + 2, &to->sin_port, 2);
+    h[IP_HDR_LEN + 4] = (uint8_t)((UDP_HDR_LEN + payload) >> 8);
+    h[IP_HDR_LEN + 5] = (uint8_t)(UDP_HDR_LEN + payload);
+}
 
 int sk_recovery_open(struct sk_recovery **out, const struct sk_recovery_cfg *cfg,
                      const struct sk_stream *s, uint64_t hz, char *err, size_t errlen)
@@ -92,7 +172,7 @@ int sk_recovery_open(struct sk_recovery **out, const struct sk_recovery_cfg *cfg
     r = calloc(1, sizeof(*r));
     if (r == NULL)
         goto nomem;
-    r->fd = -1;
+    r->fd = r->pkt_fd = -1;
     r->s = s;
     r->cfg = *cfg;
     r->hz = hz;
@@ -109,6 +189,8 @@ int sk_recovery_open(struct sk_recovery **out, const struct sk_recovery_cfg *cfg
             goto fail;
     }
     ret = sk_udp_socket_open(cfg->addr, SK_IO_RX, &r->fd, err, errlen);
+    if (ret == 0 && cfg->have_peer_mac)
+        ret = open_frames(r, err, errlen);
     left = sk_netns_leave(saved, leave_err, sizeof(leave_err));
     if (ret == 0 && left < 0) {
         snprintf(err, errlen, "%s", leave_err);
@@ -158,11 +240,13 @@ static void handle(struct sk_recovery *r, const uint8_t *p, ssize_t len,
     const struct sk_stream *s = r->s;
     struct sk_stream_cursor cur = {.valid = 0};
     struct request *q = NULL;
+    uint8_t *answer = r->answer + IP_HDR_LEN + UDP_HDR_LEN;
     const uint8_t *msg;
     uint64_t seq, idx, i;
     uint32_t count, k = 0, limit;
     size_t at = SK_MOLD_HEADER_LEN;
     uint16_t mlen;
+    ssize_t sent;
 
     if (len != REQUEST_LEN || memcmp(p, r->session, SK_MOLD_SESSION_LEN) != 0 ||
         sk_be16(p + 18) == 0 || sk_be16(p + 18) == SK_MOLD_END_OF_SESSION) {
@@ -189,9 +273,9 @@ static void handle(struct sk_recovery *r, const uint8_t *p, ssize_t len,
         msg = sk_stream_message(s, &cur, i, &mlen);
         if (msg == NULL || at + 2 + mlen > RECOVERY_MAX_PAYLOAD)
             break;
-        r->answer[at] = (uint8_t)(mlen >> 8);
-        r->answer[at + 1] = (uint8_t)mlen;
-        memcpy(r->answer + at + 2, msg, mlen);
+        answer[at] = (uint8_t)(mlen >> 8);
+        answer[at + 1] = (uint8_t)mlen;
+        memcpy(answer + at + 2, msg, mlen);
         at += 2 + (size_t)mlen;
         if (r->served_tsc[i] == 0)
             r->served_tsc[i] = now;
@@ -200,13 +284,20 @@ static void handle(struct sk_recovery *r, const uint8_t *p, ssize_t len,
         r->unservable++;
         return;
     }
-    memcpy(r->answer, r->session, SK_MOLD_SESSION_LEN);
+    memcpy(answer, r->session, SK_MOLD_SESSION_LEN);
     for (i = 0; i < 8; i++)
-        r->answer[SK_MOLD_SESSION_LEN + i] = (uint8_t)(seq >> (56 - 8 * i));
-    r->answer[18] = (uint8_t)(k >> 8);
-    r->answer[19] = (uint8_t)k;
-    if (sendto(r->fd, r->answer, at, 0, (const struct sockaddr *)from, sizeof(*from)) ==
-        (ssize_t)at) {
+        answer[SK_MOLD_SESSION_LEN + i] = (uint8_t)(seq >> (56 - 8 * i));
+    answer[18] = (uint8_t)(k >> 8);
+    answer[19] = (uint8_t)k;
+    if (r->pkt_fd >= 0) {
+        put_headers(r, r->answer, at, from);
+        sent = sendto(r->pkt_fd, r->answer, IP_HDR_LEN + UDP_HDR_LEN + at, 0,
+                      (const struct sockaddr *)&r->peer, sizeof(r->peer));
+        sent = sent < 0 ? sent : sent - IP_HDR_LEN - UDP_HDR_LEN;
+    } else {
+        sent = sendto(r->fd, answer, at, 0, (const struct sockaddr *)from, sizeof(*from));
+    }
+    if (sent == (ssize_t)at) {
         r->answers++;
         r->messages_served += k;
         if (q != NULL)
@@ -258,6 +349,8 @@ void sk_recovery_free(struct sk_recovery *r)
     sk_recovery_stop(r);
     if (r->fd >= 0)
         close(r->fd);
+    if (r->pkt_fd >= 0)
+        close(r->pkt_fd);
     free(r->impaired);
     free(r->served_tsc);
     free(r->log);

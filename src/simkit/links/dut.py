@@ -284,8 +284,6 @@ class DutPath(Link):
         if self.tx_backend not in KERNEL_BACKENDS:
             netns.run_ip("addr", "add", f"{GEN_IP}/{PREFIX_LEN}", "dev", self.if_gen,
                          netns=self.gen_ns)
-            netns.neighbour(self.gen_ns, self.if_gen, DUT_IN_IP,
-                            netns.link_mac(self.dut_netns, self.if_in))
         self._recovery_ready = True
 
     def hops(self) -> list[dict]:
