@@ -95,3 +95,16 @@ def describe_unrecovered(recovery: dict) -> str:
     return (f"{total:,} of {recovery.get('gaps', 0):,} gaps not recovered "
             f"({recovery.get('requests', 0):,} requests, "
             f"{recovery.get('messages_served', 0):,} messages served): {named}{more}")
+
+
+def summary_line(recovery: dict) -> str:
+    """The human summary's line for a ``--recovery`` run."""
+    lat = recovery.get("request_latency_ns", {})
+    return (f"recovery  gaps {recovery.get('gaps', 0):,}: requested {recovery.get('requested', 0):,}, "
+            f"recovered {recovery.get('recovered', 0):,}, unrecovered "
+            f"{recovery.get('unrecovered', 0):,}; requests {recovery.get('requests', 0):,} "
+            f"(duplicate {recovery.get('duplicate_requests', 0):,}, needless "
+            f"{recovery.get('needless_requests', 0):,}, over the rate "
+            f"{recovery.get('rate_limited', 0):,}), messages served "
+            f"{recovery.get('messages_served', 0):,}; request latency ns p50 "
+            f"{lat.get('p50', 0):,} p99 {lat.get('p99', 0):,} max {lat.get('max', 0):,}")

@@ -117,6 +117,15 @@ struct sk_recovery_cfg {
     int have_peer_mac;       /* ... entry needed: a DPDK DUT answers no ARP) */
 };
 
+/* --lines ab (lines.c): the stream twice, on lines A and B */
+struct sk_lines_cfg {
+    int on;
+    uint16_t port_b;         /* line B's UDP destination port */
+    int64_t skew_ns;         /* >= 0: B leaves this long after A; < 0: A after B */
+    struct sk_impair_model impair_b[SK_IMPAIR_MAX_MODELS]; /* --impair-b (A: --impair) */
+    uint32_t n_impair_b;
+};
+
 struct sk_run_opts {
     const char *file_prefix;
     const char *tx_dev;
@@ -160,6 +169,7 @@ struct sk_run_opts {
     int sqpoll;              /* --sqpoll: rings with IORING_SETUP_SQPOLL */
     /* --recovery udp:A.B.C.D:PORT (recovery.c): the re-request server */
     struct sk_recovery_cfg recovery; /* addr NULL: none */
+    struct sk_lines_cfg lines;       /* --lines ab */
 };
 
 /* Per-core counters: one cache line (or more) each, written by one core;
@@ -243,6 +253,7 @@ struct sk_gen_ctx {
     struct sk_pace_report pace; /* out: how well the rate was kept */
     unsigned flows;           /* packet i: flow i % flows, its seq i / flows */
     struct sk_recovery *recovery; /* --recovery: told what the impairments kept back */
+    struct sk_lines *lines;       /* --lines ab: the A/B loop (lines.c) */
 };
 
 struct sk_rx_ctx {
@@ -386,6 +397,19 @@ void sk_recovery_free(struct sk_recovery *r);
  * intact (NULL: nothing received); over the first `datagrams` datagrams. */
 void sk_recovery_emit(struct sk_json *j, const struct sk_recovery *r,
                       const uint8_t *delivered, uint64_t datagrams);
+
+/* lines.c: --lines ab */
+struct sk_lines;
+int sk_lines_new(struct sk_lines **out, const struct sk_lines_cfg *cfg,
+                 const struct sk_stream *s);
+/* Datagram backends: line B's own socket (frames: the port is rewritten). */
+void sk_lines_set_port_b(struct sk_lines *l, struct sk_port *port);
+void sk_lines_free(struct sk_lines *l);
+/* The generator loop of an A/B run (c->lines set): 0 or -errno. */
+int sk_generator_run_lines(struct sk_gen_ctx *c);
+/* The report's "lines": per line, and the messages only one line carried. */
+void sk_lines_emit(struct sk_json *j, const struct sk_lines *l, const uint8_t *delivered,
+                   uint64_t offered);
 
 /* netns.c: enter /var/run/netns/NAME (saved: the thread's namespace, to
  * leave back to). 0 or -EINVAL (no such namespace) / -ENODEV (no

@@ -210,6 +210,10 @@ def command(args) -> int:
     finally:
         progress.done()
     print(summary_table(report))
+    if report.recovery:
+        from simkit.recovery import summary_line
+
+        print(summary_line(report.recovery))
     if report.engine.get("dut"):
         print(f"DUT output: {', '.join(report.engine['dut']['output'])}")
     if report.pacing.get("arrivals") == "capture":
