@@ -7,7 +7,7 @@ import numbers
 import os
 from dataclasses import dataclass, field, fields
 
-from simkit import recovery
+from simkit import lines, recovery
 from simkit import validators as v
 from simkit.errors import ConfigError
 from simkit.links.shaping import parse_link_specs
@@ -32,8 +32,10 @@ _FIELD_TYPES = {
     "duration_s": "number", "replay_speed": "number", "udp_checksum": "bool",
     "send_zc": "bool", "sqpoll": "bool", "pcap_path": "path", "replay": "path",
     "recovery": "bool", "recovery_max_messages": "number", "recovery_rate": "number",
+    "lines": "name",
 }
-_OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay")
+_OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay",
+             "lines")
 
 
 def _check_types(scenario: Scenario) -> None:
@@ -160,6 +162,11 @@ class Scenario:
         recovery_max_messages: messages per answer at most (0: what fits a
             datagram).
         recovery_rate: requests per second the server answers (0: no limit).
+        lines: ``"ab"``: proto itch on two lines, A and B, that the DUT must
+            arbitrate (see :mod:`simkit.lines`); impairments then name their
+            line, ``"a:drop:p=0.05"``.
+        skew: with lines: how long line B's copy leaves after line A's
+            (``"50us"``; negative: A after B).
     """
 
     backend: str = "dpdk"
@@ -189,6 +196,8 @@ class Scenario:
     recovery: bool = False
     recovery_max_messages: int = 0
     recovery_rate: float = 0
+    lines: str | None = None
+    skew: int | str = 0
 
     def __post_init__(self) -> None:
         from simkit.engine.run import DUT_LINKS  # engine.run imports Scenario
@@ -261,7 +270,9 @@ class Scenario:
             raise ConfigError(f"timeout_s must be positive seconds, got {self.timeout_s!r}")
         for name, value in checked.items():
             object.__setattr__(self, name, value)
-        _check_impairments(self)
+        lines.check(self)
+        if self.lines is None:
+            _check_impairments(self)
         recovery.check(self)
 
     @property

@@ -84,6 +84,13 @@ def register(sub):
     run.add_argument("--recovery-rate", type=int, default=0, metavar="RPS",
                      help="with --recovery: requests answered per second, the rest counted "
                           "(default: 0, no limit)")
+    run.add_argument("--lines", default=None, choices=("ab",),
+                     help="with --proto itch: send the stream on two lines, A and B (a second "
+                          "UDP port, {listen_b}), each impaired by --impair a:SPEC / b:SPEC; "
+                          "the DUT must deliver their union (default: one line)")
+    run.add_argument("--skew", default="0", metavar="DURATION",
+                     help="with --lines ab: line B leaves this long after line A, e.g. 50us "
+                          "(negative: A after B) (default: 0)")
     run.add_argument("--dut", default=None, metavar="ARGV",
                      help="application under test, as one quoted command line; traffic goes "
                           "generator -> DUT -> receiver")
@@ -132,6 +139,12 @@ def _problems(report, scenario) -> list[str]:
             said = [dut.get("arrived", {}).get("summary"), dut.get("where_lost")] if dut else []
             problems.append("; ".join(filter(None, [
                 f"unexplained loss or damage {_path_of(scenario)}: {counts}", *said])))
+        if report.lines:
+            from simkit.lines import describe_missing
+
+            missing = describe_missing(report.lines)
+            if missing:
+                problems.append(missing)
         if report.recovery.get("unrecovered"):
             from simkit.recovery import describe_unrecovered
 
@@ -199,7 +212,8 @@ def command(args) -> int:
                         link_impairments=tuple(args.link_impair),
                         recovery=args.recovery,
                         recovery_max_messages=args.recovery_max_messages,
-                        recovery_rate=args.recovery_rate)
+                        recovery_rate=args.recovery_rate,
+                        lines=args.lines, skew=args.skew)
     if scenario.pcap_path is not None:
         check_writable(scenario.pcap_path, "capture")
     progress = Progress(scenario.count, quiet=args.quiet)
@@ -214,6 +228,10 @@ def command(args) -> int:
         from simkit.recovery import summary_line
 
         print(summary_line(report.recovery))
+    if report.lines:
+        from simkit.lines import summary_line as lines_line
+
+        print(lines_line(report.lines))
     if report.engine.get("dut"):
         print(f"DUT output: {', '.join(report.engine['dut']['output'])}")
     if report.pacing.get("arrivals") == "capture":

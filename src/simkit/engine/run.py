@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from simkit import recovery
+from simkit import lines, recovery
 from simkit._native import core
 from simkit.engine import streams
 from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
@@ -159,6 +159,8 @@ def impair_args(scenario: Scenario) -> list[str]:
         ConfigError: a bad SPEC, contradictory models, or a reorder gap not
             shorter than the stream.
     """
+    if scenario.lines is not None:  # each line its own models
+        return lines.engine_args(scenario)
     models = impairment_models(scenario)
     if not models:
         return []

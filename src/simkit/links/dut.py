@@ -58,6 +58,7 @@ from simkit.links.base import KERNEL_BACKENDS, Link, Wiring
 GEN_IP, DUT_IN_IP, DUT_OUT_IP, RX_IP = "198.18.0.1", "198.18.0.2", "198.18.0.5", "198.18.0.6"
 PREFIX_LEN, UDP_PORT = 30, 20000
 RECOVERY_PORT = 20001  # simkit.recovery.SERVER_PORT (links import nothing above them)
+LINE_B_PORT = 20002  # simkit.lines.LINE_B_PORT
 AF_PACKET_FRAMES = 4096  # af_packet ring: deep enough for scheduling hiccups
 ENGINE_CORES = (0, 1)  # the engine's pollers: generator, receiver (see the module doc)
 # EAL options that choose lcores: -l LIST, --lcores MAP, -c MASK (and their joined forms)
@@ -313,6 +314,9 @@ class DutPath(Link):
             "addr": DUT_IN_IP, "port": str(UDP_PORT),
             # the MoldUDP64 re-request server of a --recovery run (simkit.recovery)
             "recovery": f"{GEN_IP}:{RECOVERY_PORT}", "recovery_mac": mac[self.if_gen],
+            # the two lines of a --lines ab run (simkit.lines): A is the usual port
+            "listen_a": f"{DUT_IN_IP}:{UDP_PORT}", "listen_b": f"{DUT_IN_IP}:{LINE_B_PORT}",
+            "port_b": str(LINE_B_PORT),
         }
 
     def teardown(self) -> None:

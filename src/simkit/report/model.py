@@ -189,6 +189,8 @@ class Report:
     link_impairments: dict[str, Any] = field(default_factory=dict)
     #: the MoldUDP64 re-request server's account (Scenario.recovery; see simkit.recovery)
     recovery: dict[str, Any] = field(default_factory=dict)
+    #: an A/B run's lines (Scenario.lines; see simkit.lines)
+    lines: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_engine(cls, scenario, raw: dict, budget_ns: dict[str, int] | None = None) -> Report:
@@ -207,6 +209,7 @@ class Report:
             interrupted=bool(raw.get("interrupted")), timed_out=bool(raw.get("timed_out")),
             pacing=dict(raw.get("pacing", {})),
             recovery=dict(raw.get("recovery", {})),
+            lines=dict(raw.get("lines", {})),
         )
 
     @property
@@ -306,6 +309,12 @@ class Report:
             from simkit.recovery import describe_unrecovered
 
             problems.append(describe_unrecovered(self.recovery))
+        if self.lines:
+            from simkit.lines import describe_missing
+
+            missing = describe_missing(self.lines)
+            if missing:
+                problems.append(missing)
         if self.seq.garbled:
             reasons = by_reason(self.seq.garbled_by_reason)
             first = ", ".join(f"seq {g['seq']} ({g['reason']})" for g in self.seq.garbled_first)
@@ -386,4 +395,5 @@ class Report:
                if self.link_impairments else {}),
             "interrupted": self.interrupted, "timed_out": self.timed_out,
             **({"recovery": dict(self.recovery)} if self.recovery else {}),
+            **({"lines": dict(self.lines)} if self.lines else {}),
         }
