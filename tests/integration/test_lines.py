@@ -21,7 +21,7 @@ SEED = 5
 LOSS = "drop:p=0.05"
 # how long the DUT waits for the other line's copy of a gap: far above the 50 us skew,
 # so that a busy 2-core machine's scheduling stalls (generator or DUT) do not exceed it
-ARBITRATE_MS = "100"
+ARBITRATE_MS = "50"
 
 
 def carried(count, seed, spec_a, spec_b):
