@@ -7,7 +7,7 @@ import numbers
 import os
 from dataclasses import dataclass, field, fields
 
-from simkit import lines, recovery
+from simkit import book, lines, recovery
 from simkit import validators as v
 from simkit.errors import ConfigError
 from simkit.links.shaping import parse_link_specs
@@ -32,10 +32,10 @@ _FIELD_TYPES = {
     "duration_s": "number", "replay_speed": "number", "udp_checksum": "bool",
     "send_zc": "bool", "sqpoll": "bool", "pcap_path": "path", "replay": "path",
     "recovery": "bool", "recovery_max_messages": "number", "recovery_rate": "number",
-    "lines": "name",
+    "lines": "name", "check": "name",
 }
 _OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay",
-             "lines")
+             "lines", "check")
 
 
 def _check_types(scenario: Scenario) -> None:
@@ -167,6 +167,8 @@ class Scenario:
             line, ``"a:drop:p=0.05"``.
         skew: with lines: how long line B's copy leaves after line A's
             (``"50us"``; negative: A after B).
+        check: ``"book"``: the DUT publishes top-of-book records to
+            ``{book}``, checked against reference books (see :mod:`simkit.book`).
     """
 
     backend: str = "dpdk"
@@ -198,6 +200,7 @@ class Scenario:
     recovery_rate: float = 0
     lines: str | None = None
     skew: int | str = 0
+    check: str | None = None
 
     def __post_init__(self) -> None:
         from simkit.engine.run import DUT_LINKS  # engine.run imports Scenario
@@ -274,6 +277,7 @@ class Scenario:
         if self.lines is None:
             _check_impairments(self)
         recovery.check(self)
+        book.check(self)
 
     @property
     def capture_speed(self) -> float | None:

@@ -91,6 +91,10 @@ def register(sub):
     run.add_argument("--skew", default="0", metavar="DURATION",
                      help="with --lines ab: line B leaves this long after line A, e.g. 50us "
                           "(negative: A after B) (default: 0)")
+    run.add_argument("--check", default=None, choices=("book",),
+                     help="with --proto itch and --dut: book checks the DUT's top-of-book "
+                          "records (sent to {book}) against reference order books "
+                          "(default: none)")
     run.add_argument("--dut", default=None, metavar="ARGV",
                      help="application under test, as one quoted command line; traffic goes "
                           "generator -> DUT -> receiver")
@@ -145,6 +149,10 @@ def _problems(report, scenario) -> list[str]:
             missing = describe_missing(report.lines)
             if missing:
                 problems.append(missing)
+        if report.book.get("mismatches"):
+            from simkit.book import describe
+
+            problems.append(describe(report.book))
         if report.recovery.get("unrecovered"):
             from simkit.recovery import describe_unrecovered
 
@@ -213,7 +221,7 @@ def command(args) -> int:
                         recovery=args.recovery,
                         recovery_max_messages=args.recovery_max_messages,
                         recovery_rate=args.recovery_rate,
-                        lines=args.lines, skew=args.skew)
+                        lines=args.lines, skew=args.skew, check=args.check)
     if scenario.pcap_path is not None:
         check_writable(scenario.pcap_path, "capture")
     progress = Progress(scenario.count, quiet=args.quiet)
@@ -232,6 +240,9 @@ def command(args) -> int:
         from simkit.lines import summary_line as lines_line
 
         print(lines_line(report.lines))
+    if report.book:
+        print(f"book  {report.book['got']:,} top-of-book records of {report.book['expected']:,} "
+              f"expected, {report.book['mismatches']:,} differ")
     if report.engine.get("dut"):
         print(f"DUT output: {', '.join(report.engine['dut']['output'])}")
     if report.pacing.get("arrivals") == "capture":

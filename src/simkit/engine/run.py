@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from simkit import lines, recovery
+from simkit import book, lines, recovery
 from simkit._native import core
 from simkit.engine import streams
 from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
@@ -204,6 +204,9 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
     if scenario.dut is not None:
         return _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s)
     recovery.engine_args(scenario, None)  # recovery needs a DUT: refused here
+    if scenario.check is not None:
+        raise ConfigError(f"check {scenario.check} judges a DUT's output: it needs a DUT "
+                          "(--dut, or bypass.spawn before bypass.run)")
     require_qdiscs(scenario.link_impairments)  # before any namespace is made
     prefix = unique_prefix()
     rx_backend = scenario.rx_backend or default_rx_backend(scenario.link, scenario.backend)
@@ -338,7 +341,9 @@ def run_on_path(scenario: Scenario, path, duts=(), budget_ns: dict[str, int] | N
     before = hops.snapshot(path.hops())
     sampler = hops.ArrivalSampler(*path.output_end) if path.rx_backend in KERNEL_BACKENDS \
         else contextlib.nullcontext()
-    with sampler, shaped(path.wiring, scenario.link_impairments) as (wiring, shaping):
+    capture = book.Capture(*path.output_end) if scenario.check == "book" \
+        else contextlib.nullcontext()
+    with sampler, capture, shaped(path.wiring, scenario.link_impairments) as (wiring, shaping):
         raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None)
                           + recovery.engine_args(scenario, path),
                           unique_prefix(), scenario.timeout_s, on_progress)
@@ -347,6 +352,13 @@ def run_on_path(scenario: Scenario, path, duts=(), budget_ns: dict[str, int] | N
     for dut in duts:
         dut.check_alive()  # a crash mid-run: the run's counts mean nothing, say why
     report = _report(scenario, raw, path.wiring, budget_ns, shaping)
+    if scenario.check == "book":
+        frames = streams.read_stream(stream_args(scenario)[0][1])
+        expected, stock = book.reference_records(frames)
+        report = replace(report, book=book.compare(expected, book.decode_records(
+            capture.payloads), stock))
+        if path.rx_backend not in KERNEL_BACKENDS:  # a frame receiver saw them too
+            report = book.discount_from_receiver(report, capture.payloads)
     report.engine["dut"] = {"argv": [list(d.argv) for d in duts], "backend": path.dut_backend,
                             "netns": path.dut_netns,
                             "output": [d.output_path for d in duts],

@@ -59,6 +59,7 @@ GEN_IP, DUT_IN_IP, DUT_OUT_IP, RX_IP = "198.18.0.1", "198.18.0.2", "198.18.0.5",
 PREFIX_LEN, UDP_PORT = 30, 20000
 RECOVERY_PORT = 20001  # simkit.recovery.SERVER_PORT (links import nothing above them)
 LINE_B_PORT = 20002  # simkit.lines.LINE_B_PORT
+BOOK_PORT = 20003  # simkit.book.BOOK_PORT
 AF_PACKET_FRAMES = 4096  # af_packet ring: deep enough for scheduling hiccups
 ENGINE_CORES = (0, 1)  # the engine's pollers: generator, receiver (see the module doc)
 # EAL options that choose lcores: -l LIST, --lcores MAP, -c MASK (and their joined forms)
@@ -317,6 +318,8 @@ class DutPath(Link):
             # the two lines of a --lines ab run (simkit.lines): A is the usual port
             "listen_a": f"{DUT_IN_IP}:{UDP_PORT}", "listen_b": f"{DUT_IN_IP}:{LINE_B_PORT}",
             "port_b": str(LINE_B_PORT),
+            # where --check book's top-of-book records go (simkit.book)
+            "book": f"{RX_IP}:{BOOK_PORT}", "book_port": str(BOOK_PORT),
         }
 
     def teardown(self) -> None:

@@ -191,6 +191,8 @@ class Report:
     recovery: dict[str, Any] = field(default_factory=dict)
     #: an A/B run's lines (Scenario.lines; see simkit.lines)
     lines: dict[str, Any] = field(default_factory=dict)
+    #: --check book: the DUT's top-of-book records against the reference (simkit.book)
+    book: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_engine(cls, scenario, raw: dict, budget_ns: dict[str, int] | None = None) -> Report:
@@ -315,6 +317,10 @@ class Report:
             missing = describe_missing(self.lines)
             if missing:
                 problems.append(missing)
+        if self.book.get("mismatches"):
+            from simkit.book import describe
+
+            problems.append(describe(self.book))
         if self.seq.garbled:
             reasons = by_reason(self.seq.garbled_by_reason)
             first = ", ".join(f"seq {g['seq']} ({g['reason']})" for g in self.seq.garbled_first)
@@ -396,4 +402,5 @@ class Report:
             "interrupted": self.interrupted, "timed_out": self.timed_out,
             **({"recovery": dict(self.recovery)} if self.recovery else {}),
             **({"lines": dict(self.lines)} if self.lines else {}),
+            **({"book": dict(self.book)} if self.book else {}),
         }
