@@ -34,7 +34,7 @@ def test_reference_books_follow_adds_executions_and_replaces():
                 stock="AAPL", price="10.4"),        # below the best bid: no record
         message("E", order_reference_number=1, executed_shares=40, match_number=1),
         message("U", original_order_reference_number=1, new_order_reference_number=4,
-                shares=30, price="10.6"),
+                shares=30, price="10.3"),
         message("X", order_reference_number=9, cancelled_shares=5),  # unknown: nothing
         message("D", order_reference_number=2),
     ]
@@ -44,12 +44,12 @@ def test_reference_books_follow_adds_executions_and_replaces():
         (1, 1, 105000, 100, 0, 0),
         (2, 1, 105000, 100, 107000, 50),
         (4, 1, 105000, 60, 107000, 50),
-        (5, 1, 106000, 30, 107000, 50),     # the replace left 10.50 and rests at 10.60
-        (7, 1, 106000, 30, 0, 0),
+        (5, 1, 104000, 10, 107000, 50),     # the replace left 10.50 for 10.30
+        (7, 1, 104000, 10, 0, 0),
     ]
     assert stock == {1: "AAPL"}
     got = [(1, 1, 105000, 100, 0, 0), (2, 1, 105000, 100, 107000, 50),
-           (4, 1, 105000, 60, 107000, 50), (5, 1, 106000, 30, 107000, 50)]
+           (4, 1, 105000, 60, 107000, 50), (5, 1, 104000, 10, 107000, 50)]
     result = book.compare(records, got, stock)
     assert result["mismatches"] == 1
     assert result["first_divergence"]["seq"] == 7 and result["first_divergence"]["got"] is None
