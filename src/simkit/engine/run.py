@@ -210,6 +210,9 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
     require_qdiscs(scenario.link_impairments)  # before any namespace is made
     prefix = unique_prefix()
     rx_backend = scenario.rx_backend or default_rx_backend(scenario.link, scenario.backend)
+    if scenario.lines is not None and rx_backend in KERNEL_BACKENDS:
+        raise ConfigError(f"lines ab without a DUT: a {rx_backend} receiver listens on line A's "
+                          "port only; use a DPDK receiver (it sees both lines' frames) or a DUT")
     link = make_link(scenario.link, prefix, pcap_path=scenario.pcap_path,
                      tx_backend=scenario.backend, rx_backend=rx_backend)
     with link as wiring, shaped(wiring, scenario.link_impairments) as (wiring, shaping):
