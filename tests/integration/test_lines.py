@@ -19,9 +19,9 @@ from simkit.packets.moldudp64 import parse
 DATAGRAMS = 1500
 SEED = 5
 LOSS = "drop:p=0.05"
-# how long the DUT waits for the other line's copy of a gap: far above the 50 us skew,
-# so that a busy 2-core machine's scheduling stalls (generator or DUT) do not exceed it
-ARBITRATE_MS = "50"
+# the longest a gap waits for the other line (one both lines passed goes at once): far
+# above the 50 us skew, so a busy 2-core machine's scheduling stalls do not exceed it
+ARBITRATE_MS = "500"
 
 
 def carried(count, seed, spec_a, spec_b):
