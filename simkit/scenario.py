@@ -7,6 +7,7 @@ import numbers
 import os
 from dataclasses import dataclass, field, fields
 
+from simkit import book, lines, recovery
 from simkit import validators as v
 from simkit.cores import parse_engine_lcores
 from simkit.errors import ConfigError
@@ -35,9 +36,11 @@ _FIELD_TYPES = {
     "hdr_log": "path",
     "hugepages": "number",
     "uring_mode": "name",
+    "recovery": "bool", "recovery_max_messages": "number", "recovery_rate": "number",
+    "lines": "name", "check": "name",
 }
 _OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay",
-             "hdr_log", "uring_mode")
+             "hdr_log", "uring_mode", "lines", "check")
 
 
 def _check_types(scenario: Scenario) -> None:
@@ -184,6 +187,20 @@ class Scenario:
         lcores: ``(GEN, RX)``: the cores the engine's generator and receiver
             poll on (``"2,3"`` is read too; EAL ``-l GEN,RX --main-lcore GEN``,
             see :mod:`simkit.cores`); ``None``: cores 0 and 1.
+        recovery: proto itch through a DUT: run a MoldUDP64 re-request
+            server the DUT finds at ``{recovery}`` (see :mod:`simkit.recovery`);
+            what the impairments kept back then counts as lost unless the DUT
+            re-requested and delivered it.
+        recovery_max_messages: messages per answer at most (0: what fits a
+            datagram).
+        recovery_rate: requests per second the server answers (0: no limit).
+        lines: ``"ab"``: proto itch on two lines, A and B, that the DUT must
+            arbitrate (see :mod:`simkit.lines`); impairments then name their
+            line, ``"a:drop:p=0.05"``.
+        skew: with lines: how long line B's copy leaves after line A's
+            (``"50us"``; negative: A after B).
+        check: ``"book"``: the DUT publishes top-of-book records to
+            ``{book}``, checked against reference books (see :mod:`simkit.book`).
     """
 
     backend: str = "dpdk"
@@ -214,6 +231,12 @@ class Scenario:
     hdr_log: str | None = None
     hugepages: int = 0
     lcores: tuple[int, int] | None = None
+    recovery: bool = False
+    recovery_max_messages: int = 0
+    recovery_rate: float = 0
+    lines: str | None = None
+    skew: int | str = 0
+    check: str | None = None
 
     def __post_init__(self) -> None:
         from simkit.engine.run import DUT_LINKS  # engine.run imports Scenario
@@ -304,7 +327,11 @@ class Scenario:
             raise ConfigError(f"timeout_s must be positive seconds, got {self.timeout_s!r}")
         for name, value in checked.items():
             object.__setattr__(self, name, value)
-        _check_impairments(self)
+        lines.check(self)
+        if self.lines is None:
+            _check_impairments(self)
+        recovery.check(self)
+        book.check(self)
 
     @property
     def capture_speed(self) -> float | None:

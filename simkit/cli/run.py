@@ -93,6 +93,27 @@ def add_scenario_arguments(run):
     speed.add_argument("--topspeed", action="store_true",
                        help="with --replay: as fast as possible, not at the capture's timing "
                             "(default: off)")
+    run.add_argument("--recovery", action="store_true",
+                     help="with --proto itch and --dut: run a MoldUDP64 re-request server the "
+                          "DUT finds at {recovery} (IP:PORT); what the impairments kept back "
+                          "counts as lost unless the DUT re-requested it (default: off)")
+    run.add_argument("--recovery-max-messages", type=int, default=0, metavar="N",
+                     help="with --recovery: messages per answer at most (default: 0, as many "
+                          "as fit a datagram)")
+    run.add_argument("--recovery-rate", type=int, default=0, metavar="RPS",
+                     help="with --recovery: requests answered per second, the rest counted "
+                          "(default: 0, no limit)")
+    run.add_argument("--lines", default=None, choices=("ab",),
+                     help="with --proto itch: send the stream on two lines, A and B (a second "
+                          "UDP port, {listen_b}), each impaired by --impair a:SPEC / b:SPEC; "
+                          "the DUT must deliver their union (default: one line)")
+    run.add_argument("--skew", default="0", metavar="DURATION",
+                     help="with --lines ab: line B leaves this long after line A, e.g. 50us "
+                          "(negative: A after B) (default: 0)")
+    run.add_argument("--check", default=None, choices=("book",),
+                     help="with --proto itch and --dut: book checks the DUT's top-of-book "
+                          "records (sent to {book}) against reference order books "
+                          "(default: none)")
     run.add_argument("--dut", default=None, metavar="ARGV",
                      help="application under test, as one quoted command line; traffic goes "
                           "generator -> DUT -> receiver")
@@ -158,6 +179,20 @@ def _problems(report, scenario) -> list[str]:
             said = [dut.get("arrived", {}).get("summary"), dut.get("where_lost")] if dut else []
             problems.append("; ".join(filter(None, [
                 f"unexplained loss or damage {_path_of(scenario)}: {counts}", *said])))
+        if report.lines:
+            from simkit.lines import describe_missing
+
+            missing = describe_missing(report.lines)
+            if missing:
+                problems.append(missing)
+        if report.book.get("mismatches"):
+            from simkit.book import describe
+
+            problems.append(describe(report.book))
+        if report.recovery.get("unrecovered"):
+            from simkit.recovery import describe_unrecovered
+
+            problems.append(f"MoldUDP64 recovery: {describe_unrecovered(report.recovery)}")
         garbled = 0 if "corrupt" in kernel else report.unexplained_garbled
         if garbled:
             problems.append(f"garbled output: {garbled:,} messages parsed but were not what was "
@@ -230,7 +265,11 @@ def scenario_from_args(args) -> Scenario:
                         flows=args.flows, replay=args.replay,
                         replay_speed=math.inf if args.topspeed else args.speed,
                         link_impairments=tuple(args.link_impair), hdr_log=args.hdr_log,
-                        hugepages=args.hugepages, lcores=args.lcores)
+                        hugepages=args.hugepages, lcores=args.lcores,
+                        recovery=args.recovery,
+                        recovery_max_messages=args.recovery_max_messages,
+                        recovery_rate=args.recovery_rate,
+                        lines=args.lines, skew=args.skew, check=args.check)
     if scenario.pcap_path is not None:
         check_writable(scenario.pcap_path, "capture")
     return scenario
@@ -247,6 +286,17 @@ def _run(scenario: Scenario, args) -> int:
     finally:
         progress.done()
     print(summary_table(report))
+    if report.recovery:
+        from simkit.recovery import summary_line
+
+        print(summary_line(report.recovery))
+    if report.lines:
+        from simkit.lines import summary_line as lines_line
+
+        print(lines_line(report.lines))
+    if report.book:
+        print(f"book  {report.book['got']:,} top-of-book records of {report.book['expected']:,} "
+              f"expected, {report.book['mismatches']:,} differ")
     if report.engine.get("dut"):
         print(f"DUT output: {', '.join(report.engine['dut']['output'])}")
     if report.pacing.get("arrivals") == "capture":

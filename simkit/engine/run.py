@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from simkit import cores, hugepages
+from simkit import book, cores, hugepages, lines, recovery
 from simkit._native import core
 from simkit.engine import streams
 from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
@@ -197,6 +197,8 @@ def impair_args(scenario: Scenario) -> list[str]:
         ConfigError: a bad SPEC, contradictory models, or a reorder gap not
             shorter than the stream.
     """
+    if scenario.lines is not None:  # each line its own models
+        return lines.engine_args(scenario)
     models = impairment_models(scenario)
     if not models:
         return []
@@ -239,6 +241,11 @@ def run(scenario: Scenario, budget_ns: dict[str, int] | None = None,
     ready = None if ready is None else parse_regex(ready, "ready")
     require_qdiscs(scenario.link_impairments)  # before any namespace (or huge page) is made
     cores.check_engine_lcores(scenario.lcores)
+    if scenario.dut is None:
+        recovery.engine_args(scenario, None)  # recovery needs a DUT: refused here
+        if scenario.check is not None:
+            raise ConfigError(f"check {scenario.check} judges a DUT's output: it needs a DUT "
+                              "(--dut, or bypass.spawn before bypass.run)")
     with memory(scenario) as mount:
         if scenario.dut is not None:
             report = _run_through_dut(scenario, budget_ns, on_progress, ready, ready_timeout_s)
@@ -257,6 +264,9 @@ def _with_memory(report: Report, mount: hugepages.HugeMount | None) -> Report:
 def _run_loopback(scenario: Scenario, budget_ns, on_progress) -> Report:
     prefix = unique_prefix()
     rx_backend = scenario.rx_backend or default_rx_backend(scenario.link, scenario.backend)
+    if scenario.lines is not None and rx_backend in KERNEL_BACKENDS:
+        raise ConfigError(f"lines ab without a DUT: a {rx_backend} receiver listens on line A's "
+                          "port only; use a DPDK receiver (it sees both lines' frames) or a DUT")
     link = make_link(scenario.link, prefix, pcap_path=scenario.pcap_path,
                      tx_backend=scenario.backend, rx_backend=rx_backend)
     with link as wiring, shaped(wiring, scenario.link_impairments) as (wiring, shaping):
@@ -400,15 +410,25 @@ def run_on_path(scenario: Scenario, path, duts=(), budget_ns: dict[str, int] | N
     before = hops.snapshot(path.hops())
     sampler = hops.ArrivalSampler(*path.output_end) if path.rx_backend in KERNEL_BACKENDS \
         else contextlib.nullcontext()
-    with memory(scenario, path.hugepages) as mount, sampler, \
+    capture = book.Capture(*path.output_end) if scenario.check == "book" \
+        else contextlib.nullcontext()
+    with memory(scenario, path.hugepages) as mount, sampler, capture, \
             shaped(path.wiring, scenario.link_impairments) as (wiring, shaping):
-        raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None),
+        raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None)
+                          + recovery.engine_args(scenario, path),
                           unique_prefix(), scenario.timeout_s, on_progress)
         counted = hops.hop_counters(before, hops.snapshot(path.hops()))
         sample = sampler.frames() if isinstance(sampler, hops.ArrivalSampler) else []
     for dut in duts:
         dut.check_alive()  # a crash mid-run: the run's counts mean nothing, say why
     report = _with_memory(_report(scenario, raw, path.wiring, budget_ns, shaping), mount)
+    if scenario.check == "book":
+        frames = streams.read_stream(stream_args(scenario)[0][1])
+        expected, stock = book.reference_records(frames)
+        report = replace(report, book=book.compare(expected, book.decode_records(
+            capture.payloads), stock))
+        if path.rx_backend not in KERNEL_BACKENDS:  # a frame receiver saw them too
+            report = book.discount_from_receiver(report, capture.payloads)
     report.engine["dut"] = {"argv": [list(d.argv) for d in duts], "backend": path.dut_backend,
                             "netns": path.dut_netns,
                             "output": [d.output_path for d in duts],

@@ -58,6 +58,9 @@ from simkit.links.base import KERNEL_BACKENDS, Link, Wiring
 
 GEN_IP, DUT_IN_IP, DUT_OUT_IP, RX_IP = "198.18.0.1", "198.18.0.2", "198.18.0.5", "198.18.0.6"
 PREFIX_LEN, UDP_PORT = 30, 20000
+RECOVERY_PORT = 20001  # simkit.recovery.SERVER_PORT (links import nothing above them)
+LINE_B_PORT = 20002  # simkit.lines.LINE_B_PORT
+BOOK_PORT = 20003  # simkit.book.BOOK_PORT
 AF_PACKET_FRAMES = 4096  # af_packet ring: deep enough for scheduling hiccups
 ENGINE_CORES = (0, 1)  # the engine's pollers: generator, receiver (see the module doc)
 # EAL options that choose lcores: -l LIST, --lcores MAP, -c MASK (and their joined forms)
@@ -187,6 +190,7 @@ class DutPath(Link):
         self.addressing: dict[str, dict] = {}
         self.wiring: Wiring | None = None
         self._made: list[str] = []
+        self._recovery_ready = False
 
     def setup(self) -> Wiring:
         netns.sweep_stale()
@@ -276,6 +280,20 @@ class DutPath(Link):
         return {**self.placeholders, "eal": self.eal(chosen),
                 "lcores": chosen or _lcore_value(own)}
 
+    def enable_recovery(self) -> None:
+        """Give the generator's veth end its address (198.18.0.1) for the re-request server.
+
+        A DPDK generator's end has none otherwise (its kernel stays silent); the
+        server (:mod:`simkit.recovery`) binds a kernel UDP socket there and answers
+        the DUT's input address, whose MAC is a static neighbour. Idempotent.
+        """
+        if self._recovery_ready:
+            return
+        if self.tx_backend not in KERNEL_BACKENDS:
+            netns.run_ip("addr", "add", f"{GEN_IP}/{PREFIX_LEN}", "dev", self.if_gen,
+                         netns=self.gen_ns)
+        self._recovery_ready = True
+
     def hops(self) -> list[dict]:
         """The four interfaces of the path, in the frames' order (for :mod:`simkit.links.hops`).
 
@@ -301,6 +319,13 @@ class DutPath(Link):
             "listen": f"{DUT_IN_IP}:{UDP_PORT}", "publish": f"{RX_IP}:{UDP_PORT}",
             "netns": self.dut_netns, "iface_in": self.if_in, "iface_out": self.if_out,
             "addr": DUT_IN_IP, "port": str(UDP_PORT),
+            # the MoldUDP64 re-request server of a --recovery run (simkit.recovery)
+            "recovery": f"{GEN_IP}:{RECOVERY_PORT}", "recovery_mac": mac[self.if_gen],
+            # the two lines of a --lines ab run (simkit.lines): A is the usual port
+            "listen_a": f"{DUT_IN_IP}:{UDP_PORT}", "listen_b": f"{DUT_IN_IP}:{LINE_B_PORT}",
+            "port_b": str(LINE_B_PORT),
+            # where --check book's top-of-book records go (simkit.book)
+            "book": f"{RX_IP}:{BOOK_PORT}", "book_port": str(BOOK_PORT),
         }
 
     def teardown(self) -> None:

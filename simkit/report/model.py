@@ -201,6 +201,12 @@ class Report:
     link_impairments: dict[str, Any] = field(default_factory=dict)
     #: the receiver's per-second record (packets, latency buckets); empty without a receiver
     intervals: Intervals = field(default_factory=Intervals)
+    #: the MoldUDP64 re-request server's account (Scenario.recovery; see simkit.recovery)
+    recovery: dict[str, Any] = field(default_factory=dict)
+    #: an A/B run's lines (Scenario.lines; see simkit.lines)
+    lines: dict[str, Any] = field(default_factory=dict)
+    #: --check book: the DUT's top-of-book records against the reference (simkit.book)
+    book: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_engine(cls, scenario, raw: dict, budget_ns: dict[str, int] | None = None) -> Report:
@@ -221,6 +227,8 @@ class Report:
             interrupted=bool(raw.get("interrupted")), timed_out=bool(raw.get("timed_out")),
             pacing=dict(raw.get("pacing", {})),
             intervals=Intervals.from_dict(raw.get("intervals")),
+            recovery=dict(raw.get("recovery", {})),
+            lines=dict(raw.get("lines", {})),
         )
 
     @property
@@ -316,6 +324,20 @@ class Report:
         problems = []
         if self.seq.lost:
             problems.append(f"lost {self.seq.lost:,} (offered sequences never received intact)")
+        if self.recovery.get("unrecovered"):
+            from simkit.recovery import describe_unrecovered
+
+            problems.append(describe_unrecovered(self.recovery))
+        if self.lines:
+            from simkit.lines import describe_missing
+
+            missing = describe_missing(self.lines)
+            if missing:
+                problems.append(missing)
+        if self.book.get("mismatches"):
+            from simkit.book import describe
+
+            problems.append(describe(self.book))
         if self.seq.garbled:
             reasons = by_reason(self.seq.garbled_by_reason)
             first = ", ".join(f"seq {g['seq']} ({g['reason']})" for g in self.seq.garbled_first)
@@ -405,4 +427,7 @@ class Report:
                if self.link_impairments else {}),
             "interrupted": self.interrupted, "timed_out": self.timed_out,
             **({"intervals": self.intervals.to_dict()} if self.intervals else {}),
+            **({"recovery": dict(self.recovery)} if self.recovery else {}),
+            **({"lines": dict(self.lines)} if self.lines else {}),
+            **({"book": dict(self.book)} if self.book else {}),
         }

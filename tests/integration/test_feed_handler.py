@@ -568,3 +568,4 @@ def test_shared_parsers_survive_damaged_input(tmp_path, needs_tools):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "PASS test_parse" in proc.stdout
+    assert "PASS test_sequencer" in proc.stdout

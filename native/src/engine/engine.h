@@ -107,6 +107,25 @@ struct sk_stream_cursor {
     int valid;
 };
 
+/* --recovery (recovery.c): the MoldUDP64 re-request server */
+struct sk_recovery_cfg {
+    const char *addr;        /* udp:A.B.C.D:PORT to bind */
+    const char *netns;       /* ... inside this namespace (NULL: ours) */
+    uint32_t max_messages;   /* per answer (0: what fits a datagram) */
+    double rate_rps;         /* requests answered per second (0: no limit) */
+    uint8_t peer_mac[6];     /* answers leave as frames to this MAC (no neighbour ... */
+    int have_peer_mac;       /* ... entry needed: a DPDK DUT answers no ARP) */
+};
+
+/* --lines ab (lines.c): the stream twice, on lines A and B */
+struct sk_lines_cfg {
+    int on;
+    uint16_t port_b;         /* line B's UDP destination port */
+    int64_t skew_ns;         /* >= 0: B leaves this long after A; < 0: A after B */
+    struct sk_impair_model impair_b[SK_IMPAIR_MAX_MODELS]; /* --impair-b (A: --impair) */
+    uint32_t n_impair_b;
+};
+
 struct sk_run_opts {
     const char *file_prefix;
     const char *tx_dev;
@@ -151,6 +170,9 @@ struct sk_run_opts {
     int sqpoll;              /* --sqpoll: rings with IORING_SETUP_SQPOLL */
     const char *uring_mode;  /* --uring-mode poll|wait: the receiver's (NULL: wait) */
     const char *uring_batch_us; /* --uring-batch-us N: its batch timeout (NULL: default) */
+    /* --recovery udp:A.B.C.D:PORT (recovery.c): the re-request server */
+    struct sk_recovery_cfg recovery; /* addr NULL: none */
+    struct sk_lines_cfg lines;       /* --lines ab */
 };
 
 /* Per-core counters: one cache line (or more) each, written by one core;
@@ -234,6 +256,8 @@ struct sk_gen_ctx {
     double duration_s;        /* 0: count decides */
     struct sk_pace_report pace; /* out: how well the rate was kept */
     unsigned flows;           /* packet i: flow i % flows, its seq i / flows */
+    struct sk_recovery *recovery; /* --recovery: told what the impairments kept back */
+    struct sk_lines *lines;       /* --lines ab: the A/B loop (lines.c) */
 };
 
 struct sk_rx_ctx {
@@ -252,6 +276,8 @@ struct sk_rx_ctx {
     struct sk_seq *flow_seq[SK_MAX_FLOWS + 1]; /* [flows]: any other port */
     struct sk_stream *stream; /* MoldUDP64 accounting by message sequence */
     struct sk_stream_cursor cursor;
+    uint8_t *delivered;       /* --recovery: [messages], 1 once received intact */
+    uint64_t expect_all;      /* --recovery: wait for every offered message (0: rx_expect) */
     struct sk_seed_key key;   /* seed: the check the generator wrote */
     uint64_t seq_limit;       /* seed: sequences offered per flow are below it */
     uint64_t start_tsc;       /* seed: no stamp of this run is older */
@@ -337,6 +363,10 @@ int sk_stream_verify(const struct sk_stream *s, struct sk_stream_cursor *cur,
  * against the stream, or -1 when it does not parse as MoldUDP64. */
 int64_t sk_stream_garbled(const struct sk_stream *s, const uint8_t *data,
                           size_t len, int is_payload);
+/* The stored message of 0-based sequence seq and its length, or NULL (no
+ * such sequence, or the stream's datagram is broken there). */
+const uint8_t *sk_stream_message(const struct sk_stream *s, struct sk_stream_cursor *cur,
+                                 uint64_t seq, uint16_t *len);
 const char *sk_rx_reason_name(int reason);
 /* "check", "sequence", "timestamp" for SK_GARBLED_*; NULL otherwise. */
 const char *sk_garbled_reason_name(int reason);
@@ -356,6 +386,35 @@ int sk_truth_finish(struct sk_truth *t, const struct sk_impair_stats *st,
 void sk_truth_free(struct sk_truth *t);
 /* "drop:p=0.01" as simkit.impair's Model.spec() writes it. */
 int sk_impair_spec(const struct sk_impair_model *m, char *buf, size_t cap);
+
+/* recovery.c: the MoldUDP64 re-request server (--recovery), a thread of
+ * the engine answering from the stream; see recovery.c. */
+struct sk_recovery;
+struct sk_json;
+int sk_recovery_open(struct sk_recovery **out, const struct sk_recovery_cfg *cfg,
+                     const struct sk_stream *s, uint64_t hz, char *err, size_t errlen);
+int sk_recovery_start(struct sk_recovery *r);
+/* The generator: datagram's messages never reach the DUT intact (ground truth). */
+void sk_recovery_note_impaired(struct sk_recovery *r, uint64_t datagram);
+void sk_recovery_stop(struct sk_recovery *r);
+void sk_recovery_free(struct sk_recovery *r);
+/* The report's "recovery" object; delivered[m]: the receiver got message m
+ * intact (NULL: nothing received); over the first `datagrams` datagrams. */
+void sk_recovery_emit(struct sk_json *j, const struct sk_recovery *r,
+                      const uint8_t *delivered, uint64_t datagrams);
+
+/* lines.c: --lines ab */
+struct sk_lines;
+int sk_lines_new(struct sk_lines **out, const struct sk_lines_cfg *cfg,
+                 const struct sk_stream *s);
+/* Datagram backends: line B's own socket (frames: the port is rewritten). */
+void sk_lines_set_port_b(struct sk_lines *l, struct sk_port *port);
+void sk_lines_free(struct sk_lines *l);
+/* The generator loop of an A/B run (c->lines set): 0 or -errno. */
+int sk_generator_run_lines(struct sk_gen_ctx *c);
+/* The report's "lines": per line, and the messages only one line carried. */
+void sk_lines_emit(struct sk_json *j, const struct sk_lines *l, const uint8_t *delivered,
+                   uint64_t offered);
 
 /* netns.c: enter /var/run/netns/NAME (saved: the thread's namespace, to
  * leave back to). 0 or -EINVAL (no such namespace) / -ENODEV (no

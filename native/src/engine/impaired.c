@@ -275,6 +275,8 @@ static void take(struct istate *s, const struct sk_impair_out *o)
 
     if (o->flags & SK_IMPAIRED_DROPPED) {
         c->inj.dropped_seqs += seqs_of(c->stream, o->index);
+        if (c->recovery != NULL)
+            sk_recovery_note_impaired(c->recovery, o->index);
         if (c->truth != NULL && (ret = sk_truth_add(c->truth, o)) < 0)
             s->failed = ret;
         return;
@@ -285,6 +287,8 @@ static void take(struct istate *s, const struct sk_impair_out *o)
     garbled = o->copy == 0 && (o->flags & DAMAGED) ? verdict(s, slot_at(s, o->index), p.o.len)
                                                    : 0;
     if (garbled < 0) {
+        if (c->recovery != NULL)
+            sk_recovery_note_impaired(c->recovery, o->index);
         c->inj.malformed++;
         c->inj.malformed_seqs += seqs_of(c->stream, o->index);
         c->inj.malformed_frames += copies;

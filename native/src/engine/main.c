@@ -72,6 +72,10 @@ static void usage(FILE *f)
 "              [--duration SECONDS]\n"
 "              [--send-zc] [--sqpoll] [--flows N] [--interval-ms MS]\n"
 "              [--uring-mode poll|wait] [--uring-batch-us N]\n"
+"              [--recovery udp:A.B.C.D:PORT [--recovery-netns NAME]\n"
+"               [--recovery-max-messages N] [--recovery-rate RPS]\n"
+"               [--recovery-peer-mac MAC]]\n"
+"              [--lines ab --line-b-port PORT [--skew-ns NS] [--impair-b SPEC]...]\n"
 "SPEC for dpdk is a vdev devargs string (net_pcap_tx0,tx_pcap=/tmp/x.pcap) or\n"
 "@ring on both sides for an in-process crossed ring pair; for io_uring and\n"
 "socket udp:A.B.C.D:PORT (tx: destination, rx: bound address; io_uring rx\n"
@@ -266,6 +270,9 @@ enum {
     OPT_SEND_ZC, OPT_SQPOLL, OPT_URING_MODE, OPT_URING_BATCH_US, /* io_uring */
     OPT_FLOWS, /* flows */
     OPT_INTERVAL_MS, /* intervals */
+    OPT_RECOVERY, OPT_RECOVERY_NETNS, OPT_RECOVERY_MAX, OPT_RECOVERY_RATE, /* recovery.c */
+    OPT_RECOVERY_PEER_MAC,
+    OPT_LINES, OPT_LINE_B_PORT, OPT_SKEW_NS, OPT_IMPAIR_B, /* lines.c */
 };
 
 static const struct option long_opts[] = {
@@ -305,6 +312,15 @@ static const struct option long_opts[] = {
     {"uring-batch-us", required_argument, NULL, OPT_URING_BATCH_US},
     {"flows", required_argument, NULL, OPT_FLOWS},
     {"interval-ms", required_argument, NULL, OPT_INTERVAL_MS},
+    {"recovery", required_argument, NULL, OPT_RECOVERY},
+    {"recovery-netns", required_argument, NULL, OPT_RECOVERY_NETNS},
+    {"recovery-max-messages", required_argument, NULL, OPT_RECOVERY_MAX},
+    {"recovery-rate", required_argument, NULL, OPT_RECOVERY_RATE},
+    {"recovery-peer-mac", required_argument, NULL, OPT_RECOVERY_PEER_MAC},
+    {"lines", required_argument, NULL, OPT_LINES},
+    {"line-b-port", required_argument, NULL, OPT_LINE_B_PORT},
+    {"skew-ns", required_argument, NULL, OPT_SKEW_NS},
+    {"impair-b", required_argument, NULL, OPT_IMPAIR_B},
     {NULL, 0, NULL, 0},
 };
 
@@ -426,6 +442,49 @@ static int check_malform(const struct sk_run_opts *o)
     if (bad == NULL)
         return 0;
     sk_error("--impair malform needs %s", bad);
+    return -EINVAL;
+}
+
+/* --lines ab: a stream, loss models only, a line B port; or none of its options. */
+static int check_lines(const struct sk_run_opts *o)
+{
+    const struct sk_lines_cfg *l = &o->lines;
+    const char *bad = NULL;
+    uint32_t i;
+
+    if (!l->on) {
+        if (l->port_b != 0 || l->skew_ns != 0 || l->n_impair_b != 0)
+            bad = "--line-b-port, --skew-ns and --impair-b need --lines ab";
+    } else if (l->port_b == 0) {
+        bad = "--lines ab needs --line-b-port PORT: line B's UDP destination port";
+    } else if (o->stream_path == NULL || strcmp(o->tx_dev, SK_NO_GENERATOR) == 0) {
+        bad = "--lines ab needs --stream and a generator: it sends the stream twice";
+    } else if (o->udp_checksum) {
+        bad = "--lines ab sends line B with the port rewritten: not with --udp-checksum";
+    } else if (o->recovery.addr != NULL) {
+        bad = "--lines ab and --recovery together are not supported yet";
+    } else if (o->duration_s != 0 || o->arrivals == SK_ARRIVALS_CAPTURE) {
+        bad = "--lines ab sends --count datagrams at --rate: not with --duration or a "
+              "capture's timing";
+    }
+    for (i = 0; bad == NULL && l->on && i < o->n_impair + l->n_impair_b; i++) {
+        const struct sk_impair_model *m = i < o->n_impair ? &o->impair[i]
+                                                          : &l->impair_b[i - o->n_impair];
+
+        if (m->kind != SK_IMPAIR_DROP && m->kind != SK_IMPAIR_GILBERT)
+            bad = "--lines ab impairs each line with loss models only: drop, gilbert";
+    }
+    if (bad == NULL && l->n_impair_b > 0) {
+        char msg[256];
+
+        if (sk_impair_validate(l->impair_b, l->n_impair_b, msg, sizeof(msg)) != 0) {
+            sk_error("bad --impair-b: %s", msg);
+            return -EINVAL;
+        }
+    }
+    if (bad == NULL)
+        return 0;
+    sk_error("%s", bad);
     return -EINVAL;
 }
 
@@ -649,6 +708,60 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
             ret = parse_u64("--flows", optarg, 1, SK_MAX_FLOWS, &v);
             o->flows = (unsigned)v;
             break;
+        case OPT_RECOVERY:
+            o->recovery.addr = optarg;
+            break;
+        case OPT_RECOVERY_NETNS:
+            o->recovery.netns = optarg;
+            break;
+        case OPT_RECOVERY_MAX:
+            ret = parse_u64("--recovery-max-messages", optarg, 1, 65534, &v);
+            o->recovery.max_messages = (uint32_t)v;
+            break;
+        case OPT_LINES:
+            if (strcmp(optarg, "ab") != 0) {
+                sk_error("bad --lines '%s': the one mode is ab (the stream on lines A "
+                         "and B)", optarg);
+                ret = -EINVAL;
+            }
+            o->lines.on = 1;
+            break;
+        case OPT_LINE_B_PORT:
+            ret = parse_u64("--line-b-port", optarg, 1, 65535, &v);
+            o->lines.port_b = (uint16_t)v;
+            break;
+        case OPT_SKEW_NS: {
+            char *end;
+            long long ns;
+
+            errno = 0;
+            ns = strtoll(optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || end == optarg || ns > 10000000000LL ||
+                ns < -10000000000LL) {
+                sk_error("bad --skew-ns '%s': nanoseconds, -10^10..10^10", optarg);
+                ret = -EINVAL;
+            }
+            o->lines.skew_ns = ns;
+            break;
+        }
+        case OPT_IMPAIR_B: {
+            static struct sk_run_opts b; /* parse_impair fills a run's models */
+
+            b.n_impair = o->lines.n_impair_b;
+            memcpy(b.impair, o->lines.impair_b, sizeof(b.impair));
+            ret = parse_impair(optarg, &b);
+            memcpy(o->lines.impair_b, b.impair, sizeof(b.impair));
+            o->lines.n_impair_b = b.n_impair;
+            break;
+        }
+        case OPT_RECOVERY_PEER_MAC:
+            ret = parse_mac(optarg, o->recovery.peer_mac);
+            o->recovery.have_peer_mac = 1;
+            break;
+        case OPT_RECOVERY_RATE:
+            ret = parse_u64("--recovery-rate", optarg, 0, 100000000, &v);
+            o->recovery.rate_rps = (double)v;
+            break;
         case OPT_HELP:
             usage(stderr);
             return 1;
@@ -718,6 +831,20 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
     ret = check_receiver_only(o);
     if (ret == 0)
         ret = check_flows(o);
+    if (ret == 0 && o->recovery.addr == NULL &&
+        (o->recovery.netns != NULL || o->recovery.max_messages != 0 ||
+         o->recovery.rate_rps != 0 || o->recovery.have_peer_mac)) {
+        sk_error("--recovery-* options need --recovery udp:A.B.C.D:PORT");
+        ret = -EINVAL;
+    }
+    if (ret == 0)
+        ret = check_lines(o);
+    if (ret == 0 && o->recovery.addr != NULL &&
+        (o->stream_path == NULL || strcmp(o->tx_dev, SK_NO_GENERATOR) == 0)) {
+        sk_error("--recovery needs --stream and a generator: the server answers "
+                 "from the stream the generator sends");
+        ret = -EINVAL;
+    }
     if (ret == 0 && strcmp(o->tx_dev, SK_NO_GENERATOR) != 0)
         ret = check_dev("tx-dev", o->tx_dev, o->tx_ops);
     if (ret == 0 && strcmp(o->rx_dev, SK_NO_RECEIVER) != 0)

@@ -183,6 +183,18 @@ int sk_stream_verify(const struct sk_stream *s, struct sk_stream_cursor *cur,
     return 0;
 }
 
+const uint8_t *sk_stream_message(const struct sk_stream *s, struct sk_stream_cursor *cur,
+                                 uint64_t seq, uint16_t *len)
+{
+    const uint8_t *stored;
+
+    if (seq >= s->messages || seek(s, cur, seq) < 0)
+        return NULL;
+    stored = s->frames[cur->datagram] + s->payload_off + cur->at;
+    *len = sk_be16(stored);
+    return stored + MOLD_BLOCK_LEN_SIZE;
+}
+
 int64_t sk_stream_garbled(const struct sk_stream *s, const uint8_t *data,
                           size_t len, int is_payload)
 {

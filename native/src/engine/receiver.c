@@ -56,8 +56,8 @@ static int drained(struct sk_rx_ctx *c, uint64_t now, uint64_t last_rx)
         return 0;
     /* every intact packet and every frame on the link (duplicates and
      * frames the impairments damaged included) is in */
-    if (sk_rx_unique(c) >= atomic_load_explicit(&sh->rx_expect,
-                                                      memory_order_relaxed) &&
+    if (sk_rx_unique(c) >= (c->expect_all != 0 ? c->expect_all :
+                            atomic_load_explicit(&sh->rx_expect, memory_order_relaxed)) &&
         atomic_load_explicit(&sh->rx.packets, memory_order_relaxed) >=
             atomic_load_explicit(&sh->tx_wire, memory_order_relaxed))
         return 1;
@@ -126,6 +126,8 @@ static inline void account_mold(struct sk_rx_ctx *c, const struct sk_pkt *pkt,
             continue;
         }
         sk_seq_feed(c->seq, seq);
+        if (c->delivered != NULL)
+            c->delivered[seq] = 1;
         if (j == 0)
             sk_hist_record(c->iv->open, now > sent ? ticks_to_ns(now - sent, ns_mult) : 0);
     }

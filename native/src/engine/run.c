@@ -274,6 +274,8 @@ static void emit_report(FILE *f, const struct sk_shared *sh,
      * nothing can be counted lost. */
     missing = inj->offered_seqs > ss.unique ? inj->offered_seqs - ss.unique : 0;
     explained = inj->dropped_seqs + inj->malformed_seqs + inj->garbled_seqs;
+    if (gen->recovery != NULL) /* what was kept back could be re-requested */
+        explained = inj->garbled_seqs;
     if (rxs->ops != NULL)
         lost = missing > explained ? missing - explained : 0;
 
@@ -331,6 +333,10 @@ static void emit_report(FILE *f, const struct sk_shared *sh,
     sk_json_end_object(&j);
     sk_json_end_object(&j);
     emit_injected(&j, inj);
+    if (gen->recovery != NULL)
+        sk_recovery_emit(&j, gen->recovery, rx->delivered, gen->count);
+    if (gen->lines != NULL)
+        sk_lines_emit(&j, gen->lines, rx->delivered, inj->offered_seqs);
     emit_pacing(&j, &gen->pace);
     emit_latency(&j, rx->hist);
     sk_intervals_emit(&j, rx->iv, sh->hz);
@@ -500,6 +506,10 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     struct sk_shared *sh = NULL;
     struct sk_truth *truth = NULL;
     struct sk_stream *stream = NULL;
+    struct sk_recovery *recovery = NULL;
+    struct sk_lines *lines = NULL;
+    struct sk_side txb = {.ops = NULL, .dev = NULL, .netns = o->tx_netns, .dir = SK_IO_TX};
+    char dev_b[SK_ERR_LEN];
     struct sk_gen_ctx gen;
     struct sk_rx_ctx rx;
     struct sk_intervals iv;
@@ -555,6 +565,37 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
             goto out;
         }
     }
+    if (o->recovery.addr != NULL) {
+        ret = sk_recovery_open(&recovery, &o->recovery, stream, sh->hz, err, sizeof(err));
+        if (ret == 0 && (rx.delivered = calloc(stream->messages + 1, 1)) == NULL)
+            ret = -ENOMEM;
+        if (ret == 0)
+            ret = sk_recovery_start(recovery);
+        if (ret < 0) {
+            sk_error("%s", ret == -ENOMEM ? "--recovery: out of memory" : err);
+            code = sk_exit_code_of(ret);
+            goto out;
+        }
+        rx.expect_all = sk_stream_seqs(stream, o->count);
+    }
+    if (o->lines.on) {
+        ret = sk_lines_new(&lines, &o->lines, stream);
+        if (ret == 0 && (rx.delivered = calloc(stream->messages + 1, 1)) == NULL)
+            ret = -ENOMEM;
+        if (ret < 0) {
+            sk_error("--lines ab: out of memory");
+            goto out;
+        }
+        if (o->tx_ops->layer == SK_IO_DATAGRAMS) { /* line B: its own socket */
+            const char *colon = strrchr(o->tx_dev, ':'), *rest = strchr(o->tx_dev, ',');
+
+            snprintf(dev_b, sizeof(dev_b), "%.*s:%u%s",
+                     (int)(colon != NULL ? colon - o->tx_dev : 0), o->tx_dev,
+                     o->lines.port_b, rest != NULL ? rest : "");
+            txb.ops = o->tx_ops;
+            txb.dev = dev_b;
+        }
+    }
     if (o->truth_path != NULL) {
         ret = sk_truth_open(&truth, o->truth_path, o->impair, o->n_impair,
                             o->impair_seed, err, sizeof(err));
@@ -578,6 +619,10 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     ret = rxs.ops != NULL && !o->phased ? side_open(&rxs, o->burst, err, sizeof(err)) : 0;
     if (ret == 0 && !rx_only)
         ret = side_open(&txs, o->burst, err, sizeof(err));
+    if (ret == 0 && txb.ops != NULL) {
+        ret = side_open(&txb, o->burst, err, sizeof(err));
+        sk_lines_set_port_b(lines, txb.port);
+    }
     if (ret < 0) {
         sk_error("%s", err);
         code = sk_exit_code_of(ret);
@@ -596,6 +641,8 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
         },
         .duration_s = o->duration_s,
         .flows = rx.flows,
+        .recovery = recovery,
+        .lines = lines,
     };
     sk_seed_fields_default(&gen.fields);
     gen.fields.key_seed = o->seed;
@@ -633,7 +680,8 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
         launched = 0;
         goto report;
     }
-    ret = gen.n_impair > 0 ? sk_generator_run_impaired(&gen) : sk_generator_run(&gen);
+    ret = gen.lines != NULL ? sk_generator_run_lines(&gen)
+          : gen.n_impair > 0 ? sk_generator_run_impaired(&gen) : sk_generator_run(&gen);
     if (ret < 0) {
         if (ret == -ENOMEM)
             sk_error("generator failed: out of memory for the impairments' "
@@ -668,6 +716,7 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     }
 
 report:
+    sk_recovery_stop(recovery); /* the receiver is done: no more answers */
     if (truth != NULL) {
         ret = sk_truth_finish(truth, &gen.imp_stats, &gen.inj, err, sizeof(err));
         truth = NULL;
@@ -685,11 +734,15 @@ out:
         join();
     }
     side_close(&txs);
+    side_close(&txb);
     side_close(&rxs);
     for (i = 1; i >= 0; i--) /* always safe, also after a failed init */
         if (envs[i] != NULL)
             envs[i]->env_cleanup();
     sk_truth_free(truth);
+    sk_recovery_free(recovery);
+    sk_lines_free(lines);
+    free(rx.delivered);
     sk_stream_close(stream);
     sk_seq_free(rx.flow_seq[0]);
     for (i = 1; i <= SK_MAX_FLOWS; i++)
