@@ -80,6 +80,7 @@ def make_builder():
         sources=_core_sources(),
         include_dirs=[_path_for_build(os.path.join(NATIVE_DIR, "include"))],
         extra_compile_args=["-O2", "-std=c11"],
+        libraries=["m"],  # pow() for the market simulator's Zipf weights
     )
     return builder
 

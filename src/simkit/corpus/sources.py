@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 
 from simkit._native import core
 from simkit.malformed import udp_frame
@@ -19,9 +20,6 @@ from simkit.packets import moldudp64
 from simkit.packets.market import MarketSimulator
 
 ITCH_SESSION = "SIMKIT0001"
-# A datagram holds at most (1472 - 20) / (2 + 12) = 103 messages: ask the
-# simulator for more events than that per packet; it stops when we do.
-_EVENTS_PER_PACKET = 128
 
 
 def seed_packets(count: int, seed: int) -> Iterator[tuple[int, bytes]]:
@@ -48,22 +46,9 @@ def seed_packets(count: int, seed: int) -> Iterator[tuple[int, bytes]]:
 def itch_packets(count: int, seed: int,
                  max_payload: int = moldudp64.DEFAULT_MAX_PAYLOAD) -> Iterator[tuple[int, bytes]]:
     """``count`` valid frames of the simulated ITCH session, sequence continuing."""
-    messages = MarketSimulator(seed).iter_messages(count * _EVENTS_PER_PACKET)
-    batch: list[bytes] = []
-    size, seq, made = moldudp64.HEADER_LEN, 1, 0
-    for message in messages:
-        need = moldudp64.BLOCK_HEADER_LEN + len(message)
-        if size + need > max_payload:
-            yield seq, udp_frame(moldudp64.encode_packet(ITCH_SESSION, seq, batch))
-            made += 1
-            if made == count:
-                return
-            seq += len(batch)
-            batch, size = [], moldudp64.HEADER_LEN
-        batch.append(message)
-        size += need
-    if batch:  # not reached for the counts above; kept so the stream never ends short silently
-        yield seq, udp_frame(moldudp64.encode_packet(ITCH_SESSION, seq, batch))
+    datagrams = MarketSimulator(seed).iter_datagrams(None, ITCH_SESSION, 1, max_payload)
+    for payload in islice(datagrams, count):
+        yield int.from_bytes(payload[10:18], "big"), udp_frame(payload)
 
 
 SOURCES = {"seed": seed_packets, "itch": itch_packets}

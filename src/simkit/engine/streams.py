@@ -47,13 +47,10 @@ from typing import NamedTuple
 from simkit.errors import ConfigError
 from simkit.packets.market import MarketSimulator
 from simkit.packets.moldudp64 import (
-    BLOCK_HEADER_LEN,
     DEFAULT_MAX_PAYLOAD,
     END_OF_SESSION_COUNT,
     HEADER_LEN,
-    MAX_MESSAGES_PER_PACKET,
     SESSION_LEN,
-    encode_packet,
     end_of_session,
 )
 from simkit.packets.seed import Malformed, build_frame, udp_payload
@@ -75,7 +72,6 @@ MAX_STREAM_FRAME = 2048  # the engine's SK_STREAM_MAX_FRAME: a backend buffer
 _HEADER = struct.Struct("<8sIIQQ")
 _RECORD = struct.Struct("<I")
 _TIMED_RECORD = struct.Struct("<IQ")
-_OPEN_ENDED = 1 << 62
 
 _lock = threading.Lock()
 _kept: OrderedDict[tuple, str] = OrderedDict()
@@ -85,20 +81,12 @@ _spool: str | None = None
 def itch_datagrams(count: int, seed: int, max_payload: int = DEFAULT_MAX_PAYLOAD):
     """The simulated session's first ``count`` MoldUDP64 payloads, the last the end of
     session (for ``count`` >= 2); yielded one by one, full datagrams only."""
-    messages = MarketSimulator(seed).iter_messages(_OPEN_ENDED)
-    seq, made = FIRST_SEQ, 0
     data = count - 1 if count >= 2 else count
-    batch, size = [], HEADER_LEN
-    while made < data:
-        message = next(messages)
-        need = BLOCK_HEADER_LEN + len(message)
-        if size + need > max_payload or len(batch) == MAX_MESSAGES_PER_PACKET:
-            yield encode_packet(ITCH_SESSION, seq, batch)
-            made += 1
-            seq += len(batch)
-            batch, size = [], HEADER_LEN
-        batch.append(message)
-        size += need
+    seq = FIRST_SEQ
+    for payload in islice(MarketSimulator(seed).iter_datagrams(None, ITCH_SESSION, FIRST_SEQ,
+                                                                max_payload), data):
+        seq = int.from_bytes(payload[10:18], "big") + int.from_bytes(payload[18:20], "big")
+        yield payload
     if count >= 2:
         yield end_of_session(ITCH_SESSION, seq)
 
