@@ -275,7 +275,7 @@ void sk_md_random(struct sk_rng *r, struct sk_md_msg *m);
 #define SK_MKT_EVENT_KINDS 8
 #define SK_MKT_MAX_MSG_LEN 44  /* P, the longest message emitted */
 #define SK_MKT_MAX_SYMBOLS 65535
-#define SK_MKT_DEFAULT_MAX_ORDERS 1048576
+#define SK_MKT_DEFAULT_MAX_ORDERS 65536
 
 struct sk_market_cfg {
     uint64_t seed;
@@ -516,6 +516,20 @@ int64_t sk_craft_wrap(struct sk_craft *c, const uint8_t *data, size_t data_len,
                       const uint32_t *lens, uint64_t count, uint8_t *buf,
                       size_t cap, int fmt, uint64_t ts_start_ns,
                       uint64_t ts_step_ns, size_t *used);
+
+/* Frames already built (back to back, frame i lens[i] bytes) as fmt records,
+ * record n stamped ts_start_ns + n * ts_step_ns. Stops early when the next
+ * record would not fit in cap. Returns the number written (*used = bytes),
+ * or -EINVAL. */
+int64_t sk_craft_records(const uint8_t *frames, const uint32_t *lens, uint64_t count,
+                         uint8_t *buf, size_t cap, int fmt, uint64_t ts_start_ns,
+                         uint64_t ts_step_ns, size_t *used);
+
+/* corpus.c: n seed frames for sequences seq0, seq0 + 1, ... into out (n x
+ * SK_SEED_FRAME_LEN bytes), each as sk_md_random then sk_seed_write_msg on
+ * frame (a frame sk_seed_build made; left holding the last one). Returns n. */
+uint64_t sk_seed_frames(struct sk_rng *r, uint8_t *frame, const struct sk_seed_key *key,
+                        int udp_checksum, uint64_t seq0, uint64_t n, uint8_t *out);
 
 /* ---- impairments: seeded models with ground truth ---------------------- */
 /* (section: impairments) */

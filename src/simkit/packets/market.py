@@ -46,6 +46,7 @@ MARKET_OPEN_NS = 34_200_000_000_000  # 09:30:00 in nanoseconds since midnight
 NS_PER_DAY = 86_400_000_000_000
 _TICKS_PER_UNIT = 10_000  # Price(4)
 DEFAULT_SKEW = 1.0  # Zipf exponent of symbol activity
+DEFAULT_MAX_ORDERS = 1 << 16  # live orders: the books stay in cache (33 M vs 8 M msg/s at 1M)
 MAX_MEAN_GAP_NS = (1 << 31) - 1
 _OPEN_ENDED = (1 << 64) - 1  # the native simulator's "no end" event count
 _CHUNK_MESSAGES = 8192
@@ -192,7 +193,7 @@ class MarketSimulator:
                  mix: MessageMix | None = None, prices: PriceModel | None = None,
                  sizes: SizeModel | None = None, start_ns: int = MARKET_OPEN_NS,
                  mean_gap_ns: int = 50_000, mpids: Sequence[str] = DEFAULT_MPIDS,
-                 skew: float = DEFAULT_SKEW, max_orders: int = 1 << 20) -> None:
+                 skew: float = DEFAULT_SKEW, max_orders: int = DEFAULT_MAX_ORDERS) -> None:
         self.seed = parse_seed(seed)
         if isinstance(symbols, int) and not isinstance(symbols, bool):
             symbols = symbol_names(symbols)
@@ -239,8 +240,10 @@ class MarketSimulator:
 
     # ------------------------------------------------------------------ the native session
 
-    def _native(self, count: int | None):
-        """A native simulator of ``count`` order-flow events (``None``: no end)."""
+    def open_native(self, count: int | None):
+        """``(ffi, lib, handle)``: a native simulator of ``count`` order-flow events
+        (``None``: no end) for callers that pack straight into native buffers
+        (``lib.sk_market_datagrams``); freed with the handle."""
         if count is not None and (isinstance(count, bool) or not isinstance(count, int)
                                   or not 0 <= count < _OPEN_ENDED):
             raise ConfigError(f"count must be a whole number >= 0, got {count!r}")
@@ -283,7 +286,7 @@ class MarketSimulator:
     def iter_messages(self, count: int | None) -> Iterator[bytes]:
         """Like :meth:`messages`, one message at a time (``None``: without end,
         the closing events never come)."""
-        ffi, lib, sim = self._native(count)
+        ffi, lib, sim = self.open_native(count)
         buf = ffi.new("uint8_t[]", _CHUNK_MESSAGES * MAX_MESSAGE_LEN)
         lens = ffi.new("uint16_t[]", _CHUNK_MESSAGES)
         data = ffi.buffer(buf)
@@ -303,7 +306,7 @@ class MarketSimulator:
         if isinstance(first_seq, bool) or not isinstance(first_seq, int) or not (
                 0 <= first_seq < 1 << 63):
             raise ConfigError(f"first_seq must be an integer in [0, 2**63), got {first_seq!r}")
-        ffi, lib, sim = self._native(count)
+        ffi, lib, sim = self.open_native(count)
         buf = ffi.new("uint8_t[]", _CHUNK_DATAGRAMS * payload)
         lens = ffi.new("uint32_t[]", _CHUNK_DATAGRAMS)
         seq = ffi.new("uint64_t *", first_seq)
