@@ -301,6 +301,11 @@ struct sk_market_cfg {
 
 struct sk_market;
 
+/* The defaults of simkit.packets.market.MarketSimulator(seed), open-ended
+ * (events UINT64_MAX): symbols AAPL MSFT SPY QQQ, mpids GSCO MSCO UBSS NITE,
+ * prices $10..$500 on a $0.01 grid, depth 20, 1..10 lots of 100 (5 % odd),
+ * Zipf 1.0, from 09:30 with 50 us mean gaps. */
+void sk_market_cfg_default(struct sk_market_cfg *c, uint64_t seed);
 /* NULL on a bad setting (err filled) or no memory. */
 struct sk_market *sk_market_new(const struct sk_market_cfg *cfg, char *err, size_t errlen);
 void sk_market_free(struct sk_market *m);

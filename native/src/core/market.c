@@ -271,6 +271,31 @@ nomem:
     return NULL;
 }
 
+void sk_market_cfg_default(struct sk_market_cfg *c, uint64_t seed)
+{
+    static const double mix[SK_MKT_EVENT_KINDS] = {40, 5, 12, 3, 10, 18, 8, 4};
+
+    memset(c, 0, sizeof(*c));
+    c->seed = seed;
+    c->events = UINT64_MAX;
+    c->start_ns = 34200000000000ULL; /* 09:30 */
+    c->mean_gap_ns = 50000;
+    c->n_symbols = 4;
+    c->symbols = "AAPL    MSFT    SPY     QQQ     ";
+    c->n_mpids = 4;
+    c->mpids = "GSCOMSCOUBSSNITE";
+    memcpy(c->mix, mix, sizeof(mix));
+    c->tick = 100;        /* $0.01 */
+    c->grid_low = 1000;   /* $10 */
+    c->grid_high = 50000; /* $500 */
+    c->depth = 20;
+    c->round_lot = 100;
+    c->max_lots = 10;
+    c->odd_lot_probability = 0.05;
+    c->zipf_s = 1.0;
+    c->max_orders = SK_MKT_DEFAULT_MAX_ORDERS;
+}
+
 uint64_t sk_market_made(const struct sk_market *m)
 {
     return m->made;

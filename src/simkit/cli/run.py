@@ -13,7 +13,7 @@ from simkit.report.model import by_reason
 from simkit.report.table import summary_table
 from simkit.scenario import Scenario
 
-# itch datagrams come from the (Python) market simulator: a smaller default
+# itch datagrams carry ~40 messages each: a smaller default
 DEFAULT_COUNT = {"seed": 1_000_000, "itch": 20_000}
 
 

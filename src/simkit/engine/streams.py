@@ -26,10 +26,11 @@ UDP payload. The file format (little-endian)::
              timed: u32 length, u64 offset in ns from the first frame (0 first,
              never decreasing), then the frame
 
-Python builds the session at about 2,000 datagrams a second (the simulator is
-pure Python), so a prepared stream is kept for the rest of the process (the
-last few, by their arguments) and removed when the process exits; streams of
-processes that died are removed by the next one.
+Without impairments the engine makes the session itself as it sends it
+(:func:`itch_live`, ``--stream market:SEED:COUNT:CSUM``): no file, any count.
+A prepared stream (impaired runs, replays) is kept for the rest of the
+process (the last few, by their arguments) and removed when the process
+exits; streams of processes that died are removed by the next one.
 """
 
 from __future__ import annotations
@@ -56,13 +57,14 @@ from simkit.packets.moldudp64 import (
 from simkit.packets.seed import Malformed, build_frame, udp_payload
 from simkit.packets.template import Template
 from simkit.pcap import read_packets
+from simkit.validators import parse_seed
 
 STREAM_MAGIC = b"SKSTRM1\0"
 STREAM_VERSION = 1
 PAYLOAD_OFFSET = 42  # Ethernet 14 + IPv4 20 + UDP 8
 ITCH_SESSION = "SIMKIT0001"
 FIRST_SEQ = 1
-# a stream is built in Python and written as it goes: bound what one run may ask
+# a prepared (impaired) stream is written in full: bound what one run may ask
 MAX_ITCH_DATAGRAMS = 200_000
 WRAP_BATCH = 4096
 STREAMS_KEPT = 2
@@ -224,6 +226,24 @@ def itch_stream(count: int, seed: int, udp_checksum: bool = False) -> str:
             if os.path.exists(old):
                 os.unlink(old)
         return path
+
+
+LIVE_PREFIX = "market:"
+
+
+def itch_live(count: int, seed: int, udp_checksum: bool = False) -> str:
+    """``--stream market:SEED:COUNT:CSUM``: the engine makes the simulated session as
+    it sends it (native/src/engine/live.c): the bytes :func:`itch_datagrams` gives
+    for the same arguments, framed as :func:`itch_stream` frames them, at any
+    ``count`` and in bounded memory (no file). The receiver checks each message
+    against its own copy of the simulator for the seed.
+
+    Raises:
+        ConfigError: ``count`` < 1.
+    """
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ConfigError(f"an itch stream needs count >= 1, got {count!r}")
+    return f"{LIVE_PREFIX}{parse_seed(seed)}:{count}:{int(bool(udp_checksum))}"
 
 
 def replay_records(pcap_path: str, count: int | None = None) -> list[tuple[int, bytes]]:
