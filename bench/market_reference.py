@@ -1,4 +1,14 @@
-"""A deterministic, self-consistent ITCH 5.0 session for feeding market-data handlers.
+"""The pure-Python market simulator simkit had before the native one (for bench/market.py).
+
+Kept only as the benchmark's reference: the same model (system events, stock
+directory, order flow over per-symbol books) drawn from Python's ``random``,
+as ``simkit.packets.market`` was until the simulator moved to C
+(native/src/core/market.c). Its bytes differ from the native session's (other
+draws); its speed is what the native one is compared with.
+
+The original description follows.
+
+A deterministic, self-consistent ITCH 5.0 session for feeding market-data handlers.
 
 :class:`MarketSimulator` plays one trading session over a few symbols: the
 opening system events and a stock directory (and trading action) per symbol,

@@ -306,6 +306,10 @@ struct sk_market;
  * prices $10..$500 on a $0.01 grid, depth 20, 1..10 lots of 100 (5 % odd),
  * Zipf 1.0, from 09:30 with 50 us mean gaps. */
 void sk_market_cfg_default(struct sk_market_cfg *c, uint64_t seed);
+/* n symbol names into out (n x 8 bytes, space padded): the four defaults
+ * first, then A, B, ..., Z, AA, AB, ... (bijective base 26) skipping them.
+ * 0, or -EINVAL for n outside 1..SK_MKT_MAX_SYMBOLS. */
+int sk_market_symbol_names(uint32_t n, char *out);
 /* NULL on a bad setting (err filled) or no memory. */
 struct sk_market *sk_market_new(const struct sk_market_cfg *cfg, char *err, size_t errlen);
 void sk_market_free(struct sk_market *m);

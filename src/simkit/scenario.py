@@ -30,8 +30,10 @@ _FIELD_TYPES = {
     "flows": "number", "rate_pps": "number", "malformed": "number", "timeout_s": "number",
     "duration_s": "number", "replay_speed": "number", "udp_checksum": "bool",
     "send_zc": "bool", "sqpoll": "bool", "pcap_path": "path", "replay": "path",
+    "symbols": "number", "symbol_skew": "number",
 }
-_OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay")
+_OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay",
+             "symbols")
 
 
 def _check_types(scenario: Scenario) -> None:
@@ -151,6 +153,11 @@ class Scenario:
             path): SPECs such as ``"rate:bps=100mbit"`` or
             ``"delay:mean=20us,jitter=5us"``, or
             :mod:`simkit.links.shaping` objects; kept parsed.
+        symbols: with proto itch, the simulated session lists this many
+            symbols (``simkit.packets.market.symbol_names``); ``None``: the
+            four defaults.
+        symbol_skew: with proto itch, the Zipf exponent of symbol activity
+            (locate k is drawn with weight k**-skew; 0 uniform, up to 16).
     """
 
     backend: str = "dpdk"
@@ -177,6 +184,8 @@ class Scenario:
     replay_speed: float | None = None
     link_impairments: tuple = field(default_factory=tuple)
     dut_eal_args: tuple[str, ...] = field(default_factory=tuple)
+    symbols: int | None = None
+    symbol_skew: float = 1.0
 
     def __post_init__(self) -> None:
         from simkit.engine.run import DUT_LINKS  # engine.run imports Scenario
@@ -204,7 +213,13 @@ class Scenario:
             "link_impairments": parse_link_specs(self.link_impairments),
             "pcap_path": None if self.pcap_path is None else os.fspath(self.pcap_path),
             "replay": None if self.replay is None else os.fspath(self.replay),
+            "symbols": None if self.symbols is None else v.parse_symbols(self.symbols),
+            "symbol_skew": v.parse_skew(self.symbol_skew),
         }
+        if ((checked["symbols"] is not None or checked["symbol_skew"] != 1.0)
+                and (checked["proto"] != "itch" or self.replay is not None)):
+            raise ConfigError("symbols and symbol_skew (--symbols, --symbol-skew) shape the "
+                              "simulated ITCH session: they need proto itch (and no replay)")
         _check_flows(checked, self.impairments)
         if checked["dut"] and checked["link"] not in DUT_LINKS:
             raise ConfigError(f"a DUT runs on its own path of veth pairs (generator -> DUT -> "

@@ -180,3 +180,21 @@ code = subprocess.run(sys.argv[1:], check=False).returncode
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
 sys.exit(code)
 """
+
+
+def test_symbols_and_skew_reach_the_live_session(tmp_path, needs_dpdk_link, nothing_left):
+    """--symbols/--symbol-skew: the engine's live session is the one Python's
+    simulator makes for them (the same message count, every message intact against
+    the receiver's copy), and another than the default one."""
+    needs_dpdk_link("ring")
+    count = 3_000
+
+    def messages(**market):
+        return sum(int.from_bytes(d[18:20], "big")
+                   for d in streams.itch_datagrams(count, SEED, **market)
+                   if d[18:20] != b"\xff\xff")
+
+    report, raw, _ = run_itch(tmp_path, count=count, symbols=300, symbol_skew=1.5)
+    assert raw["moldudp64"]["messages"] == messages(symbols=300, skew=1.5) != messages()
+    assert raw["seq"]["unique"] == raw["moldudp64"]["messages"]
+    assert (report.lost, report.garbled) == (0, 0)

@@ -271,6 +271,36 @@ nomem:
     return NULL;
 }
 
+static const char default_symbols[] = "AAPL    MSFT    SPY     QQQ     ";
+
+int sk_market_symbol_names(uint32_t n, char *out)
+{
+    uint32_t made, i, d = 4;
+    uint64_t k = 0;
+
+    if (n < 1 || n > SK_MKT_MAX_SYMBOLS)
+        return -EINVAL;
+    made = n < d ? n : d;
+    memcpy(out, default_symbols, (size_t)made * 8);
+    while (made < n) {
+        char name[8], *p = name + 8;
+        uint64_t v = ++k;
+        int taken = 0;
+
+        memset(out + (size_t)made * 8, ' ', 8);
+        while (v) { /* bijective base 26: A..Z, AA, AB, ... */
+            *--p = (char)('A' + (v - 1) % 26);
+            v = (v - 1) / 26;
+        }
+        memcpy(out + (size_t)made * 8, p, (size_t)(name + 8 - p));
+        for (i = 0; i < d; i++)
+            taken |= memcmp(out + (size_t)made * 8, default_symbols + i * 8, 8) == 0;
+        if (!taken)
+            made++;
+    }
+    return 0;
+}
+
 void sk_market_cfg_default(struct sk_market_cfg *c, uint64_t seed)
 {
     static const double mix[SK_MKT_EVENT_KINDS] = {40, 5, 12, 3, 10, 18, 8, 4};
@@ -281,7 +311,7 @@ void sk_market_cfg_default(struct sk_market_cfg *c, uint64_t seed)
     c->start_ns = 34200000000000ULL; /* 09:30 */
     c->mean_gap_ns = 50000;
     c->n_symbols = 4;
-    c->symbols = "AAPL    MSFT    SPY     QQQ     ";
+    c->symbols = default_symbols;
     c->n_mpids = 4;
     c->mpids = "GSCOMSCOUBSSNITE";
     memcpy(c->mix, mix, sizeof(mix));

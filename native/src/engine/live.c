@@ -1,7 +1,8 @@
 /*
  * live.c - a market stream generated as it is sent: --stream
  * market:SEED:COUNT:CSUM (simkit run --proto itch), with no stream file and
- * memory bounded whatever COUNT is.
+ * memory bounded whatever COUNT is; market:SEED:COUNT:CSUM:SYMBOLS:SKEW lists
+ * SYMBOLS symbols (sk_market_symbol_names) with Zipf exponent SKEW.
  *
  * The generator's side makes the datagrams of the market simulator's session
  * for SEED (sk_market_cfg_default: the session simkit.packets.market's
@@ -55,6 +56,7 @@ struct sk_live {
     uint8_t *msgs;                   /* LIVE_WINDOW x SK_MKT_MAX_MSG_LEN */
     uint16_t *msg_len;               /* [LIVE_WINDOW] */
     uint64_t rx_made;                /* messages regenerated */
+    char *symbols;
 };
 
 int sk_stream_is_live(const char *path)
@@ -74,6 +76,7 @@ static void live_free(struct sk_live *l)
     free(l->sent);
     free(l->msgs);
     free(l->msg_len);
+    free(l->symbols);
     free(l);
 }
 
@@ -115,15 +118,20 @@ int sk_stream_live_open(const char *path, const uint8_t *dst_mac, struct sk_stre
     struct sk_stream *s;
     struct sk_live *l;
     unsigned long long seed, count;
-    unsigned csum;
+    unsigned csum, symbols = 4;
+    double skew = 1.0;
+    int fields;
     char tail;
     uint32_t i;
 
     *out = NULL;
-    if (sscanf(path + strlen(LIVE_PREFIX), "%llu:%llu:%u%c", &seed, &count, &csum,
-               &tail) != 3 || count < 1 || csum > 1) {
+    fields = sscanf(path + strlen(LIVE_PREFIX), "%llu:%llu:%u:%u:%lf%c", &seed, &count,
+                    &csum, &symbols, &skew, &tail);
+    if ((fields != 3 && fields != 5) || count < 1 || csum > 1 || symbols < 1 ||
+        symbols > SK_MKT_MAX_SYMBOLS || !(skew >= 0 && skew <= 16)) {
         snprintf(err, errlen, "bad --stream %s: a live market stream is "
-                 "market:SEED:COUNT:CSUM (COUNT >= 1 datagrams, CSUM 0 or 1)", path);
+                 "market:SEED:COUNT:CSUM[:SYMBOLS:SKEW] (COUNT >= 1 datagrams, CSUM 0 or 1, "
+                 "SYMBOLS 1..65535, SKEW 0..16)", path);
         return -EINVAL;
     }
     s = calloc(1, sizeof(*s));
@@ -132,6 +140,12 @@ int sk_stream_live_open(const char *path, const uint8_t *dst_mac, struct sk_stre
         goto nomem;
     s->live = l;
     sk_market_cfg_default(&cfg, seed);
+    l->symbols = malloc((size_t)symbols * 8);
+    if (l->symbols == NULL || sk_market_symbol_names(symbols, l->symbols) < 0)
+        goto nomem;
+    cfg.n_symbols = symbols;
+    cfg.symbols = l->symbols;
+    cfg.zipf_s = skew;
     l->gen = sk_market_new(&cfg, NULL, 0);
     l->rx = sk_market_new(&cfg, NULL, 0);
     l->ring = malloc((size_t)LIVE_RING * SK_STREAM_MAX_FRAME);

@@ -66,6 +66,14 @@ def register(sub):
                      help="with --proto itch: send this capture's MoldUDP64 datagrams (--count "
                           "caps them) instead of the simulated session, at the capture's own "
                           "timing unless --speed, --topspeed or --rate (default: none)")
+    run.add_argument("--symbols", type=typed(validators.parse_symbols), default=None,
+                     metavar="N",
+                     help="with --proto itch: the simulated session lists N symbols, their "
+                          "activity skewed (Zipf, see --symbol-skew) (default: 4)")
+    run.add_argument("--symbol-skew", type=typed(validators.parse_skew), default=1.0,
+                     metavar="S",
+                     help="with --proto itch: symbol k of the directory is drawn with weight "
+                          "k**-S (0 uniform, 0..16) (default: 1)")
     speed = run.add_mutually_exclusive_group()
     speed.add_argument("--speed", type=typed(validators.parse_speed), default=None, metavar="X",
                        help="with --replay: the capture's timing x X, paced on the TSC (2 = "
@@ -182,7 +190,8 @@ def command(args) -> int:
                         send_zc=args.send_zc, sqpoll=args.sqpoll,
                         flows=args.flows, replay=args.replay,
                         replay_speed=math.inf if args.topspeed else args.speed,
-                        link_impairments=tuple(args.link_impair))
+                        link_impairments=tuple(args.link_impair),
+                        symbols=args.symbols, symbol_skew=args.symbol_skew)
     if scenario.pcap_path is not None:
         check_writable(scenario.pcap_path, "capture")
     progress = Progress(scenario.count, quiet=args.quiet)

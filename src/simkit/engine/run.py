@@ -90,10 +90,11 @@ def stream_args(scenario: Scenario) -> tuple[list[str], int]:
     if scenario.replay:
         stream = streams.replay_stream(scenario.replay, scenario.count, scenario.udp_checksum)
         return ["--stream", stream.path, *_capture_args(scenario, stream.span_ns)], stream.frames
+    market = {"symbols": scenario.symbols, "skew": scenario.symbol_skew}
     if not scenario.impairments:  # made by the engine as it sends: any count, bounded memory
         return ["--stream", streams.itch_live(scenario.count, scenario.seed,
-                                              scenario.udp_checksum)], scenario.count
-    path = streams.itch_stream(scenario.count, scenario.seed, scenario.udp_checksum)
+                                              scenario.udp_checksum, **market)], scenario.count
+    path = streams.itch_stream(scenario.count, scenario.seed, scenario.udp_checksum, **market)
     return ["--stream", path], scenario.count
 
 

@@ -46,7 +46,7 @@ from itertools import islice
 from typing import NamedTuple
 
 from simkit.errors import ConfigError
-from simkit.packets.market import MarketSimulator
+from simkit.packets.market import DEFAULT_SKEW, DEFAULT_SYMBOLS, MarketSimulator
 from simkit.packets.moldudp64 import (
     DEFAULT_MAX_PAYLOAD,
     END_OF_SESSION_COUNT,
@@ -80,13 +80,21 @@ _kept: OrderedDict[tuple, str] = OrderedDict()
 _spool: str | None = None
 
 
-def itch_datagrams(count: int, seed: int, max_payload: int = DEFAULT_MAX_PAYLOAD):
+def _simulator(seed: int, symbols: int | None, skew: float) -> MarketSimulator:
+    return MarketSimulator(seed, DEFAULT_SYMBOLS if symbols is None else symbols, skew=skew)
+
+
+def itch_datagrams(count: int, seed: int, max_payload: int = DEFAULT_MAX_PAYLOAD,
+                   symbols: int | None = None, skew: float = DEFAULT_SKEW):
     """The simulated session's first ``count`` MoldUDP64 payloads, the last the end of
-    session (for ``count`` >= 2); yielded one by one, full datagrams only."""
+    session (for ``count`` >= 2); yielded one by one, full datagrams only.
+    ``symbols``: a symbol count (``None``: the defaults); ``skew``: their Zipf
+    exponent."""
     data = count - 1 if count >= 2 else count
     seq = FIRST_SEQ
-    for payload in islice(MarketSimulator(seed).iter_datagrams(None, ITCH_SESSION, FIRST_SEQ,
-                                                                max_payload), data):
+    source = _simulator(seed, symbols, skew).iter_datagrams(None, ITCH_SESSION, FIRST_SEQ,
+                                                            max_payload)
+    for payload in islice(source, data):
         seq = int.from_bytes(payload[10:18], "big") + int.from_bytes(payload[18:20], "big")
         yield payload
     if count >= 2:
@@ -199,7 +207,8 @@ def _sweep_orphans() -> None:
             shutil.rmtree(os.path.join(root, name), ignore_errors=True)
 
 
-def itch_stream(count: int, seed: int, udp_checksum: bool = False) -> str:
+def itch_stream(count: int, seed: int, udp_checksum: bool = False,
+                symbols: int | None = None, skew: float = DEFAULT_SKEW) -> str:
     """The path of a prepared ``--proto itch`` stream of ``count`` datagrams.
 
     The same arguments give the same bytes; the last few streams are kept for
@@ -213,13 +222,15 @@ def itch_stream(count: int, seed: int, udp_checksum: bool = False) -> str:
         raise ConfigError(f"--proto itch --count {count:,}: at most {MAX_ITCH_DATAGRAMS:,} "
                           "datagrams (the simulated session is built in Python at about "
                           "2,000 datagrams/s)")
-    key = (count, seed, bool(udp_checksum))
+    key = (count, seed, bool(udp_checksum), symbols, skew)
     with _lock:
         if key in _kept and os.path.exists(_kept[key]):
             _kept.move_to_end(key)
             return _kept[key]
-        path = os.path.join(_spool_dir(), f"itch-{count}-{seed}-{int(bool(udp_checksum))}.stream")
-        write_stream(path, itch_datagrams(count, seed), udp_checksum)
+        path = os.path.join(_spool_dir(), f"itch-{count}-{seed}-{int(bool(udp_checksum))}-"
+                                          f"{symbols}-{skew!r}.stream")
+        write_stream(path, itch_datagrams(count, seed, symbols=symbols, skew=skew),
+                     udp_checksum)
         _kept[key] = path
         while len(_kept) > STREAMS_KEPT:
             _, old = _kept.popitem(last=False)
@@ -229,10 +240,12 @@ def itch_stream(count: int, seed: int, udp_checksum: bool = False) -> str:
 
 
 LIVE_PREFIX = "market:"
+DEFAULT_SYMBOLS_COUNT = len(DEFAULT_SYMBOLS)
 
 
-def itch_live(count: int, seed: int, udp_checksum: bool = False) -> str:
-    """``--stream market:SEED:COUNT:CSUM``: the engine makes the simulated session as
+def itch_live(count: int, seed: int, udp_checksum: bool = False,
+              symbols: int | None = None, skew: float = DEFAULT_SKEW) -> str:
+    """``--stream market:SEED:COUNT:CSUM[:SYMBOLS:SKEW]``: the engine makes the simulated session as
     it sends it (native/src/engine/live.c): the bytes :func:`itch_datagrams` gives
     for the same arguments, framed as :func:`itch_stream` frames them, at any
     ``count`` and in bounded memory (no file). The receiver checks each message
@@ -243,7 +256,10 @@ def itch_live(count: int, seed: int, udp_checksum: bool = False) -> str:
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ConfigError(f"an itch stream needs count >= 1, got {count!r}")
-    return f"{LIVE_PREFIX}{parse_seed(seed)}:{count}:{int(bool(udp_checksum))}"
+    spec = f"{LIVE_PREFIX}{parse_seed(seed)}:{count}:{int(bool(udp_checksum))}"
+    if symbols is None and skew == DEFAULT_SKEW:
+        return spec
+    return f"{spec}:{DEFAULT_SYMBOLS_COUNT if symbols is None else symbols}:{float(skew)!r}"
 
 
 def replay_records(pcap_path: str, count: int | None = None) -> list[tuple[int, bytes]]:

@@ -57,24 +57,19 @@ MIN_MAX_PAYLOAD = HEADER_LEN + BLOCK_HEADER_LEN + MAX_MESSAGE_LEN
 
 def symbol_names(count: int) -> tuple[str, ...]:
     """``count`` distinct stock symbols: :data:`DEFAULT_SYMBOLS` first, then A, B, ...,
-    Z, AA, AB, ... (bijective base 26), skipping the defaults.
+    Z, AA, AB, ... (bijective base 26), skipping the defaults (the native
+    ``sk_market_symbol_names``, which the engine's live stream uses too).
 
     Raises:
         ConfigError: ``count`` is not in 1..65535.
     """
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 0xFFFF:
         raise ConfigError(f"symbols must be a count in 1..65535, got {count!r}")
-    names = list(DEFAULT_SYMBOLS[:count])
-    taken, n = set(names), 0
-    while len(names) < count:
-        n += 1
-        k, name = n, ""
-        while k:
-            k, r = divmod(k - 1, 26)
-            name = chr(ord("A") + r) + name
-        if name not in taken:
-            names.append(name)
-    return tuple(names)
+    ffi, lib = core()
+    out = ffi.new("char[]", 8 * count)
+    lib.sk_market_symbol_names(count, out)
+    raw = ffi.unpack(out, 8 * count)
+    return tuple(raw[i:i + 8].decode("ascii").rstrip() for i in range(0, len(raw), 8))
 
 
 @dataclass(frozen=True)
