@@ -120,14 +120,20 @@ int sk_stream_live_open(const char *path, const uint8_t *dst_mac, struct sk_stre
     unsigned long long seed, count;
     unsigned csum, symbols = 4;
     double skew = 1.0;
-    int fields;
-    char tail;
+    const char *spec, *rest;
+    int used;
     uint32_t i;
 
     *out = NULL;
-    fields = sscanf(path + strlen(LIVE_PREFIX), "%llu:%llu:%u:%u:%lf%c", &seed, &count,
-                    &csum, &symbols, &skew, &tail);
-    if ((fields != 3 && fields != 5) || count < 1 || csum > 1 || symbols < 1 ||
+    spec = path + strlen(LIVE_PREFIX);
+    used = -1;
+    if (sscanf(spec, "%llu:%llu:%u%n", &seed, &count, &csum, &used) == 3 && spec[used]) {
+        rest = spec + used;
+        used = -1;
+        sscanf(rest, ":%u:%lf%n", &symbols, &skew, &used);
+        used = used >= 0 && rest[used] == 0 ? 0 : -1;
+    }
+    if (used < 0 || spec[0] < '0' || spec[0] > '9' || count < 1 || csum > 1 || symbols < 1 ||
         symbols > SK_MKT_MAX_SYMBOLS || !(skew >= 0 && skew <= 16)) {
         snprintf(err, errlen, "bad --stream %s: a live market stream is "
                  "market:SEED:COUNT:CSUM[:SYMBOLS:SKEW] (COUNT >= 1 datagrams, CSUM 0 or 1, "
