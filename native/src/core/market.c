@@ -8,11 +8,14 @@
  *   add / add_attr  symbol (alias table: one draw), side (below 2), size,
  *                   resting offset (below depth), [mpid (below n_mpids)]
  *   trade           symbol, size
- *   order events    the order (below live); execute: shares (below), cancel:
- *                   shares (below), replace: size, resting offset
+ *   order events    the next order event's order (32 bits: pick * live >> 32,
+ *                   the order being the one drawn at the event before);
+ *                   execute: shares (below), cancel: shares (below),
+ *                   replace: size, resting offset
  *   then the message's timestamp gap (below 2 * mean_gap) after its stamp.
  * size: one draw against the odd-lot threshold, then below(round_lot) or
- * below(max_lots). The opening draws one reference price per symbol.
+ * below(max_lots). The opening draws one reference price per symbol, then
+ * the first order event's pick.
  *
  * The books: one array of every live order (uniform choice and O(1) removal
  * by moving the last one in). At most max_orders rest: past that an add
@@ -68,6 +71,7 @@ struct sk_market {
     char *mpids;             /* n_mpids x 4 */
     struct order *orders;
     uint32_t live, cap;
+    uint32_t pick;           /* the next order event's order: pick * live >> 32 */
     uint64_t next_ref, next_match;
     uint8_t pend[SK_MKT_MAX_MSG_LEN];
     uint16_t pend_len;
@@ -264,6 +268,7 @@ struct sk_market *sk_market_new(const struct sk_market_cfg *c, char *err, size_t
     for (i = 0; i < c->n_symbols; i++)
         m->reference[i] = (c->grid_low + below(&m->rng, c->grid_high - c->grid_low + 1)) *
                           c->tick;
+    m->pick = bits32(&m->rng);
     return m;
 nomem:
     sk_market_free(m);
@@ -434,7 +439,12 @@ static size_t flow(struct sk_market *m, uint8_t *out)
     default:
         break;
     }
-    idx = below(&m->rng, m->live);
+    /* the order: a fraction drawn one order event ahead, so that its line
+     * could be fetched meanwhile (the books outgrow L1/L2: the miss was 3/4
+     * of the time) */
+    idx = (uint32_t)(((uint64_t)m->pick * m->live) >> 32);
+    m->pick = bits32(&m->rng);
+    __builtin_prefetch(&m->orders[((uint64_t)m->pick * m->live) >> 32]);
     o = &m->orders[idx];
     if (e == EV_CANCEL && o->shares < 2)
         e = EV_DELETE; /* a cancel is partial: a last share can only be deleted */
