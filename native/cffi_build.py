@@ -91,6 +91,7 @@ def make_builder():
         include_dirs=[_path_for_build(os.path.join(NATIVE_DIR, "include"))],
         extra_compile_args=["-O2", "-std=c11"],
         define_macros=[("SK_VERSION_STRING", f'"{package_version()}"')],
+        libraries=["m"],  # pow() for the market simulator's Zipf weights
     )
     return builder
 

@@ -38,9 +38,10 @@ _FIELD_TYPES = {
     "uring_mode": "name",
     "recovery": "bool", "recovery_max_messages": "number", "recovery_rate": "number",
     "lines": "name", "check": "name",
+    "symbols": "number", "symbol_skew": "number",
 }
 _OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay",
-             "hdr_log", "uring_mode", "lines", "check")
+             "hdr_log", "uring_mode", "lines", "check", "symbols")
 
 
 def _check_types(scenario: Scenario) -> None:
@@ -201,6 +202,11 @@ class Scenario:
             (``"50us"``; negative: A after B).
         check: ``"book"``: the DUT publishes top-of-book records to
             ``{book}``, checked against reference books (see :mod:`simkit.book`).
+        symbols: with proto itch, the simulated session lists this many
+            symbols (``simkit.packets.market.symbol_names``); ``None``: the
+            four defaults.
+        symbol_skew: with proto itch, the Zipf exponent of symbol activity
+            (locate k is drawn with weight k**-skew; 0 uniform, up to 16).
     """
 
     backend: str = "dpdk"
@@ -237,6 +243,8 @@ class Scenario:
     lines: str | None = None
     skew: int | str = 0
     check: str | None = None
+    symbols: int | None = None
+    symbol_skew: float = 1.0
 
     def __post_init__(self) -> None:
         from simkit.engine.run import DUT_LINKS  # engine.run imports Scenario
@@ -268,7 +276,13 @@ class Scenario:
                 self.hdr_log, "hdr_log (the HdrHistogram interval log)"),
             "hugepages": parse_pages(self.hugepages),
             "lcores": parse_engine_lcores(self.lcores),
+            "symbols": None if self.symbols is None else v.parse_symbols(self.symbols),
+            "symbol_skew": v.parse_skew(self.symbol_skew),
         }
+        if ((checked["symbols"] is not None or checked["symbol_skew"] != 1.0)
+                and (checked["proto"] != "itch" or self.replay is not None)):
+            raise ConfigError("symbols and symbol_skew (--symbols, --symbol-skew) shape the "
+                              "simulated ITCH session: they need proto itch (and no replay)")
         _check_flows(checked, self.impairments)
         if checked["dut"] and checked["link"] not in DUT_LINKS:
             raise ConfigError(f"a DUT runs on its own path of veth pairs (generator -> DUT -> "
@@ -293,12 +307,13 @@ class Scenario:
         if checked["duration_s"] is not None and not checked["duration_s"] < float(self.timeout_s):
             raise ConfigError(f"duration_s {checked['duration_s']:g} must be under timeout_s "
                               f"{self.timeout_s:g}: raise timeout_s")
-        if checked["proto"] == "itch" and self.replay is None:
+        if checked["proto"] == "itch" and self.replay is None and self.prepared_session:
             from simkit.engine.streams import MAX_ITCH_DATAGRAMS  # engine imports Scenario
             if checked["count"] > MAX_ITCH_DATAGRAMS:
-                raise ConfigError(f"proto itch count {checked['count']:,}: at most "
-                                  f"{MAX_ITCH_DATAGRAMS:,} datagrams of the simulated session "
-                                  "(built in Python at about 2,000 datagrams/s)")
+                raise ConfigError(f"proto itch count {checked['count']:,} with impairments, "
+                                  f"recovery, lines or a book check: at most "
+                                  f"{MAX_ITCH_DATAGRAMS:,} datagrams (such a session is prepared "
+                                  "in full; otherwise it is made as it is sent, at any count)")
         if self.replay is not None and checked["proto"] != "itch":
             raise ConfigError("--replay sends a MoldUDP64 capture: it needs proto itch")
         if checked["replay_speed"] is not None and self.replay is None:
@@ -332,6 +347,13 @@ class Scenario:
             _check_impairments(self)
         recovery.check(self)
         book.check(self)
+
+    @property
+    def prepared_session(self) -> bool:
+        """Whether a simulated ITCH session is prepared in full as a stream file before the
+        run (impairments, the recovery server, A/B lines and the book check work from its
+        messages), rather than made by the engine as it sends (any count, bounded memory)."""
+        return bool(self.impairments or self.recovery or self.lines or self.check)
 
     @property
     def capture_speed(self) -> float | None:

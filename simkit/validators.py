@@ -366,3 +366,19 @@ def parse_output_dir(value, what: str = "output directory") -> str:
     os.close(fd)
     os.unlink(probe)
     return path
+
+
+def parse_symbols(value) -> int:
+    """Symbols of the simulated ITCH session: 1 to 65535 (the stock locate is 2 bytes)."""
+    return _integer("symbols", value, 1, 0xFFFF)
+
+
+def parse_skew(value) -> float:
+    """The Zipf exponent of symbol activity: a number in [0, 16] (0 uniform)."""
+    try:
+        skew = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"symbol skew must be a number in [0, 16], got {value!r}") from None
+    if isinstance(value, bool) or not 0.0 <= skew <= 16.0:  # also rejects NaN
+        raise ConfigError(f"symbol skew must be a number in [0, 16], got {value!r}")
+    return skew

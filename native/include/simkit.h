@@ -259,6 +259,76 @@ uint32_t sk_rng_below(struct sk_rng *r, uint32_t n);
  * 1 + below(10000), drawn in that order. */
 void sk_md_random(struct sk_rng *r, struct sk_md_msg *m);
 
+/* ---- ITCH 5.0 market simulator (market.c) ------------------------------
+ * One deterministic trading session: system events O, a stock directory (R)
+ * per symbol, S, a trading action (H) per symbol, Q, then `events` order-flow
+ * events (adds A/F, executions E/C, partial cancels X, deletes D, replaces U,
+ * non-displayed trades P) against per-symbol books it keeps, then M, E, C.
+ * Every E/C/X/D/U names a live order and never more shares than it has.
+ * All draws come from one sk_rng (xoshiro256**) seeded with `seed`; no
+ * floating point reaches a draw after sk_market_new, so a seed gives the same
+ * bytes everywhere. Symbol activity follows a Zipf law: the symbol of locate
+ * k (1-based) is drawn with weight k^-zipf_s (0: uniform), weights quantized
+ * to 24 bits from libm's pow at set-up. */
+
+/* add, add_attributed, execute, execute_with_price, cancel, delete, replace, trade */
+#define SK_MKT_EVENT_KINDS 8
+#define SK_MKT_MAX_MSG_LEN 44  /* P, the longest message emitted */
+#define SK_MKT_MAX_SYMBOLS 65535
+#define SK_MKT_DEFAULT_MAX_ORDERS 65536
+
+struct sk_market_cfg {
+    uint64_t seed;
+    uint64_t events;        /* order-flow events; UINT64_MAX: open-ended */
+    uint64_t start_ns;      /* timestamp of the first message */
+    uint32_t mean_gap_ns;   /* gaps uniform in 1 .. 2 * mean_gap_ns (< 2^31) */
+    uint32_t n_symbols;     /* 1 .. SK_MKT_MAX_SYMBOLS */
+    const char *symbols;    /* n_symbols x 8 bytes, space padded; locate k = entry k-1 */
+    uint32_t n_mpids;
+    const char *mpids;      /* n_mpids x 4 bytes, space padded */
+    double mix[8];          /* relative weights, SK_MKT_EVENT_KINDS order, >= 0 */
+    uint32_t tick;          /* Price(4) ticks per price step */
+    uint32_t grid_low;      /* reference prices: grid_low .. grid_high steps */
+    uint32_t grid_high;
+    uint32_t depth;         /* orders rest 1 .. depth steps off the reference */
+    uint32_t round_lot;
+    uint32_t max_lots;
+    double odd_lot_probability;
+    double zipf_s;          /* symbol activity skew (>= 0) */
+    uint32_t max_orders;    /* live orders at most (0: the default); past it an
+                             * add is a delete */
+};
+
+struct sk_market;
+
+/* The defaults of simkit.packets.market.MarketSimulator(seed), open-ended
+ * (events UINT64_MAX): symbols AAPL MSFT SPY QQQ, mpids GSCO MSCO UBSS NITE,
+ * prices $10..$500 on a $0.01 grid, depth 20, 1..10 lots of 100 (5 % odd),
+ * Zipf 1.0, from 09:30 with 50 us mean gaps. */
+void sk_market_cfg_default(struct sk_market_cfg *c, uint64_t seed);
+/* n symbol names into out (n x 8 bytes, space padded): the four defaults
+ * first, then A, B, ..., Z, AA, AB, ... (bijective base 26) skipping them.
+ * 0, or -EINVAL for n outside 1..SK_MKT_MAX_SYMBOLS. */
+int sk_market_symbol_names(uint32_t n, char *out);
+/* NULL on a bad setting (err filled) or no memory. */
+struct sk_market *sk_market_new(const struct sk_market_cfg *cfg, char *err, size_t errlen);
+void sk_market_free(struct sk_market *m);
+/* Next messages, back to back into buf (each len in lens[]): at most max
+ * messages and cap bytes. Returns the count; 0 once the session ended. */
+uint64_t sk_market_messages(struct sk_market *m, uint8_t *buf, uint64_t cap,
+                            uint16_t *lens, uint64_t max);
+/* Pack the next messages into MoldUDP64 datagram payloads of at most
+ * max_payload bytes (>= 20 + 2 + SK_MKT_MAX_MSG_LEN), session 10 bytes space
+ * padded, sequence numbers from *seq (advanced), written back to back into
+ * buf (each length in lens[]): at most max datagrams and cap bytes. Returns
+ * the count; 0 once the session ended (no end-of-session packet is made). */
+uint64_t sk_market_datagrams(struct sk_market *m, uint8_t *buf, uint64_t cap,
+                             uint32_t max_payload, const char *session, uint64_t *seq,
+                             uint32_t *lens, uint64_t max);
+/* Messages made so far, and live orders now. */
+uint64_t sk_market_made(const struct sk_market *m);
+uint64_t sk_market_live(const struct sk_market *m);
+
 /* ---- log-linear latency histogram ------------------------------------- */
 
 #define SK_HIST_SUB_BUCKET_COUNT 2048
@@ -466,6 +536,20 @@ int64_t sk_craft_wrap(struct sk_craft *c, const uint8_t *data, size_t data_len,
                       const uint32_t *lens, uint64_t count, uint8_t *buf,
                       size_t cap, int fmt, uint64_t ts_start_ns,
                       uint64_t ts_step_ns, size_t *used);
+
+/* Frames already built (back to back, frame i lens[i] bytes) as fmt records,
+ * record n stamped ts_start_ns + n * ts_step_ns. Stops early when the next
+ * record would not fit in cap. Returns the number written (*used = bytes),
+ * or -EINVAL. */
+int64_t sk_craft_records(const uint8_t *frames, const uint32_t *lens, uint64_t count,
+                         uint8_t *buf, size_t cap, int fmt, uint64_t ts_start_ns,
+                         uint64_t ts_step_ns, size_t *used);
+
+/* corpus.c: n seed frames for sequences seq0, seq0 + 1, ... into out (n x
+ * SK_SEED_FRAME_LEN bytes), each as sk_md_random then sk_seed_write_msg on
+ * frame (a frame sk_seed_build made; left holding the last one). Returns n. */
+uint64_t sk_seed_frames(struct sk_rng *r, uint8_t *frame, const struct sk_seed_key *key,
+                        int udp_checksum, uint64_t seq0, uint64_t n, uint8_t *out);
 
 /* ---- impairments: seeded models with ground truth ---------------------- */
 /* (section: impairments) */

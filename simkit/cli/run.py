@@ -15,7 +15,7 @@ from simkit.report.model import by_reason
 from simkit.report.table import summary_table
 from simkit.scenario import Scenario
 
-# itch datagrams come from the (Python) market simulator: a smaller default
+# itch datagrams carry ~40 messages each: a smaller default
 DEFAULT_COUNT = {"seed": 1_000_000, "itch": 20_000}
 
 
@@ -85,6 +85,14 @@ def add_scenario_arguments(run):
                      help="with --proto itch: send this capture's MoldUDP64 datagrams (--count "
                           "caps them) instead of the simulated session, at the capture's own "
                           "timing unless --speed, --topspeed or --rate (default: none)")
+    run.add_argument("--symbols", type=typed(validators.parse_symbols), default=None,
+                     metavar="N",
+                     help="with --proto itch: the simulated session lists N symbols, their "
+                          "activity skewed (Zipf, see --symbol-skew) (default: 4)")
+    run.add_argument("--symbol-skew", type=typed(validators.parse_skew), default=1.0,
+                     metavar="S",
+                     help="with --proto itch: symbol k of the directory is drawn with weight "
+                          "k**-S (0 uniform, 0..16) (default: 1)")
     speed = run.add_mutually_exclusive_group()
     speed.add_argument("--speed", type=typed(validators.parse_speed), default=None, metavar="X",
                        help="with --replay: the capture's timing x X, paced on the TSC (2 = "
@@ -269,7 +277,8 @@ def scenario_from_args(args) -> Scenario:
                         recovery=args.recovery,
                         recovery_max_messages=args.recovery_max_messages,
                         recovery_rate=args.recovery_rate,
-                        lines=args.lines, skew=args.skew, check=args.check)
+                        lines=args.lines, skew=args.skew, check=args.check,
+                        symbols=args.symbols, symbol_skew=args.symbol_skew)
     if scenario.pcap_path is not None:
         check_writable(scenario.pcap_path, "capture")
     return scenario

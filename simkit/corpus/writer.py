@@ -18,8 +18,10 @@ from __future__ import annotations
 import os
 import random
 import shutil
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from simkit import malformed
 from simkit._native import core
@@ -33,7 +35,7 @@ RAW_UNITS = ("packet", "payload")
 EPOCH_BASE_S = 1_600_000_000      # 2020-09-13: capture times start here ...
 EPOCH_SPREAD_S = 100_000_000      # ... plus (seed mod this) seconds
 PACKET_GAP_NS = 1_000
-FLUSH_EVERY = 1 << 16
+FLUSH_EVERY = 1 << 16  # packets between progress calls
 # size estimate: record overheads (pcapng: EPB header and trailer, and up to 3
 # bytes of padding), a malformed frame's usual growth (options, tags, a longer
 # length field), and the longest manifest line (a malformed itch packet's)
@@ -269,39 +271,76 @@ def write_corpus(spec: CorpusSpec, on_progress: Callable[[int], None] | None = N
 
 def _write(spec: CorpusSpec, out: _Outputs, on_progress) -> CorpusSummary:
     plan = plan_malformed(spec)
+    bad = sorted(plan)
     rng = random.Random(spec.seed ^ 0x5EED_C0DE)  # the transformations' own choices
     record = pcap_record if spec.fmt == "pcap" else pcapng_record
+    ffi, lib = core()
+    fmt = lib.SK_CRAFT_OUT_PCAP if spec.fmt == "pcap" else lib.SK_CRAFT_OUT_PCAPNG
     ts0, summary = spec.first_timestamp_ns, CorpusSummary(spec)
     counts: dict[str, int] = {}
     manifest, raw_dir = out.manifest, out.raw_partial
     raw_payload = spec.raw_unit == "payload"
     width = max(8, len(str(spec.count - 1)))
-    records: list[bytes] = []
+    records: list = []  # bytes and views of rbuf
     lines: list[str] = []
     valid_line = '","kind":"valid","expected":"valid"}\n'
-    for index, (seq, frame) in enumerate(SOURCES[spec.proto](spec.count, spec.seed)):
-        name = plan.get(index)
-        if name is None:
-            label = malformed.VALID
-            if manifest is not None:
-                lines.append(f'{{"index":{index},"seq":{seq},"proto":"{spec.proto}{valid_line}')
-        else:
+    index = next_bad = 0
+    used = ffi.new("size_t *")
+    alloc = ffi.new_allocator(should_clear_after_alloc=False)
+    rbuf, rcap = None, 0  # the chunk's valid records, reused from chunk to chunk
+
+    def raw(i: int, label: str, frame: bytes) -> None:
+        with open(os.path.join(raw_dir, f"{i:0{width}d}-{label}"), "wb") as f:
+            f.write(malformed.udp_payload(frame) if raw_payload else frame)
+
+    for chunk in SOURCES[spec.proto](spec.count, spec.seed):
+        n, data = len(chunk.lens), chunk.data
+        offsets = [0, *accumulate(chunk.lens)]
+        seqs = chunk.seqs() if manifest is not None else None
+        c_lens = ffi.new("uint32_t[]", chunk.lens)
+        c_data = ffi.from_buffer("uint8_t[]", data)
+        stop = bisect_left(bad, index + n, next_bad)
+        marks, next_bad = [i - index for i in bad[next_bad:stop]] + [n], stop
+        need = offsets[n] + n * RECORD_OVERHEAD["pcapng"]
+        if need > rcap:
+            rbuf, rcap = alloc("uint8_t[]", need), need
+            rview = memoryview(ffi.buffer(rbuf))
+        start = rat = 0
+        for k in marks:
+            if k > start:  # valid frames start .. k-1: one native call
+                done = lib.sk_craft_records(c_data + offsets[start], c_lens + start, k - start,
+                                            rbuf + rat, rcap - rat, fmt,
+                                            ts0 + (index + start) * PACKET_GAP_NS,
+                                            PACKET_GAP_NS, used)
+                if done != k - start:
+                    raise ConfigError(f"the native record writer wrote {done} of {k - start}")
+                records.append(rview[rat:rat + used[0]])
+                rat += used[0]
+                counts[malformed.VALID] = counts.get(malformed.VALID, 0) + k - start
+                if manifest is not None:
+                    lines.extend(f'{{"index":{index + i},"seq":{seqs[i]},"proto":"{spec.proto}'
+                                 f'{valid_line}' for i in range(start, k))
+                if raw_dir is not None:
+                    for i in range(start, k):
+                        raw(index + i, malformed.VALID, data[offsets[i]:offsets[i + 1]])
+            if k == n:
+                break
+            name = plan[index + k]
             kind = malformed.CATALOG[name]
-            frame = kind.transform(frame, rng)
-            label = name
+            frame = kind.transform(data[offsets[k]:offsets[k + 1]], rng)
+            counts[name] = counts.get(name, 0) + 1
+            records.append(record(frame, ts0 + (index + k) * PACKET_GAP_NS))
             if manifest is not None:
-                lines.append(f'{{"index":{index},"seq":{seq},"proto":"{spec.proto}","kind":'
-                             f'"{name}","expected":"{kind.expected}","parser":"{kind.parser}"}}\n')
-        counts[label] = counts.get(label, 0) + 1
-        records.append(record(frame, ts0 + index * PACKET_GAP_NS))
-        if raw_dir is not None:
-            with open(os.path.join(raw_dir, f"{index:0{width}d}-{label}"), "wb") as f:
-                f.write(malformed.udp_payload(frame) if raw_payload else frame)
-        if len(records) == FLUSH_EVERY:
-            _flush(out, records, lines)
-            if on_progress is not None:
-                on_progress(index + 1)
-    _flush(out, records, lines)
+                lines.append(f'{{"index":{index + k},"seq":{seqs[k]},"proto":"{spec.proto}",'
+                             f'"kind":"{name}","expected":"{kind.expected}",'
+                             f'"parser":"{kind.parser}"}}\n')
+            if raw_dir is not None:
+                raw(index + k, name, frame)
+            start = k + 1
+        index += n
+        _flush(out, records, lines, n)  # before the next chunk reuses the buffers
+        if on_progress is not None and index // FLUSH_EVERY != (index - n) // FLUSH_EVERY:
+            on_progress(index)
     summary.packets = sum(counts.values())
     summary.by_kind = counts
     if summary.packets != spec.count:
@@ -309,8 +348,10 @@ def _write(spec: CorpusSpec, out: _Outputs, on_progress) -> CorpusSummary:
     return summary
 
 
-def _flush(out: _Outputs, records: list[bytes], lines: list[str]) -> None:
-    out.pcap.write_records(b"".join(records), len(records))
+def _flush(out: _Outputs, records: list, lines: list[str], count: int) -> None:
+    for rec in records:  # bytes and native buffers, written without joining
+        out.pcap.write_records(rec, 0)
+    out.pcap.count += count
     if out.manifest is not None:
         out.manifest.write("".join(lines))
     records.clear()

@@ -112,9 +112,10 @@ def memory(scenario: Scenario, mount: hugepages.HugeMount | None = None):
 def stream_args(scenario: Scenario) -> tuple[list[str], int]:
     """``--stream PATH`` for ``--proto itch`` and the number of frames to send.
 
-    The stream is the simulated session, or with ``scenario.replay`` the UDP
-    payloads of the user's capture (at most ``count``), both prepared by
-    :mod:`simkit.engine.streams`; seed needs none (the engine builds it). A
+    The stream is the simulated session (made by the engine as it sends,
+    :func:`simkit.engine.streams.itch_live`; prepared in full when impaired),
+    or with ``scenario.replay`` the UDP payloads of the user's capture (at
+    most ``count``), prepared by :mod:`simkit.engine.streams`; seed needs none (the engine builds it). A
     replay at its capture's timing (:attr:`Scenario.capture_speed`) adds
     ``--arrivals capture --speed X``.
 
@@ -128,7 +129,11 @@ def stream_args(scenario: Scenario) -> tuple[list[str], int]:
     if scenario.replay:
         stream = streams.replay_stream(scenario.replay, scenario.count, scenario.udp_checksum)
         return ["--stream", stream.path, *_capture_args(scenario, stream.span_ns)], stream.frames
-    path = streams.itch_stream(scenario.count, scenario.seed, scenario.udp_checksum)
+    market = {"symbols": scenario.symbols, "skew": scenario.symbol_skew}
+    if not scenario.prepared_session:  # made by the engine as it sends: any count, bounded memory
+        return ["--stream", streams.itch_live(scenario.count, scenario.seed,
+                                              scenario.udp_checksum, **market)], scenario.count
+    path = streams.itch_stream(scenario.count, scenario.seed, scenario.udp_checksum, **market)
     return ["--stream", path], scenario.count
 
 

@@ -26,10 +26,11 @@ UDP payload. The file format (little-endian)::
              timed: u32 length, u64 offset in ns from the first frame (0 first,
              never decreasing), then the frame
 
-Python builds the session at about 2,000 datagrams a second (the simulator is
-pure Python), so a prepared stream is kept for the rest of the process (the
-last few, by their arguments) and removed when the process exits; streams of
-processes that died are removed by the next one.
+Without impairments the engine makes the session itself as it sends it
+(:func:`itch_live`, ``--stream market:SEED:COUNT:CSUM``): no file, any count.
+A prepared stream (impaired runs, replays) is kept for the rest of the
+process (the last few, by their arguments) and removed when the process
+exits; streams of processes that died are removed by the next one.
 """
 
 from __future__ import annotations
@@ -45,27 +46,25 @@ from itertools import islice
 from typing import NamedTuple
 
 from simkit.errors import ConfigError
-from simkit.packets.market import MarketSimulator
+from simkit.packets.market import DEFAULT_SKEW, DEFAULT_SYMBOLS, MarketSimulator
 from simkit.packets.moldudp64 import (
-    BLOCK_HEADER_LEN,
     DEFAULT_MAX_PAYLOAD,
     END_OF_SESSION_COUNT,
     HEADER_LEN,
-    MAX_MESSAGES_PER_PACKET,
     SESSION_LEN,
-    encode_packet,
     end_of_session,
 )
 from simkit.packets.seed import Malformed, build_frame, udp_payload
 from simkit.packets.template import Template
 from simkit.pcap import read_packets
+from simkit.validators import parse_seed
 
 STREAM_MAGIC = b"SKSTRM1\0"
 STREAM_VERSION = 1
 PAYLOAD_OFFSET = 42  # Ethernet 14 + IPv4 20 + UDP 8
 ITCH_SESSION = "SIMKIT0001"
 FIRST_SEQ = 1
-# a stream is built in Python and written as it goes: bound what one run may ask
+# a prepared (impaired) stream is written in full: bound what one run may ask
 MAX_ITCH_DATAGRAMS = 200_000
 WRAP_BATCH = 4096
 STREAMS_KEPT = 2
@@ -75,30 +74,29 @@ MAX_STREAM_FRAME = 2048  # the engine's SK_STREAM_MAX_FRAME: a backend buffer
 _HEADER = struct.Struct("<8sIIQQ")
 _RECORD = struct.Struct("<I")
 _TIMED_RECORD = struct.Struct("<IQ")
-_OPEN_ENDED = 1 << 62
 
 _lock = threading.Lock()
 _kept: OrderedDict[tuple, str] = OrderedDict()
 _spool: str | None = None
 
 
-def itch_datagrams(count: int, seed: int, max_payload: int = DEFAULT_MAX_PAYLOAD):
+def _simulator(seed: int, symbols: int | None, skew: float) -> MarketSimulator:
+    return MarketSimulator(seed, DEFAULT_SYMBOLS if symbols is None else symbols, skew=skew)
+
+
+def itch_datagrams(count: int, seed: int, max_payload: int = DEFAULT_MAX_PAYLOAD,
+                   symbols: int | None = None, skew: float = DEFAULT_SKEW):
     """The simulated session's first ``count`` MoldUDP64 payloads, the last the end of
-    session (for ``count`` >= 2); yielded one by one, full datagrams only."""
-    messages = MarketSimulator(seed).iter_messages(_OPEN_ENDED)
-    seq, made = FIRST_SEQ, 0
+    session (for ``count`` >= 2); yielded one by one, full datagrams only.
+    ``symbols``: a symbol count (``None``: the defaults); ``skew``: their Zipf
+    exponent."""
     data = count - 1 if count >= 2 else count
-    batch, size = [], HEADER_LEN
-    while made < data:
-        message = next(messages)
-        need = BLOCK_HEADER_LEN + len(message)
-        if size + need > max_payload or len(batch) == MAX_MESSAGES_PER_PACKET:
-            yield encode_packet(ITCH_SESSION, seq, batch)
-            made += 1
-            seq += len(batch)
-            batch, size = [], HEADER_LEN
-        batch.append(message)
-        size += need
+    seq = FIRST_SEQ
+    source = _simulator(seed, symbols, skew).iter_datagrams(None, ITCH_SESSION, FIRST_SEQ,
+                                                            max_payload)
+    for payload in islice(source, data):
+        seq = int.from_bytes(payload[10:18], "big") + int.from_bytes(payload[18:20], "big")
+        yield payload
     if count >= 2:
         yield end_of_session(ITCH_SESSION, seq)
 
@@ -209,7 +207,8 @@ def _sweep_orphans() -> None:
             shutil.rmtree(os.path.join(root, name), ignore_errors=True)
 
 
-def itch_stream(count: int, seed: int, udp_checksum: bool = False) -> str:
+def itch_stream(count: int, seed: int, udp_checksum: bool = False,
+                symbols: int | None = None, skew: float = DEFAULT_SKEW) -> str:
     """The path of a prepared ``--proto itch`` stream of ``count`` datagrams.
 
     The same arguments give the same bytes; the last few streams are kept for
@@ -223,19 +222,44 @@ def itch_stream(count: int, seed: int, udp_checksum: bool = False) -> str:
         raise ConfigError(f"--proto itch --count {count:,}: at most {MAX_ITCH_DATAGRAMS:,} "
                           "datagrams (the simulated session is built in Python at about "
                           "2,000 datagrams/s)")
-    key = (count, seed, bool(udp_checksum))
+    key = (count, seed, bool(udp_checksum), symbols, skew)
     with _lock:
         if key in _kept and os.path.exists(_kept[key]):
             _kept.move_to_end(key)
             return _kept[key]
-        path = os.path.join(_spool_dir(), f"itch-{count}-{seed}-{int(bool(udp_checksum))}.stream")
-        write_stream(path, itch_datagrams(count, seed), udp_checksum)
+        path = os.path.join(_spool_dir(), f"itch-{count}-{seed}-{int(bool(udp_checksum))}-"
+                                          f"{symbols}-{skew!r}.stream")
+        write_stream(path, itch_datagrams(count, seed, symbols=symbols, skew=skew),
+                     udp_checksum)
         _kept[key] = path
         while len(_kept) > STREAMS_KEPT:
             _, old = _kept.popitem(last=False)
             if os.path.exists(old):
                 os.unlink(old)
         return path
+
+
+LIVE_PREFIX = "market:"
+DEFAULT_SYMBOLS_COUNT = len(DEFAULT_SYMBOLS)
+
+
+def itch_live(count: int, seed: int, udp_checksum: bool = False,
+              symbols: int | None = None, skew: float = DEFAULT_SKEW) -> str:
+    """``--stream market:SEED:COUNT:CSUM[:SYMBOLS:SKEW]``: the engine makes the simulated session as
+    it sends it (native/src/engine/live.c): the bytes :func:`itch_datagrams` gives
+    for the same arguments, framed as :func:`itch_stream` frames them, at any
+    ``count`` and in bounded memory (no file). The receiver checks each message
+    against its own copy of the simulator for the seed.
+
+    Raises:
+        ConfigError: ``count`` < 1.
+    """
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ConfigError(f"an itch stream needs count >= 1, got {count!r}")
+    spec = f"{LIVE_PREFIX}{parse_seed(seed)}:{count}:{int(bool(udp_checksum))}"
+    if symbols is None and skew == DEFAULT_SKEW:
+        return spec
+    return f"{spec}:{DEFAULT_SYMBOLS_COUNT if symbols is None else symbols}:{float(skew)!r}"
 
 
 def replay_records(pcap_path: str, count: int | None = None) -> list[tuple[int, bytes]]:

@@ -14,14 +14,12 @@ from collections.abc import Sequence
 from itertools import islice
 
 from simkit._native import core
-from simkit.errors import ConfigError
 from simkit.packets.itch import encode
 from simkit.packets.market import DEFAULT_SYMBOLS, MarketSimulator
 from simkit.packets.moldudp64 import (
     DEFAULT_MAX_PAYLOAD,
     MOLDUDP64_UDP_PORT,
     encode_packet,
-    pack_messages,
 )
 from simkit.packets.seed import (
     DEFAULT_DST_IP,
@@ -39,8 +37,6 @@ from simkit.validators import parse_count, parse_seed
 
 ITCH_SESSION = "SIMKIT0001"
 _HEADERS_LEN = 42  # Eth(14) + IPv4(20) + UDP(8)
-_OPEN_ENDED = 1 << 62  # events asked of the simulator; it is lazy, we stop early
-_TYPICAL_PER_DATAGRAM = 40
 
 
 @functools.lru_cache(maxsize=32)
@@ -130,20 +126,10 @@ class MarketDataFactory:
             ConfigError: a setting is out of range; the message names it.
         """
         count, seed = parse_count(count), parse_seed(seed)
-        if isinstance(max_payload, bool) or not isinstance(max_payload, int):
-            raise ConfigError(f"max_payload must be an integer, got {max_payload!r}")
-        source = MarketSimulator(seed, symbols).iter_messages(_OPEN_ENDED)
-        messages: list[bytes] = []
-        # Only full datagrams are final: pack until one more than count starts.
-        # About 40 messages fill a 1472-byte datagram; grow if they do not.
-        want = count * _TYPICAL_PER_DATAGRAM + 64
-        while True:
-            messages.extend(islice(source, want - len(messages)))
-            datagrams = pack_messages(session, first_seq, messages, max_payload)
-            if len(datagrams) > count:
-                break
-            want *= 2
-        return self._wrap(datagrams[:count], src_mac, dst_mac, src_ip, dst_ip, src_port,
+        source = MarketSimulator(seed, symbols).iter_datagrams(None, session, first_seq,
+                                                               max_payload)
+        datagrams = list(islice(source, count))
+        return self._wrap(datagrams, src_mac, dst_mac, src_ip, dst_ip, src_port,
                           dst_port, ttl, ip_id, udp_checksum)
 
     @staticmethod

@@ -8,26 +8,35 @@ closing system events ending with End of Messages. Every execute, cancel,
 delete and replace refers to a live order and never to more shares than it has,
 so a feed handler that builds books from the stream must end consistent.
 
-The same seed and settings give the same bytes on every machine: all draws
-come from one ``random.Random(seed)`` and no floating point reaches the wire.
+The session is made natively (``native/src/core/market.c`` through the cffi
+core, at millions of messages a second); this module checks the settings and
+hands out messages, datagrams or decoded events. The same seed and settings
+give the same bytes on every machine and Python version: all draws come from
+simkit's own xoshiro256** PRNG, never from Python's ``random``.
+
+Symbol activity is skewed like a real feed's: the symbol of locate code k is
+drawn with weight ``k ** -skew`` (a Zipf law; ``skew=0`` is uniform), so the
+directory lists symbols from the most to the least active.
 """
 
 from __future__ import annotations
 
-import random
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
+from simkit._native import core
 from simkit.errors import ConfigError
-from simkit.packets.itch import PRICE4_SPEC_MAX, encode
+from simkit.packets.itch import PRICE4_SPEC_MAX, decode
 from simkit.packets.moldudp64 import (
+    BLOCK_HEADER_LEN,
     DEFAULT_MAX_PAYLOAD,
+    HEADER_LEN,
     SESSION_LEN,
     alpha_bytes,
     end_of_session,
-    pack_messages,
 )
 from simkit.validators import parse_seed
 
@@ -36,6 +45,31 @@ DEFAULT_MPIDS = ("GSCO", "MSCO", "UBSS", "NITE")
 MARKET_OPEN_NS = 34_200_000_000_000  # 09:30:00 in nanoseconds since midnight
 NS_PER_DAY = 86_400_000_000_000
 _TICKS_PER_UNIT = 10_000  # Price(4)
+DEFAULT_SKEW = 1.0  # Zipf exponent of symbol activity
+DEFAULT_MAX_ORDERS = 1 << 16  # live orders: the books stay in cache (33 M vs 8 M msg/s at 1M)
+MAX_MEAN_GAP_NS = (1 << 31) - 1
+_OPEN_ENDED = (1 << 64) - 1  # the native simulator's "no end" event count
+_CHUNK_MESSAGES = 8192
+_CHUNK_DATAGRAMS = 512
+MAX_MESSAGE_LEN = 44  # Trade (P), the longest message the simulator sends
+MIN_MAX_PAYLOAD = HEADER_LEN + BLOCK_HEADER_LEN + MAX_MESSAGE_LEN
+
+
+def symbol_names(count: int) -> tuple[str, ...]:
+    """``count`` distinct stock symbols: :data:`DEFAULT_SYMBOLS` first, then A, B, ...,
+    Z, AA, AB, ... (bijective base 26), skipping the defaults (the native
+    ``sk_market_symbol_names``, which the engine's live stream uses too).
+
+    Raises:
+        ConfigError: ``count`` is not in 1..65535.
+    """
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 0xFFFF:
+        raise ConfigError(f"symbols must be a count in 1..65535, got {count!r}")
+    ffi, lib = core()
+    out = ffi.new("char[]", 8 * count)
+    lib.sk_market_symbol_names(count, out)
+    raw = ffi.unpack(out, 8 * count)
+    return tuple(raw[i:i + 8].decode("ascii").rstrip() for i in range(0, len(raw), 8))
 
 
 @dataclass(frozen=True)
@@ -127,45 +161,14 @@ class SizeModel:
             raise ConfigError(f"sizes.odd_lot_probability must be in [0, 1], got {p!r}")
 
 
-class _Order:
-    __slots__ = ("ref", "locate", "side", "shares", "price", "slot")
-
-    def __init__(self, ref: int, locate: int, side: str, shares: int, price: int) -> None:
-        self.ref, self.locate, self.side, self.shares, self.price = ref, locate, side, shares, price
-        self.slot = -1
-
-
-class _Books:
-    """Every resting order, with O(1) uniform random choice and removal."""
-
-    def __init__(self) -> None:
-        self.live: list[_Order] = []
-
-    def add(self, order: _Order) -> None:
-        order.slot = len(self.live)
-        self.live.append(order)
-
-    def remove(self, order: _Order) -> None:
-        last = self.live.pop()
-        if last is not order:
-            last.slot = order.slot
-            self.live[order.slot] = last
-
-    def pick(self, rng: random.Random) -> _Order:
-        return self.live[rng.randrange(len(self.live))]
-
-
-def _price(ticks: int) -> Decimal:
-    return Decimal(ticks).scaleb(-4)
-
-
 class MarketSimulator:
     """A deterministic ITCH 5.0 session generator (same seed, same bytes).
 
     Args:
         seed: any 64-bit integer.
-        symbols: stock symbols (1 to 8 ASCII characters each); stock locate
-            codes are 1, 2, ... in this order.
+        symbols: stock symbols (1 to 8 ASCII characters each), or a count
+            (:func:`symbol_names`); stock locate codes are 1, 2, ... in this
+            order, the first the most active.
         mix: relative weights of the order-flow events.
         prices: the reference-price and book-depth model.
         sizes: the order-size model.
@@ -173,16 +176,22 @@ class MarketSimulator:
         mean_gap_ns: mean time between messages; gaps are drawn uniformly
             from 1 to ``2 * mean_gap_ns``.
         mpids: attributions used by Add Order with MPID messages.
+        skew: the Zipf exponent of symbol activity (0 uniform, 0..16).
+        max_orders: live orders at most (past it an add becomes a delete),
+            which bounds the books' memory over a long day.
 
     Raises:
         ConfigError: a setting is out of range; the message names it.
     """
 
-    def __init__(self, seed: int, symbols: Sequence[str] = DEFAULT_SYMBOLS, *,
+    def __init__(self, seed: int, symbols: Sequence[str] | int = DEFAULT_SYMBOLS, *,
                  mix: MessageMix | None = None, prices: PriceModel | None = None,
                  sizes: SizeModel | None = None, start_ns: int = MARKET_OPEN_NS,
-                 mean_gap_ns: int = 50_000, mpids: Sequence[str] = DEFAULT_MPIDS) -> None:
+                 mean_gap_ns: int = 50_000, mpids: Sequence[str] = DEFAULT_MPIDS,
+                 skew: float = DEFAULT_SKEW, max_orders: int = DEFAULT_MAX_ORDERS) -> None:
         self.seed = parse_seed(seed)
+        if isinstance(symbols, int) and not isinstance(symbols, bool):
+            symbols = symbol_names(symbols)
         if isinstance(symbols, str) or not symbols:
             raise ConfigError(f"symbols must be a non-empty list of symbols, got {symbols!r}")
         if len(symbols) > 0xFFFF:
@@ -205,14 +214,58 @@ class MarketSimulator:
         if isinstance(start_ns, bool) or not isinstance(start_ns, int) or not (
                 0 <= start_ns < NS_PER_DAY):
             raise ConfigError(f"start_ns must be nanoseconds since midnight, got {start_ns!r}")
-        if isinstance(mean_gap_ns, bool) or not isinstance(mean_gap_ns, int) or mean_gap_ns < 1:
-            raise ConfigError(f"mean_gap_ns must be an integer >= 1, got {mean_gap_ns!r}")
+        if isinstance(mean_gap_ns, bool) or not isinstance(mean_gap_ns, int) or not (
+                1 <= mean_gap_ns <= MAX_MEAN_GAP_NS):
+            raise ConfigError(f"mean_gap_ns must be an integer in 1..{MAX_MEAN_GAP_NS}, "
+                              f"got {mean_gap_ns!r}")
         self.start_ns, self.mean_gap_ns = start_ns, mean_gap_ns
         if isinstance(mpids, str) or not mpids:
             raise ConfigError(f"mpids must be a non-empty list, got {mpids!r}")
         for i, mpid in enumerate(mpids):
             alpha_bytes(f"mpids[{i}]", mpid, 4)
         self.mpids = tuple(mpids)
+        if isinstance(skew, bool) or not isinstance(skew, int | float) or not (
+                0 <= skew <= 16) or math.isnan(skew):
+            raise ConfigError(f"skew must be a Zipf exponent in [0, 16], got {skew!r}")
+        self.skew = float(skew)
+        if isinstance(max_orders, bool) or not isinstance(max_orders, int) or not (
+                1 <= max_orders < 1 << 32):
+            raise ConfigError(f"max_orders must be an integer in 1..2**32-1, got {max_orders!r}")
+        self.max_orders = max_orders
+
+    # ------------------------------------------------------------------ the native session
+
+    def open_native(self, count: int | None):
+        """``(ffi, lib, handle)``: a native simulator of ``count`` order-flow events
+        (``None``: no end) for callers that pack straight into native buffers
+        (``lib.sk_market_datagrams``); freed with the handle."""
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)
+                                  or not 0 <= count < _OPEN_ENDED):
+            raise ConfigError(f"count must be a whole number >= 0, got {count!r}")
+        ffi, lib = core()
+        cfg = ffi.new("struct sk_market_cfg *")
+        keep = [ffi.new("char[]", b"".join(alpha_bytes("symbol", s, 8) for s in self.symbols)),
+                ffi.new("char[]", b"".join(alpha_bytes("mpid", m, 4) for m in self.mpids))]
+        cfg.seed = self.seed
+        cfg.events = _OPEN_ENDED if count is None else count
+        cfg.start_ns, cfg.mean_gap_ns = self.start_ns, self.mean_gap_ns
+        cfg.n_symbols, cfg.symbols = len(self.symbols), keep[0]
+        cfg.n_mpids, cfg.mpids = len(self.mpids), keep[1]
+        cfg.mix = list(self.mix.weights()[1])
+        tick = int(self.prices.tick * _TICKS_PER_UNIT)
+        cfg.tick = tick
+        cfg.grid_low = -(-int(self.prices.low * _TICKS_PER_UNIT) // tick)  # first >= low
+        cfg.grid_high = int(self.prices.high * _TICKS_PER_UNIT) // tick
+        cfg.depth = self.prices.depth
+        cfg.round_lot, cfg.max_lots = self.sizes.round_lot, self.sizes.max_lots
+        cfg.odd_lot_probability = float(self.sizes.odd_lot_probability)
+        cfg.zipf_s = self.skew
+        cfg.max_orders = self.max_orders
+        err = ffi.new("char[]", 160)
+        sim = lib.sk_market_new(cfg, err, 160)
+        if sim == ffi.NULL:
+            raise ConfigError(f"market simulator: {ffi.string(err).decode()}")
+        return ffi, lib, ffi.gc(sim, lib.sk_market_free)
 
     # ------------------------------------------------------------------ output
 
@@ -225,150 +278,90 @@ class MarketSimulator:
         """
         return list(self.iter_messages(count))
 
-    def iter_messages(self, count: int) -> Iterator[bytes]:
-        """Like :meth:`messages`, one message at a time."""
-        for msg_type, values in self.iter_events(count):
-            yield encode(msg_type, **values)
+    def iter_messages(self, count: int | None) -> Iterator[bytes]:
+        """Like :meth:`messages`, one message at a time (``None``: without end,
+        the closing events never come)."""
+        ffi, lib, sim = self.open_native(count)
+        buf = ffi.new("uint8_t[]", _CHUNK_MESSAGES * MAX_MESSAGE_LEN)
+        lens = ffi.new("uint16_t[]", _CHUNK_MESSAGES)
+        data = ffi.buffer(buf)
+        while n := lib.sk_market_messages(sim, buf, len(data), lens, _CHUNK_MESSAGES):
+            chunk, at = data[:], 0
+            for length in ffi.unpack(lens, n):
+                yield chunk[at:at + length]
+                at += length
+
+    def iter_datagrams(self, count: int | None, session: str = "SIMKIT0001",
+                       first_seq: int = 1,
+                       max_payload: int = DEFAULT_MAX_PAYLOAD) -> Iterator[bytes]:
+        """The session's MoldUDP64 datagram payloads, one at a time, as
+        :meth:`datagrams` packs them (``count`` ``None``: without end)."""
+        payload = _check_max_payload(max_payload)
+        raw_session = alpha_bytes("session", session, SESSION_LEN)
+        if isinstance(first_seq, bool) or not isinstance(first_seq, int) or not (
+                0 <= first_seq < 1 << 63):
+            raise ConfigError(f"first_seq must be an integer in [0, 2**63), got {first_seq!r}")
+        ffi, lib, sim = self.open_native(count)
+        buf = ffi.new("uint8_t[]", _CHUNK_DATAGRAMS * payload)
+        lens = ffi.new("uint32_t[]", _CHUNK_DATAGRAMS)
+        seq = ffi.new("uint64_t *", first_seq)
+        data = ffi.buffer(buf)
+        while n := lib.sk_market_datagrams(sim, buf, len(data), payload, raw_session, seq,
+                                           lens, _CHUNK_DATAGRAMS):
+            chunk, at = data[:], 0
+            for length in ffi.unpack(lens, n):
+                yield chunk[at:at + length]
+                at += length
 
     def datagrams(self, count: int, session: str = "SIMKIT0001", first_seq: int = 1,
                   max_payload: int = DEFAULT_MAX_PAYLOAD,
                   with_end_of_session: bool = False) -> list[bytes]:
         """The session as MoldUDP64 datagram payloads, several messages to each.
 
+        Messages are packed greedily in order (as
+        :func:`simkit.packets.moldudp64.pack_messages` packs them).
+
         Args:
             count: as for :meth:`messages`.
             session: the MoldUDP64 session name (up to 10 characters).
             first_seq: sequence number of the first message.
-            max_payload: UDP payload budget per datagram (1472 fits a 1500 MTU).
+            max_payload: UDP payload budget per datagram (1472 fits a 1500 MTU);
+                at least :data:`MIN_MAX_PAYLOAD`.
             with_end_of_session: append an end-of-session packet.
 
         Raises:
             ConfigError: a MoldUDP64 setting is out of range.
         """
-        alpha_bytes("session", session, SESSION_LEN)
-        messages = self.messages(count)
-        out = pack_messages(session, first_seq, messages, max_payload)
+        out = list(self.iter_datagrams(count, session, first_seq, max_payload))
         if with_end_of_session:
-            out.append(end_of_session(session, first_seq + len(messages)))
+            last = out[-1] if out else None
+            next_seq = (int.from_bytes(last[10:18], "big") + int.from_bytes(last[18:20], "big")
+                        if last else first_seq)
+            out.append(end_of_session(session, next_seq))
         return out
 
     # ------------------------------------------------------------------ the session
 
     def iter_events(self, count: int) -> Iterator[tuple[str, dict[str, Any]]]:
-        """The session as ``(message type, fields)`` pairs, before encoding.
+        """The session as ``(message type, fields)`` pairs, decoded from its bytes.
 
         Raises:
             ConfigError: ``count`` is not a whole number >= 0.
         """
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ConfigError(f"count must be a whole number >= 0, got {count!r}")
-        rng = random.Random(self.seed)
-        clock = [self.start_ns]
-
-        def stamp(locate: int = 0) -> dict[str, Any]:
-            now = clock[0]
-            clock[0] += rng.randint(1, 2 * self.mean_gap_ns)
-            return {"stock_locate": locate, "tracking_number": 0, "timestamp": now}
-
-        tick = int(self.prices.tick * _TICKS_PER_UNIT)
-        low = -(-int(self.prices.low * _TICKS_PER_UNIT) // tick)  # first grid price >= low
-        high = int(self.prices.high * _TICKS_PER_UNIT) // tick
-        reference = [rng.randint(low, high) * tick for _ in self.symbols]
-
-        yield "S", {**stamp(), "event_code": "O"}
-        for locate, symbol in enumerate(self.symbols, 1):
-            yield "R", {**stamp(locate), "stock": symbol, "market_category": "Q",
-                        "financial_status_indicator": "N",
-                        "round_lot_size": self.sizes.round_lot, "round_lots_only": "N",
-                        "issue_classification": "C", "issue_sub_type": "Z",
-                        "authenticity": "P", "short_sale_threshold_indicator": "N",
-                        "ipo_flag": "N", "luld_reference_price_tier": "1", "etp_flag": "N",
-                        "etp_leverage_factor": 0, "inverse_indicator": "N"}
-        yield "S", {**stamp(), "event_code": "S"}
-        for locate, symbol in enumerate(self.symbols, 1):
-            yield "H", {**stamp(locate), "stock": symbol, "trading_state": "T",
-                        "reserved": " ", "reason": ""}
-        yield "S", {**stamp(), "event_code": "Q"}
-
-        books = _Books()
-        next_ref, next_match = 1, 1
-        names, weights = self.mix.weights()
-        depth = self.prices.depth
-
-        def size() -> int:
-            if rng.random() < self.sizes.odd_lot_probability:
-                return rng.randint(1, self.sizes.round_lot)
-            return rng.randint(1, self.sizes.max_lots) * self.sizes.round_lot
-
-        def resting_price(locate: int, side: str) -> int:
-            offset = rng.randint(1, depth) * tick
-            ref = reference[locate - 1]
-            return ref - offset if side == "B" else ref + offset
-
-        for _ in range(count):
-            event = rng.choices(names, weights)[0]
-            if event not in ("add", "add_attributed", "trade") and not books.live:
-                event = "add"
-            if event in ("add", "add_attributed"):
-                locate = rng.randint(1, len(self.symbols))
-                side = rng.choice("BS")
-                order = _Order(next_ref, locate, side, size(), resting_price(locate, side))
-                next_ref += 1
-                books.add(order)
-                values = {**stamp(locate), "order_reference_number": order.ref,
-                          "buy_sell_indicator": side, "shares": order.shares,
-                          "stock": self.symbols[locate - 1], "price": _price(order.price)}
-                if event == "add":
-                    yield "A", values
-                else:
-                    yield "F", {**values, "attribution": rng.choice(self.mpids)}
-            elif event == "trade":
-                locate = rng.randint(1, len(self.symbols))
-                yield "P", {**stamp(locate), "order_reference_number": 0,
-                            "buy_sell_indicator": "B", "shares": size(),
-                            "stock": self.symbols[locate - 1],
-                            "price": _price(reference[locate - 1]), "match_number": next_match}
-                next_match += 1
-            else:
-                order = books.pick(rng)
-                if event == "cancel" and order.shares < 2:
-                    event = "delete"  # a cancel is partial; a last share can only be deleted
-                header = stamp(order.locate)
-                values = {**header, "order_reference_number": order.ref}
-                if event in ("execute", "execute_with_price"):
-                    shares = rng.randint(1, order.shares)
-                    values.update(executed_shares=shares, match_number=next_match)
-                    next_match += 1
-                    order.shares -= shares
-                    if order.shares == 0:
-                        books.remove(order)
-                    if event == "execute":
-                        yield "E", values
-                    else:
-                        better = order.price - tick if order.side == "B" else order.price + tick
-                        yield "C", {**values, "printable": "Y",
-                                    "execution_price": _price(better)}
-                elif event == "cancel":
-                    shares = rng.randint(1, order.shares - 1)
-                    order.shares -= shares
-                    yield "X", {**values, "cancelled_shares": shares}
-                elif event == "delete":
-                    books.remove(order)
-                    yield "D", values
-                else:  # replace: same side and symbol, new reference, size and price
-                    books.remove(order)
-                    new = _Order(next_ref, order.locate, order.side, size(),
-                                 resting_price(order.locate, order.side))
-                    next_ref += 1
-                    books.add(new)
-                    yield "U", {**header, "original_order_reference_number": order.ref,
-                                "new_order_reference_number": new.ref, "shares": new.shares,
-                                "price": _price(new.price)}
-
-        yield "S", {**stamp(), "event_code": "M"}
-        yield "S", {**stamp(), "event_code": "E"}
-        yield "S", {**stamp(), "event_code": "C"}
+        for message in self.iter_messages(count):
+            decoded = decode(message)
+            yield decoded.msg_type, dict(decoded.fields)
 
 
-__all__ = ["DEFAULT_MPIDS", "DEFAULT_SYMBOLS", "MARKET_OPEN_NS", "MarketSimulator", "MessageMix",
-           "PriceModel", "SizeModel"]
+def _check_max_payload(max_payload: int) -> int:
+    if (isinstance(max_payload, bool) or not isinstance(max_payload, int)
+            or not MIN_MAX_PAYLOAD <= max_payload <= 0xFFFF):
+        raise ConfigError(f"max_payload must be an integer in {MIN_MAX_PAYLOAD}..65535 "
+                          f"(a MoldUDP64 header and the longest message fit), "
+                          f"got {max_payload!r}")
+    return max_payload
+
+
+__all__ = ["DEFAULT_MPIDS", "DEFAULT_SKEW", "DEFAULT_SYMBOLS", "MARKET_OPEN_NS",
+           "MIN_MAX_PAYLOAD", "MarketSimulator", "MessageMix", "PriceModel", "SizeModel",
+           "symbol_names"]

@@ -499,6 +499,11 @@ class Template:
         return len(self.frame)
 
     @property
+    def native_handle(self):
+        """The compiled ``struct sk_craft *`` (for ``sk_craft_wrap`` on native buffers)."""
+        return self._handle
+
+    @property
     def fields(self) -> dict[str, FieldAt]:
         """Where each varying field sits in the frame."""
         return {name: at for name, at, _ in self._fields}

@@ -15,6 +15,7 @@ import sys
 import pytest
 
 import simkit
+from simkit._native import engine_path
 from simkit.engine import streams
 from simkit.engine.process import call_engine, unique_prefix
 from simkit.engine.run import engine_args
@@ -138,3 +139,62 @@ def test_cli_itch_run_exits_0_and_reports_sequence_keying(tmp_path, needs_dpdk_l
 def test_an_itch_stream_too_long_to_prepare_is_refused():
     with pytest.raises(ConfigError, match="at most"):
         streams.itch_stream(streams.MAX_ITCH_DATAGRAMS + 1, SEED)
+
+
+def test_a_session_past_the_prepared_cap_is_made_as_it_is_sent(tmp_path, needs_dpdk_link,
+                                                                nothing_left):
+    """No impairments: the engine makes the session itself (no stream file), so a run
+    is not capped; every message arrives intact, checked against the receiver's own
+    copy of the simulator, and the engine's memory does not grow with the count."""
+    needs_dpdk_link("ring")
+
+    def run(count):
+        scenario = simkit.Scenario(proto="itch", link="ring", count=count, seed=SEED,
+                                   timeout_s=600)
+        args = [engine_path(), *engine_args(scenario, RING, progress=False),
+                "--file-prefix", unique_prefix()]
+        # the engine's own peak RSS, from a parent of its own
+        proc = subprocess.run([sys.executable, "-c", RSS_OF_CHILD, *args], capture_output=True,
+                              text=True, timeout=900, check=False)
+        assert proc.returncode == 0, proc.stderr
+        *_, rss = proc.stderr.split()
+        return json.loads(proc.stdout), int(rss)
+
+    count = streams.MAX_ITCH_DATAGRAMS + 100_000
+    messages = sum(int.from_bytes(d[18:20], "big")
+                   for d in streams.itch_datagrams(count, SEED) if d[18:20] != b"\xff\xff")
+    raw, rss_kb = run(count)
+    _, small_rss_kb = run(2_000)
+    assert raw["tx"]["packets"] == raw["rx"]["packets"] == count
+    assert raw["moldudp64"]["messages"] == messages > 40 * count - count
+    assert raw["seq"]["offered"] == raw["seq"]["unique"] == messages
+    assert raw["seq"]["lost"] == 0 and not raw["seq"].get("garbled")
+    # a prepared stream of 300,000 datagrams maps ~450 MB and keeps 8 bytes of send
+    # time per message (~100 MB); the live one keeps rings of a fixed size
+    assert rss_kb < small_rss_kb + 50_000, (rss_kb, small_rss_kb)
+
+
+RSS_OF_CHILD = """
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:], check=False).returncode
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_symbols_and_skew_reach_the_live_session(tmp_path, needs_dpdk_link, nothing_left):
+    """--symbols/--symbol-skew: the engine's live session is the one Python's
+    simulator makes for them (the same message count, every message intact against
+    the receiver's copy), and another than the default one."""
+    needs_dpdk_link("ring")
+    count = 3_000
+
+    def messages(**market):
+        return sum(int.from_bytes(d[18:20], "big")
+                   for d in streams.itch_datagrams(count, SEED, **market)
+                   if d[18:20] != b"\xff\xff")
+
+    report, raw, _ = run_itch(tmp_path, count=count, symbols=300, symbol_skew=1.5)
+    assert raw["moldudp64"]["messages"] == messages(symbols=300, skew=1.5) != messages()
+    assert raw["seq"]["unique"] == raw["moldudp64"]["messages"]
+    assert (report.lost, report.garbled) == (0, 0)

@@ -10,6 +10,7 @@ import pytest
 from simkit import malformed
 from simkit.corpus import CorpusSpec, write_corpus
 from simkit.corpus import writer as corpus_writer
+from simkit.corpus.sources import Chunk
 from simkit.errors import ConfigError
 from simkit.packets import moldudp64
 from simkit.packets.factory import MarketDataFactory
@@ -115,10 +116,10 @@ def test_raw_dir_holds_one_file_per_packet_or_payload(tmp_path):
 
 def test_a_failure_midway_leaves_nothing_that_looks_complete(tmp_path, monkeypatch):
     def broken(count, seed):
-        for seq in range(count):
-            if seq == 50:
+        for first in range(0, count, 10):
+            if first == 50:
                 raise RuntimeError("disk on fire")
-            yield seq, b"\0" * 60
+            yield Chunk(b"\0" * 600, [60] * 10, lambda first=first: range(first, first + 10))
 
     monkeypatch.setitem(corpus_writer.SOURCES, "seed", broken)
     monkeypatch.setattr(corpus_writer, "FLUSH_EVERY", 16)  # partial files hold data by then

@@ -157,7 +157,59 @@ def test_prices_and_sizes_follow_their_models():
     (lambda: SizeModel(round_lot=0), "sizes.round_lot"),
     (lambda: MarketSimulator(1).messages(-1), "count"),
     (lambda: MarketSimulator(1).datagrams(1, session="ELEVENCHARS"), "session"),
+    (lambda: MarketSimulator(1).datagrams(1, max_payload=60), "max_payload"),
+    (lambda: MarketSimulator(1, mean_gap_ns=2**31), "mean_gap_ns"),
+    (lambda: MarketSimulator(1, skew=-1), "skew"),
+    (lambda: MarketSimulator(1, skew=float("nan")), "skew"),
+    (lambda: MarketSimulator(1, max_orders=0), "max_orders"),
+    (lambda: MarketSimulator(1, 70_000), "symbols"),
 ])
 def test_bad_settings_raise_config_error_naming_them(make, field):
     with pytest.raises(ConfigError, match=field):
         make()
+
+
+# The session's bytes, pinned: a change to the simulator's draws, its model or
+# its packing changes these (and must say so: feeds and corpora are compared
+# by seed). Python's version plays no part: every draw is native xoshiro256**.
+GOLDEN = {
+    "default_100k": "da4d5933d8646ce6fa72563b5d538bf515e9d0b35cd476d8f1dd25fbb630a161",
+    "500_symbols_skew_1.3": "a22e5bfee014be30ec96acfe3553447d251b2205aa487169aa1a1992deaa1ab6",
+}
+
+
+def test_golden_digests_pin_the_session_bytes():
+    import hashlib
+    datagrams = MarketSimulator(1).datagrams(100_000, with_end_of_session=True)
+    assert hashlib.sha256(b"".join(datagrams)).hexdigest() == GOLDEN["default_100k"]
+    messages = MarketSimulator(2**63 + 5, 500, skew=1.3).messages(20_000)
+    assert hashlib.sha256(b"".join(messages)).hexdigest() == GOLDEN["500_symbols_skew_1.3"]
+
+
+def test_symbol_activity_follows_the_zipf_skew():
+    def activity(skew):
+        msgs = decoded(MarketSimulator(6, 50, skew=skew).messages(60_000))
+        return Counter(m.stock_locate for m in msgs if m.msg_type in "AFP")
+
+    flat, skewed = activity(0), activity(1.0)
+    assert len(flat) == len(skewed) == 50
+    assert max(flat.values()) < 1.3 * min(flat.values())
+    # weight k**-1: locate 1 about twice locate 2 and ten times locate 10
+    assert 1.7 < skewed[1] / skewed[2] < 2.3
+    assert 8 < skewed[1] / skewed[10] < 12
+
+
+def test_a_symbol_count_names_the_defaults_then_letters():
+    from simkit.packets.market import DEFAULT_SYMBOLS, symbol_names
+    names = symbol_names(40)
+    assert names[:4] == DEFAULT_SYMBOLS and len(set(names)) == 40
+    assert names[4:7] == ("A", "B", "C")
+    assert MarketSimulator(1, 40).symbols == names
+    with pytest.raises(ConfigError, match="symbols"):
+        symbol_names(0)
+
+
+def test_the_books_stay_bounded_by_max_orders():
+    msgs = decoded(MarketSimulator(8, SYMBOLS, max_orders=50).messages(20_000))
+    live = replay(msgs)
+    assert 0 < len(live) <= 50

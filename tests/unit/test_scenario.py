@@ -63,3 +63,15 @@ def test_bad_replay_speeds_name_the_parameter(kwargs, message):
 def test_replay_speed_needs_a_replay():
     with pytest.raises(ConfigError, match=r"replay_speed .* needs replay"):
         Scenario(proto="itch", replay_speed=2)
+
+
+def test_symbols_and_skew_shape_the_itch_session_only():
+    s = Scenario(proto="itch", symbols=100, symbol_skew=0.8)
+    assert (s.symbols, s.symbol_skew) == (100, 0.8)
+    for bad, words in (({"proto": "seed", "symbols": 10}, "need proto itch"),
+                       ({"proto": "itch", "symbols": 0}, "symbols must be between"),
+                       ({"proto": "itch", "symbols": 70_000}, "symbols must be between"),
+                       ({"proto": "itch", "symbol_skew": -1}, "skew must be"),
+                       ({"proto": "itch", "symbol_skew": float("nan")}, "skew must be")):
+        with pytest.raises(ConfigError, match=words):
+            Scenario(**bad)

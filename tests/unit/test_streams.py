@@ -96,3 +96,11 @@ def test_a_truncated_timed_stream_is_refused(tmp_path, frames):
     with pytest.raises(ConfigError, match="truncated after 1 frames"):
         streams.read_stream(str(cut))
 
+
+
+def test_the_live_itch_stream_names_seed_count_checksum_and_the_symbols():
+    assert streams.itch_live(10, 7) == "market:7:10:0"
+    assert streams.itch_live(10, 7, True, symbols=50, skew=0.5) == "market:7:10:1:50:0.5"
+    assert streams.itch_live(10, 7, skew=2) == "market:7:10:0:4:2.0"
+    with pytest.raises(ConfigError, match="count"):
+        streams.itch_live(0, 7)

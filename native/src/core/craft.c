@@ -432,3 +432,29 @@ int64_t sk_craft_wrap(struct sk_craft *c, const uint8_t *data, size_t data_len,
     *used = at;
     return (int64_t)n;
 }
+
+int64_t sk_craft_records(const uint8_t *frames, const uint32_t *lens, uint64_t count,
+                         uint8_t *buf, size_t cap, int fmt, uint64_t ts_start_ns,
+                         uint64_t ts_step_ns, size_t *used)
+{
+    size_t at = 0, src = 0;
+    uint64_t n;
+
+    if (used != NULL)
+        *used = 0;
+    if (used == NULL || !fmt_ok(fmt) || (buf == NULL && cap > 0) ||
+        (count > 0 && (lens == NULL || frames == NULL)))
+        return -EINVAL;
+    for (n = 0; n < count; n++) {
+        size_t rec_len = sk_craft_record_len(lens[n], fmt);
+
+        if (cap - at < rec_len)
+            break;
+        memcpy(record_open(buf + at, fmt, lens[n], ts_start_ns + n * ts_step_ns),
+               frames + src, lens[n]);
+        src += lens[n];
+        at += rec_len;
+    }
+    *used = at;
+    return (int64_t)n;
+}

@@ -97,6 +97,11 @@ struct sk_stream {
     uint32_t max_len;
     uint32_t payload_off;
     uint64_t *send_tsc;      /* [messages] */
+    /* a live stream (live.c, --stream market:...): the arrays above are a
+     * ring of datagrams, indexed idx & mask (UINT64_MAX for a file) */
+    uint64_t mask;
+    struct sk_live *live;
+    void *ring_frames;
 };
 
 /* Where the last stored message looked up was (sequential lookups walk on). */
@@ -357,6 +362,26 @@ const uint8_t *sk_mold_next_message(const uint8_t *payload, size_t *at, uint16_t
 /* A message of a well-formed datagram against the stream: 0 when its bytes
  * are the stream's message of 0-based sequence seq, SK_GARBLED_SEQUENCE when
  * the stream has no such sequence, SK_GARBLED_CHECK when they differ. */
+/* live.c: a market stream generated as it is sent (--stream market:SEED:COUNT:CSUM) */
+int sk_stream_is_live(const char *path);
+int sk_stream_live_open(const char *path, const uint8_t *dst_mac, struct sk_stream **out,
+                        char *err, size_t errlen);
+void sk_stream_live_close(struct sk_stream *s);
+/* make the datagrams before index upto (the generator, before it sends them) */
+void sk_stream_live_fill(struct sk_stream *s, uint64_t upto);
+void sk_stream_live_sent(struct sk_stream *s, uint64_t seq, uint64_t tsc);
+/* messages handed to the link so far (before they go) */
+void sk_stream_live_offer(struct sk_stream *s, uint64_t messages);
+uint64_t sk_stream_live_sent_tsc(const struct sk_stream *s, uint64_t seq);
+int sk_stream_live_verify(const struct sk_stream *s, uint64_t seq, const uint8_t *msg,
+                          uint16_t len);
+
+/* The generator's send time of message seq (0: never sent). */
+static inline uint64_t sk_stream_sent_tsc(const struct sk_stream *s, uint64_t seq)
+{
+    return s->live != NULL ? sk_stream_live_sent_tsc(s, seq) : s->send_tsc[seq];
+}
+
 int sk_stream_verify(const struct sk_stream *s, struct sk_stream_cursor *cur,
                      uint64_t seq, const uint8_t *msg, uint16_t len);
 /* Garbled messages of one datagram (frame, or UDP payload if is_payload)

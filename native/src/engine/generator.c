@@ -114,14 +114,22 @@ int sk_generator_run(struct sk_gen_ctx *c)
         if (sk_unlikely(ret < 0))
             break; /* a frame the backend's buffers cannot hold: a bug */
 
+        if (stream != NULL && stream->live != NULL)
+            sk_stream_live_fill(stream, sent + n);
         for (i = 0; i < n && stream != NULL; i++) {
-            idx = sent + i;
+            idx = (sent + i) & stream->mask;
             memcpy(pkts[i].data, stream->frames[idx] + off, stream->lens[idx] - off);
             pkts[i].len = stream->lens[idx] - off;
             /* the send time of each of its messages, for the receiver */
-            for (j = 0; j < stream->msg_count[idx]; j++)
-                stream->send_tsc[stream->msg_index[idx] + j] = now;
+            if (stream->live != NULL)
+                for (j = 0; j < stream->msg_count[idx]; j++)
+                    sk_stream_live_sent(stream, stream->msg_index[idx] + j, now);
+            else
+                for (j = 0; j < stream->msg_count[idx]; j++)
+                    stream->send_tsc[stream->msg_index[idx] + j] = now;
         }
+        if (stream != NULL && stream->live != NULL)
+            sk_stream_live_offer(stream, sk_stream_seqs(stream, sent + n));
         if (stream == NULL && c->flows > 1)
             fill_seed_flows(c, pkts, n, g.tmpl, &g.rng, now, sent);
         else if (stream == NULL)
@@ -135,7 +143,7 @@ int sk_generator_run(struct sk_gen_ctx *c)
 
         if (stream != NULL)
             for (i = 0; i < done; i++)
-                bytes += stream->lens[sent + i];
+                bytes += stream->lens[(sent + i) & stream->mask];
         else
             bytes += (uint64_t)done * SK_SEED_FRAME_LEN;
         sent += done;

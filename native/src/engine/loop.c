@@ -56,6 +56,9 @@ uint64_t sk_stream_seqs(const struct sk_stream *s, uint64_t datagrams)
 {
     if (s == NULL)
         return datagrams; /* seed: one sequence number per packet */
+    if (s->live != NULL) /* the last one sent is still in the ring */
+        return datagrams == 0 ? 0 : s->msg_index[(datagrams - 1) & s->mask] +
+                                        s->msg_count[(datagrams - 1) & s->mask];
     return datagrams >= s->count ? s->messages : s->msg_index[datagrams];
 }
 

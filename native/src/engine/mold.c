@@ -173,6 +173,8 @@ int sk_stream_verify(const struct sk_stream *s, struct sk_stream_cursor *cur,
 {
     const uint8_t *stored;
 
+    if (s->live != NULL)
+        return sk_stream_live_verify(s, seq, msg, len);
     if (seq >= s->messages)
         return SK_GARBLED_SEQUENCE;
     if (seek(s, cur, seq) < 0)

@@ -119,7 +119,7 @@ static inline void account_mold(struct sk_rx_ctx *c, const struct sk_pkt *pkt,
         seq = base + j;
         msg = sk_mold_next_message(mv.payload, &at, &mlen);
         g = sk_stream_verify(st, &c->cursor, seq, msg, mlen);
-        if (g == 0 && (sent = st->send_tsc[seq]) == 0)
+        if (g == 0 && (sent = sk_stream_sent_tsc(st, seq)) == 0)
             g = SK_GARBLED_TIMESTAMP; /* never sent: not of this run */
         if (sk_unlikely(g != 0)) {
             note_garbled(c, g, seq);

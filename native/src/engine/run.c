@@ -560,6 +560,12 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
             code = SK_EXIT_USAGE;
             goto out;
         }
+        if (stream->live != NULL && o->n_impair > 0) {
+            sk_error("--impair needs a prepared --stream file: %s is made as it is sent",
+                     o->stream_path);
+            code = SK_EXIT_USAGE;
+            goto out;
+        }
         if (o->arrivals == SK_ARRIVALS_CAPTURE && check_capture_stream(o, stream) < 0) {
             code = SK_EXIT_USAGE;
             goto out;

@@ -53,6 +53,11 @@ void sk_stream_close(struct sk_stream *s)
 {
     if (s == NULL)
         return;
+    if (s->live != NULL) {
+        sk_stream_live_close(s);
+        free(s);
+        return;
+    }
     if (s->map != NULL && s->map != MAP_FAILED)
         munmap(s->map, s->map_len);
     free(s->frames);
@@ -99,6 +104,8 @@ int sk_stream_open(const char *path, int unlink_after, const uint8_t *dst_mac,
     int fd = -1, ret = -ENOMEM;
 
     *out = NULL;
+    if (sk_stream_is_live(path))
+        return sk_stream_live_open(path, dst_mac, out, err, errlen);
     s = calloc(1, sizeof(*s));
     if (s == NULL) {
         snprintf(err, errlen, "cannot load --stream: out of memory");
@@ -129,6 +136,7 @@ int sk_stream_open(const char *path, int unlink_after, const uint8_t *dst_mac,
         ret = bad(err, errlen, path, "not a simkit stream (magic or version)");
         goto out;
     }
+    s->mask = UINT64_MAX;
     s->payload_off = get_le32(s->map + 12);
     s->count = get_le64(s->map + 16);
     s->flags = get_le64(s->map + 24);

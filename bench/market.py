@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Market simulator benchmark: the native ITCH simulator beside the old pure-Python one.
+
+Same seed, same run. Each round makes a session of order-flow events and
+packs it into MoldUDP64 datagrams of at most 1472 bytes:
+
+* native: ``sk_market_datagrams`` (native/src/core/market.c) called through
+  cffi 512 datagrams at a time (about 22,000 messages per call: the loop is
+  C's), from a fresh simulator each round, its books filling up to their
+  65,536-order cap as in a long day;
+* python: bench/market_reference.py, the pure-Python simulator simkit had
+  before, ``iter_messages`` then ``pack_messages``.
+
+Every round is printed (wall and CPU seconds of this process: on a shared
+machine the CPU rate is the simulator's, the wall rate what it got), then the
+load average. Then, unless --no-corpus, the corpus commands of the issue,
+each timed as a child process (wall, user + sys CPU).
+
+    python bench/market.py [--messages 20000000] [--py-events 200000] [--rounds 3]
+                           [--no-corpus] [--dir /tmp]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from market_reference import MarketSimulator as PyMarketSimulator  # noqa: E402
+
+from simkit.packets.market import MarketSimulator  # noqa: E402
+from simkit.packets.moldudp64 import pack_messages  # noqa: E402
+
+SEED = 1
+BATCH = 512
+PAYLOAD = 1472
+
+
+def native_round(messages: int) -> tuple[int, int, float, float]:
+    """Datagrams and messages made, wall and CPU seconds."""
+    ffi, lib, sim = MarketSimulator(SEED).open_native(None)
+    buf = ffi.new("uint8_t[]", BATCH * PAYLOAD)
+    lens = ffi.new("uint32_t[]", BATCH)
+    seq = ffi.new("uint64_t *", 1)
+    datagrams = 0
+    t0, c0 = time.perf_counter(), time.process_time()
+    while seq[0] - 1 < messages:
+        datagrams += lib.sk_market_datagrams(sim, buf, BATCH * PAYLOAD, PAYLOAD, b"SIMKIT0001",
+                                             seq, lens, BATCH)
+    return datagrams, seq[0] - 1, time.perf_counter() - t0, time.process_time() - c0
+
+
+def python_round(events: int) -> tuple[int, int, float, float]:
+    t0, c0 = time.perf_counter(), time.process_time()
+    messages = PyMarketSimulator(SEED).messages(events)
+    datagrams = pack_messages("SIMKIT0001", 1, messages, PAYLOAD)
+    return len(datagrams), len(messages), time.perf_counter() - t0, time.process_time() - c0
+
+
+def timed_child(argv: list[str]) -> tuple[float, float]:
+    """Wall and CPU (user + sys) seconds of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--messages", type=int, default=20_000_000, help="native messages a round")
+    ap.add_argument("--py-events", type=int, default=200_000, help="python events a round")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-corpus", action="store_true")
+    ap.add_argument("--dir", default=tempfile.gettempdir())
+    args = ap.parse_args()
+
+    print("| simulator | round | datagrams | messages | wall s | CPU s | M msg/s (wall) "
+          "| M msg/s (CPU) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in range(1, args.rounds + 1):
+        for name, fn, n in (("native (C)", native_round, args.messages),
+                            ("python (reference)", python_round, args.py_events)):
+            d, m, wall, cpu = fn(n)
+            print(f"| {name} | {r} | {d:,} | {m:,} | {wall:.3f} | {cpu:.3f} | "
+                  f"{m / wall / 1e6:.2f} | {m / cpu / 1e6:.2f} |", flush=True)
+    print(f"\nload average: {os.getloadavg()}")
+    if args.no_corpus:
+        return
+    simkit = [sys.executable, "-m", "simkit"]
+    out = os.path.join(args.dir, "bench-market-corpus.pcap")
+    print("\n| command | round | wall s | CPU s | packets/s (wall) |")
+    print("|---|---:|---:|---:|---:|")
+    for argv, count in ((["corpus", "--proto", "itch", "--count", "1000000", "--malformed",
+                          "0.05"], 1_000_000),
+                        (["corpus", "--proto", "seed", "--count", "2000000"], 2_000_000)):
+        for r in range(1, args.rounds + 1):
+            wall, cpu = timed_child([*simkit, *argv, "-o", out, "--quiet"])
+            print(f"| `simkit {' '.join(argv)}` | {r} | {wall:.2f} | {cpu:.2f} | "
+                  f"{count / wall:,.0f} |", flush=True)
+    os.unlink(out)
+    print(f"\nload average: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
