@@ -26,12 +26,21 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
 from simkit.errors import ConfigError
-from simkit.packets.itch import PRICE4_SPEC_MAX, encode
+from simkit.packets.itch import encode
+from simkit.packets.market import (  # the model's settings: the same classes as the native one's
+    _TICKS_PER_UNIT,
+    DEFAULT_MPIDS,
+    DEFAULT_SYMBOLS,
+    MARKET_OPEN_NS,
+    NS_PER_DAY,
+    MessageMix,
+    PriceModel,
+    SizeModel,
+)
 from simkit.packets.moldudp64 import (
     DEFAULT_MAX_PAYLOAD,
     SESSION_LEN,
@@ -40,101 +49,6 @@ from simkit.packets.moldudp64 import (
     pack_messages,
 )
 from simkit.validators import parse_seed
-
-DEFAULT_SYMBOLS = ("AAPL", "MSFT", "SPY", "QQQ")
-DEFAULT_MPIDS = ("GSCO", "MSCO", "UBSS", "NITE")
-MARKET_OPEN_NS = 34_200_000_000_000  # 09:30:00 in nanoseconds since midnight
-NS_PER_DAY = 86_400_000_000_000
-_TICKS_PER_UNIT = 10_000  # Price(4)
-
-
-@dataclass(frozen=True)
-class MessageMix:
-    """Relative weights of the order-flow events; need not add up to anything.
-
-    An event that needs a resting order (execute, cancel, delete, replace)
-    becomes an add when the books are empty.
-    """
-
-    add: float = 40.0                # A
-    add_attributed: float = 5.0      # F, with an MPID from ``mpids``
-    execute: float = 12.0            # E, part or all of the order
-    execute_with_price: float = 3.0  # C, one tick better than the order's price
-    cancel: float = 10.0             # X, always partial
-    delete: float = 18.0             # D
-    replace: float = 8.0             # U, new reference, size and price
-    trade: float = 4.0               # P, a non-displayed match; the book is untouched
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                    0 <= value < float("inf")):
-                raise ConfigError(f"mix.{f.name} must be a finite weight >= 0, got {value!r}")
-        if self.add + self.add_attributed <= 0:
-            raise ConfigError("mix.add and mix.add_attributed cannot both be 0: nothing to trade")
-
-    def weights(self) -> tuple[tuple[str, ...], tuple[float, ...]]:
-        """Event names and their weights, in a fixed order."""
-        names = tuple(f.name for f in fields(self))
-        return names, tuple(float(getattr(self, n)) for n in names)
-
-
-@dataclass(frozen=True)
-class PriceModel:
-    """Where prices come from.
-
-    Each symbol gets a reference price drawn on the ``tick`` grid between
-    ``low`` and ``high``; buy orders rest 1..``depth`` ticks below it and sell
-    orders 1..``depth`` ticks above, so the simulated books never cross.
-    """
-
-    low: Decimal = Decimal("10")
-    high: Decimal = Decimal("500")
-    tick: Decimal = Decimal("0.01")
-    depth: int = 20
-
-    def __post_init__(self) -> None:
-        for name in ("low", "high", "tick"):
-            value = getattr(self, name)
-            if not isinstance(value, Decimal | int) or isinstance(value, bool):
-                raise ConfigError(f"prices.{name} must be a Decimal, got {value!r}")
-            if Decimal(value).scaleb(4) % 1 or value <= 0:
-                raise ConfigError(f"prices.{name} must be > 0 with at most 4 decimal places "
-                                  f"(Price(4)), got {value!r}")
-        if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 1:
-            raise ConfigError(f"prices.depth must be an integer >= 1, got {self.depth!r}")
-        if self.low > self.high:
-            raise ConfigError(f"prices.low {self.low} is above prices.high {self.high}")
-        if self.low - (self.depth + 1) * self.tick <= 0:
-            raise ConfigError(f"prices.low {self.low} must exceed (depth + 1) * tick "
-                              f"({(self.depth + 1) * self.tick}) so that bids stay positive")
-        if self.low // self.tick == self.high // self.tick and self.low % self.tick:
-            raise ConfigError(f"no price on the {self.tick} grid between prices.low "
-                              f"{self.low} and prices.high {self.high}")
-        if self.high + (self.depth + 1) * self.tick > PRICE4_SPEC_MAX:
-            raise ConfigError(f"prices.high {self.high} plus the book depth exceeds ITCH's "
-                              f"maximum price {PRICE4_SPEC_MAX}")
-
-
-@dataclass(frozen=True)
-class SizeModel:
-    """Order sizes: 1..``max_lots`` round lots, or an odd lot now and then."""
-
-    round_lot: int = 100
-    max_lots: int = 10
-    odd_lot_probability: float = 0.05
-
-    def __post_init__(self) -> None:
-        for name in ("round_lot", "max_lots"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"sizes.{name} must be an integer >= 1, got {value!r}")
-        if self.round_lot * self.max_lots >= 1 << 32:
-            raise ConfigError("sizes.round_lot * sizes.max_lots must fit ITCH's 4-byte shares")
-        p = self.odd_lot_probability
-        if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1:
-            raise ConfigError(f"sizes.odd_lot_probability must be in [0, 1], got {p!r}")
 
 
 class _Order:
