@@ -12,6 +12,8 @@ from simkit.cli import main
     (["--count", "10"], "does not take --count: each trial lasts --trial-s seconds"),
     (["--duration", "2"], "does not take --duration"),
     (["--budget", "p99=20us"], "does not take --budget"),
+    (["--from", "run.json"], "does not take --from"),
+    (["--hdr-log", "x.hlog"], "does not take --hdr-log"),
     (["--proto", "itch"], "an NDR search sends proto seed"),
     (["--link", "null"], "link null has no receiver"),
     (["--loss", "0"], "a percentage over 0 and under 100"),
