@@ -84,10 +84,10 @@ NATIVE_DEPENDENCIES = {"dpdk": ("libdpdk", "dpdk-dev"), "io_uring": ("liburing",
                        "af_xdp": ("libxdp libbpf", "libxdp-dev libbpf-dev")}
 
 
-def missing_dependencies(without=None):
+def missing_dependencies():
     """The backends whose development files pkg-config cannot find, minus those allowed missing."""
-    allowed = {name.strip() for name in (os.environ.get("SIMKIT_BUILD_WITHOUT", "") if without is None
-                                         else without).split(",") if name.strip()}
+    allowed = {name.strip() for name in os.environ.get("SIMKIT_BUILD_WITHOUT", "").split(",")
+               if name.strip()}
     unknown = allowed - set(NATIVE_DEPENDENCIES)
     if unknown:
         raise SystemExit(f"SIMKIT_BUILD_WITHOUT: unknown backend(s) {', '.join(sorted(unknown))} "

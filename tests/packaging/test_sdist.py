@@ -60,3 +60,21 @@ def test_the_sdist_installs_in_a_fresh_venv_and_runs_dpdk(sdist, tmp_path, needs
     assert run.returncode == 0, run.stderr
     result = json.loads(report.read_text())
     assert result["rx"]["packets"] == 20000 and result["seq"]["lost"] == 0
+
+
+def test_a_build_without_dpdk_development_files_stops_naming_them(tmp_path):
+    """No silent engine without DPDK: with pkg-config finding nothing the build stops at once,
+    naming each backend's package and the way to build without it on purpose."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "pkg-config").write_text("#!/bin/sh\nexit 1\n")
+    (fake / "pkg-config").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                            "-w", str(tmp_path / "wheels"), str(ROOT)], capture_output=True, text=True,
+                           env=env, timeout=600)
+    assert build.returncode != 0
+    out = build.stdout + build.stderr
+    assert "cannot build the engine: dpdk needs libdpdk (dpdk-dev)" in out
+    assert "liburing (liburing-dev)" in out and "SIMKIT_BUILD_WITHOUT=dpdk,io_uring,af_xdp" in out
+    assert list(tmp_path.glob("wheels/*.whl")) == []
