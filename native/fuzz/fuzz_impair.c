@@ -38,7 +38,7 @@
 #define RAW_MODELS 0xff
 #define P_RAW 0xff
 #define MSG_CAP 256
-#define MAX_ENTRIES (2 * (MAX_PACKETS + 64 + 1))
+#define MAX_ENTRIES (2 * MAX_PACKETS) /* each packet comes back once or twice */
 #define MAX_FLUSH_CAP 9
 
 struct packet {
@@ -52,7 +52,6 @@ struct packet {
 
 static struct packet pk[MAX_PACKETS];
 static struct sk_impair_out entries[MAX_ENTRIES]; /* everything, in order */
-static struct sk_impair_out batch[MAX_ENTRIES];
 static uint64_t offsets[MAX_PACKETS];   /* of each packet in sk_impair_run's buffer */
 
 static double probability(struct fuzz_input *in)
@@ -94,7 +93,7 @@ static uint32_t read_models(struct fuzz_input *in, struct sk_impair_model *m)
             x->k = probability(in);
             break;
         case SK_IMPAIR_REORDER:
-            x->gap = fuzz_u8(in) % 66; /* 0 and 65: out of the fuzzer's 1..64 */
+            x->gap = fuzz_u8(in) % 66; /* 0 is refused; raw models reach the maximum */
             break;
         case SK_IMPAIR_CORRUPT:
             x->layer = fuzz_u8(in) % (SK_IMPAIR_LAYER_COUNT + 1);
@@ -226,6 +225,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sk_impair_model m[SK_IMPAIR_MAX_MODELS];
     struct sk_impair_stats st, bst, want;
     struct sk_impair *imp = NULL, *imp2 = NULL;
+    struct sk_impair_out *batch;
     uint64_t seed, n = 0, ne = 0, i, off, nb;
     char msg[MSG_CAP];
     uint32_t nm, gap, *lens;
@@ -310,10 +310,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* The batch call over the same frames gives the same entries and bytes. */
     gap = find(m, nm, SK_IMPAIR_REORDER) ? find(m, nm, SK_IMPAIR_REORDER)->gap : 0;
-    nb = 2 * (n + gap + 1);
+    nb = 2 * (n + gap + 1); /* the cap sk_impair_run documents as enough */
     buf = malloc(n * MAX_LEN + 1);
     lens = malloc(n * sizeof(*lens) + 1);
-    FUZZ_CHECK(buf && lens && nb <= MAX_ENTRIES, "out of memory");
+    batch = malloc(nb * sizeof(*batch));
+    FUZZ_CHECK(buf && lens && batch, "out of memory");
     for (i = 0, off = 0; i < n; off += pk[i].len, i++) {
         memcpy(buf + off, pk[i].orig, pk[i].len);
         lens[i] = pk[i].len;
@@ -343,6 +344,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(pk[i].frame);
     free(buf);
     free(lens);
+    free(batch);
     sk_impair_free(imp);
     sk_impair_free(imp2);
     return 0;
