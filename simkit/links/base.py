@@ -13,6 +13,7 @@ from simkit import rundir
 from simkit.errors import BackendUnavailable
 
 KERNEL_BACKENDS = ("io_uring", "socket")
+AF_PACKET_FRAMES = 4096  # an af_packet receive ring: deep enough for scheduling hiccups
 
 
 @dataclass(frozen=True)

@@ -29,14 +29,13 @@ import re
 from dataclasses import dataclass
 
 from simkit.errors import BackendUnavailable, ConfigError
-from simkit.links.base import Link, Wiring
+from simkit.links.base import AF_PACKET_FRAMES, Link, Wiring
 from simkit.validators import PORT_PREFIX
 
 PREFIX = PORT_PREFIX
 PCI_DEVICES = "/sys/bus/pci/devices"
 NET_CLASS = "/sys/class/net"
 MIN_MTU = 1500  # ITCH datagrams fill a standard Ethernet MTU
-AF_PACKET_FRAMES = 4096
 # drivers DPDK can drive a PCI NIC through: VFIO/UIO, or a bifurcated kernel driver
 DPDK_DRIVERS = ("vfio-pci", "uio_pci_generic", "igb_uio")
 BIFURCATED = ("mlx4_core", "mlx5_core")

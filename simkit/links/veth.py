@@ -21,10 +21,9 @@ import shutil
 
 from simkit import netns
 from simkit.errors import BackendUnavailable
-from simkit.links.base import KERNEL_BACKENDS, Link, Wiring
+from simkit.links.base import AF_PACKET_FRAMES, KERNEL_BACKENDS, Link, Wiring
 
 TX_IP, RX_IP, PREFIX_LEN, UDP_PORT = "198.18.0.1", "198.18.0.2", 30, 20000
-AF_PACKET_FRAMES = 4096  # af_packet ring: deep enough for scheduling hiccups
 BACKENDS = ("dpdk", "af_xdp", *KERNEL_BACKENDS)
 XDP_PREFIX = "xdp:"  # the engine's af_xdp device spec: xdp:IFACE
 
