@@ -2,10 +2,12 @@
  * test_engine_pace.c - the pacer (pace.c) on a fake clock (hz 1e9: a tick is
  * a nanosecond): --arrivals capture's due counts against a small schedule at
  * several speeds, the burst cap, the end of the schedule, lateness in the
- * report, a schedule with no span, bad configurations; and the constant
- * mode beside it, unchanged.
+ * report, a schedule with no span, bad configurations; a rate profile's due
+ * counts over steps with a silence, its per-interval record (offered, sent,
+ * lateness) and bad profiles; and the constant mode beside it, unchanged.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -135,6 +137,100 @@ static void test_capture_bad_configs(void)
     CHECK(strcmp(sk_arrivals_name(SK_ARRIVALS_CAPTURE), "capture") == 0);
 }
 
+/* 1 Mpps for 5 us, silence for 5 us, then 2 Mpps (held): packets 0..4 due
+ * at 1000..5000 ns, packet 5 at 10500, then every 500 ns. */
+static const struct sk_pace_step steps[] = {{0, 1e6}, {5000, 0}, {10000, 2e6}};
+#define N_STEPS (sizeof(steps) / sizeof(steps[0]))
+
+static int profile(struct sk_pacer *p, const struct sk_pace_step *s, uint64_t n,
+                   uint64_t count, uint64_t bin_ns)
+{
+    struct sk_pace_cfg cfg = {
+        .arrivals = SK_ARRIVALS_PROFILE, .steps = s, .n_steps = n, .n = count,
+        .bin_ns = bin_ns,
+    };
+
+    return sk_pace_init(p, &cfg, HZ, START);
+}
+
+static void test_profile_due_counts(void)
+{
+    struct sk_pacer p;
+
+    CHECK_EQ_U(profile(&p, steps, N_STEPS, 100, 4000), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 999, 0, MANY), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 1000, 0, MANY), 1);
+    sk_pace_departed(&p, 0, 1, START + 1000);
+    CHECK_EQ_U(sk_pace_due(&p, START + 4999, 1, MANY), 3);  /* 1, 2, 3 */
+    CHECK_EQ_U(sk_pace_due(&p, START + 9999, 1, MANY), 4);  /* and 4; then silence */
+    sk_pace_departed(&p, 1, 4, START + 9999);               /* 4999 ns after 1's time */
+    CHECK_EQ_U(sk_pace_due(&p, START + 10499, 5, MANY), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 10500, 5, MANY), 1); /* 2 Mpps from 10 us */
+    CHECK_EQ_U(sk_pace_due(&p, START + 12000, 5, MANY), 4); /* 5..8: 10500..12000 */
+    CHECK_EQ_U(sk_pace_due(&p, START + 12000, 5, 2), 2);    /* the burst caps it */
+    sk_pace_departed(&p, 5, 2, START + 12100);
+    CHECK_EQ_U(sk_pace_due(&p, START + 100000, 7, MANY), MANY); /* the last rate holds */
+    sk_pace_free(&p);
+    CHECK(sk_pace_profile_count(steps, N_STEPS, 5000) == 5.0);
+    CHECK(sk_pace_profile_count(steps, N_STEPS, 9000) == 5.0);
+    CHECK(sk_pace_profile_count(steps, N_STEPS, 11000) == 7.0);
+}
+
+/* Each interval's offered is the profile's packets due in it, sent what left
+ * in it, late_max its latest departure; the last interval ends at the last
+ * departure, and the offered stop at the run's count. */
+static void test_profile_record(void)
+{
+    struct sk_pace_report r;
+    struct sk_pacer p;
+
+    CHECK_EQ_U(profile(&p, steps, N_STEPS, 7, 4000), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 3000, 0, MANY), 3);
+    sk_pace_departed(&p, 0, 3, START + 3000);  /* bin 0; 0 was due 2000 ns before */
+    CHECK_EQ_U(sk_pace_due(&p, START + 5000, 3, MANY), 2);
+    sk_pace_departed(&p, 3, 2, START + 5000);  /* bin 1, 1000 ns late */
+    CHECK_EQ_U(sk_pace_due(&p, START + 11000, 5, MANY), 2);
+    sk_pace_departed(&p, 5, 2, START + 11000); /* bin 2, on time */
+    sk_pace_finish(&p, &r);
+    sk_pace_free(&p);
+    CHECK_EQ_U(r.arrivals, SK_ARRIVALS_PROFILE);
+    CHECK_EQ_U(r.n_bins, 3);
+    CHECK_EQ_U(r.bin_ns, 4000);
+    CHECK_EQ_U(r.bins[0].offered, 3);  /* due at 1000, 2000, 3000 */
+    CHECK_EQ_U(r.bins[1].offered, 2);  /* 4000, 5000; then silence */
+    CHECK_EQ_U(r.bins[2].offered, 2);  /* 10500, 11000 (the count is 7) */
+    CHECK_EQ_U(r.bins[0].sent, 3);
+    CHECK_EQ_U(r.bins[1].sent, 2);
+    CHECK_EQ_U(r.bins[2].sent, 2);
+    CHECK_EQ_U(r.bins[0].late_max_ns, 2000);
+    CHECK_EQ_U(r.bins[1].late_max_ns, 1000);
+    CHECK_EQ_U(r.bins[2].late_max_ns, 500);  /* the burst's first was due at 10500 */
+    CHECK(!r.fell_short);
+    CHECK(strcmp(sk_arrivals_name(r.arrivals), "profile") == 0);
+    sk_pace_report_free(&r);
+    CHECK(r.bins == NULL);
+}
+
+static void test_profile_bad_configs(void)
+{
+    static const struct sk_pace_step late_start[] = {{10, 1.0}};
+    static const struct sk_pace_step backwards[] = {{0, 1.0}, {5, 1.0}, {5, 1.0}};
+    static const struct sk_pace_step ends_silent[] = {{0, 1.0}, {5, 0.0}};
+    static const struct sk_pace_step negative[] = {{0, -1.0}, {5, 1.0}};
+    struct sk_pace_step nan_rate[] = {{0, 1.0}};
+    struct sk_pacer p;
+
+    nan_rate[0].pps = nan("");
+    CHECK_EQ_U(profile(&p, NULL, 1, 10, 1000), (uint64_t)-EINVAL);
+    CHECK_EQ_U(profile(&p, steps, 0, 10, 1000), (uint64_t)-EINVAL);
+    CHECK_EQ_U(profile(&p, steps, N_STEPS, 10, 0), (uint64_t)-EINVAL);
+    CHECK_EQ_U(profile(&p, late_start, 1, 10, 1000), (uint64_t)-EINVAL);
+    CHECK_EQ_U(profile(&p, backwards, 3, 10, 1000), (uint64_t)-EINVAL);
+    CHECK_EQ_U(profile(&p, ends_silent, 2, 10, 1000), (uint64_t)-EINVAL);
+    CHECK_EQ_U(profile(&p, negative, 2, 10, 1000), (uint64_t)-EINVAL);
+    CHECK_EQ_U(profile(&p, nan_rate, 1, 10, 1000), (uint64_t)-EINVAL);
+}
+
 /* Constant pacing through the same init: packet k due at start + (k+1)/pps. */
 static void test_constant_unchanged(void)
 {
@@ -166,6 +262,9 @@ int main(void)
     test_capture_on_time();
     test_capture_without_span();
     test_capture_bad_configs();
+    test_profile_due_counts();
+    test_profile_record();
+    test_profile_bad_configs();
     test_constant_unchanged();
     return CHECK_DONE();
 }

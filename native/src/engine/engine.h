@@ -163,6 +163,9 @@ struct sk_run_opts {
     enum sk_arrivals arrivals; /* --arrivals constant|poisson (with --rate) | capture */
     double speed;            /* --speed: a capture's timing multiplier (0: not given) */
     double duration_s;       /* --duration: send this long (0: --count decides) */
+    const char *profile_path; /* --profile: a rate profile's steps (profile.c) */
+    struct sk_pace_step *steps; /* loaded from it (main.c frees them) */
+    uint64_t n_steps;
     /* two-process links (memif): one side per engine process */
     int ready;               /* --ready: print SK_READY_LINE on stderr once up */
     int hold;                /* --hold: keep the ports until stdin closes */
@@ -451,6 +454,8 @@ int sk_netns_leave(int saved, char *err, size_t errlen);
 /* run.c / probe.c: the subcommands; return an SK_EXIT_* code and print
  * their one-line error themselves. */
 int sk_cmd_run(const struct sk_run_opts *o, FILE *json);
+/* --profile PATH: its steps (malloc'd), or -EINVAL/-ENOMEM having said why. */
+int sk_profile_load(const char *path, struct sk_pace_step **steps, uint64_t *n);
 int sk_cmd_probe(const char *file_prefix, int verbose, FILE *json);
 
 /* error.c: one line "simkit-engine: <msg>" on stderr; the exit code of a

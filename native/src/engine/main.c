@@ -10,7 +10,7 @@
  *                 [--impair kind=NAME,key=value,...]... [--impair-seed S]
  *                 [--truth PATH] [--stream PATH [--unlink-stream]]
  *                 [--arrivals constant|poisson|capture] [--speed X]
- *                 [--duration SECONDS]
+ *                 [--profile PATH] [--duration SECONDS]
  *                 [--send-zc] [--sqpoll] [--flows N]
  *
  * stdout carries exactly one JSON object (the real stdout is kept for it and
@@ -69,7 +69,7 @@ static void usage(FILE *f)
 "              [--verbose] [--impair kind=NAME,key=value,...]...\n"
 "              [--impair-seed S] [--truth PATH] [--stream PATH [--unlink-stream]]\n"
 "              [--arrivals constant|poisson|capture] [--speed X]\n"
-"              [--duration SECONDS]\n"
+"              [--profile PATH] [--duration SECONDS]\n"
 "              [--send-zc] [--sqpoll] [--flows N] [--interval-ms MS]\n"
 "              [--uring-mode poll|wait] [--uring-batch-us N]\n"
 "              [--recovery udp:A.B.C.D:PORT [--recovery-netns NAME]\n"
@@ -92,6 +92,9 @@ static void usage(FILE *f)
 "--arrivals capture: a timed --stream's own departure offsets (a capture's\n"
 "timing), scaled by --speed X (default 1; 2 = twice as fast), as tcpreplay\n"
 "--multiplier does; not with --rate.\n"
+"--profile PATH: piecewise-constant rates, a line \"AT_NS PPS\" a step (from\n"
+"AT_NS after the start on; the last holds); the report's pacing gains each\n"
+"interval's offered and sent packets; not with --rate or --arrivals.\n"
 "--interval-ms MS: the receiver's per-interval record (latency buckets,\n"
 "packets) in the report's \"intervals\" (default 1000).\n",
             SK_ENGINE_NAME, SK_ENGINE_NAME);
@@ -266,7 +269,7 @@ enum {
     OPT_RX_BACKEND, OPT_TX_NETNS, OPT_RX_NETNS, OPT_DST_MAC, OPT_IMPAIR,
     OPT_IMPAIR_SEED, OPT_TRUTH, OPT_STREAM, OPT_UNLINK_STREAM,
     OPT_READY, OPT_HOLD, /* two-process links */
-    OPT_ARRIVALS, OPT_DURATION, OPT_SPEED, /* pacing */
+    OPT_ARRIVALS, OPT_DURATION, OPT_SPEED, OPT_PROFILE, /* pacing */
     OPT_SEND_ZC, OPT_SQPOLL, OPT_URING_MODE, OPT_URING_BATCH_US, /* io_uring */
     OPT_FLOWS, /* flows */
     OPT_INTERVAL_MS, /* intervals */
@@ -306,6 +309,7 @@ static const struct option long_opts[] = {
     {"arrivals", required_argument, NULL, OPT_ARRIVALS},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"speed", required_argument, NULL, OPT_SPEED},
+    {"profile", required_argument, NULL, OPT_PROFILE},
     {"send-zc", no_argument, NULL, OPT_SEND_ZC},
     {"sqpoll", no_argument, NULL, OPT_SQPOLL},
     {"uring-mode", required_argument, NULL, OPT_URING_MODE},
@@ -553,6 +557,22 @@ static int check_capture(struct sk_run_opts *o)
     return 0;
 }
 
+/* --profile PATH: the rates come from its steps, not --rate or --arrivals. */
+static int check_profile(struct sk_run_opts *o)
+{
+    if (o->profile_path == NULL)
+        return 0;
+    if (o->rate_pps > 0 || o->arrivals != SK_ARRIVALS_CONSTANT || o->speed > 0) {
+        sk_error("--profile with --rate, --arrivals or --speed: the profile's steps set "
+                 "the rates; give one");
+        return -EINVAL;
+    }
+    if (sk_profile_load(o->profile_path, &o->steps, &o->n_steps) < 0)
+        return -EINVAL;
+    o->arrivals = SK_ARRIVALS_PROFILE;
+    return 0;
+}
+
 /* --send-zc / --sqpoll: ",send_zc=1" / ",sqpoll=1" on the io_uring sides'
  * device specs (uring.c reads them there; a spec may also carry them). */
 static int apply_uring_opts(struct sk_run_opts *o)
@@ -598,7 +618,7 @@ static int check_pacing(struct sk_run_opts *o, int have_count)
         sk_error("--arrivals poisson needs --rate PPS: the mean rate of the arrivals");
         return -EINVAL;
     }
-    if (check_capture(o) < 0)
+    if (check_capture(o) < 0 || check_profile(o) < 0)
         return -EINVAL;
     if (o->duration_s > 0 && o->duration_s >= o->timeout_s) {
         sk_error("--duration %g s is not under --timeout-s %g: raise --timeout-s",
@@ -691,6 +711,9 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
         case OPT_DURATION:
         case OPT_SPEED:
             ret = parse_pacing(c, optarg, o);
+            break;
+        case OPT_PROFILE:
+            o->profile_path = optarg;
             break;
         case OPT_SEND_ZC:
             o->send_zc = 1;
@@ -927,5 +950,6 @@ int main(int argc, char **argv)
 
     ret = is_run ? sk_cmd_run(&o, json) : sk_cmd_probe(o.file_prefix, o.verbose, json);
     fclose(json);
+    free(o.steps);
     return ret;
 }

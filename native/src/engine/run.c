@@ -178,8 +178,27 @@ static void emit_injected(struct sk_json *j, const struct sk_inject_stats *inj)
     sk_json_end_object(j);
 }
 
-/* "pacing" (only with --rate or --arrivals capture): achieved vs requested,
- * departure jitter. */
+/* A profile's record: each interval's offered and sent packets, and the
+ * latest a departure in it was against its schedule. */
+static void emit_profile_bins(struct sk_json *j, const struct sk_pace_report *p)
+{
+    uint64_t b;
+
+    sk_json_double(j, "interval_s", (double)p->bin_ns / 1e9);
+    sk_json_bool(j, "intervals_truncated", p->bins_truncated);
+    sk_json_begin_array(j, "intervals");
+    for (b = 0; b < p->n_bins; b++) {
+        sk_json_begin_object(j, NULL);
+        sk_json_uint(j, "offered", p->bins[b].offered);
+        sk_json_uint(j, "sent", p->bins[b].sent);
+        sk_json_uint(j, "late_max_ns", p->bins[b].late_max_ns);
+        sk_json_end_object(j);
+    }
+    sk_json_end_array(j);
+}
+
+/* "pacing" (only with --rate, --arrivals capture or --profile): achieved vs
+ * requested, departure jitter; a profile's per-interval record. */
 static void emit_pacing(struct sk_json *j, const struct sk_pace_report *p)
 {
     if (!p->paced)
@@ -197,6 +216,8 @@ static void emit_pacing(struct sk_json *j, const struct sk_pace_report *p)
     sk_json_uint(j, "deviation_max_ns", p->dev_max_ns);
     sk_json_double(j, "gap_cv", p->gap_cv);
     sk_json_uint(j, "gap_samples", p->gaps);
+    if (p->arrivals == SK_ARRIVALS_PROFILE)
+        emit_profile_bins(j, p);
     sk_json_end_object(j);
 }
 
@@ -644,6 +665,8 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
         .pacing = {
             .arrivals = o->arrivals, .pps = o->rate_pps, .seed = o->seed,
             .t_ns = stream != NULL ? stream->t_ns : NULL, .n = o->count, .speed = o->speed,
+            .steps = o->steps, .n_steps = o->n_steps,
+            .bin_ns = o->interval_ms * 1000000ULL,
         },
         .duration_s = o->duration_s,
         .flows = rx.flows,
@@ -755,6 +778,7 @@ out:
         sk_seq_free(rx.flow_seq[i]);
     sk_hist_free(rx.hist);
     sk_intervals_free(&iv);
+    sk_pace_report_free(&gen.pace);
     free(sh);
     return code;
 }
