@@ -39,9 +39,10 @@ _FIELD_TYPES = {
     "recovery": "bool", "recovery_max_messages": "number", "recovery_rate": "number",
     "lines": "name", "check": "name",
     "symbols": "number", "symbol_skew": "number",
+    "profile": "path",
 }
 _OPTIONAL = ("rx_backend", "rate_pps", "duration_s", "replay_speed", "pcap_path", "replay",
-             "hdr_log", "uring_mode", "lines", "check", "symbols")
+             "hdr_log", "uring_mode", "lines", "check", "symbols", "profile")
 
 
 def _check_types(scenario: Scenario) -> None:
@@ -168,7 +169,8 @@ class Scenario:
             ``--multiplier``), paced natively on the TSC. ``None``: x1, the
             capture's own timing, unless ``rate_pps`` is given (then a constant
             rate instead); ``math.inf``: as fast as possible (tcpreplay's
-            ``--topspeed``). 0.001 to 1,000,000 otherwise.
+            ``--topspeed``). 0.001 to 1,000,000 otherwise. With profile: divides
+            the profile's time axis (1000: a 6.5 h trading day in 23.4 s).
         flows: 1..64 flows: packet i goes to flow i % flows, which has its own
             UDP source port (10000 + flow), symbol and sequence numbers (from
             0); the receiver accounts each flow apart (``seq.flows`` in the
@@ -207,6 +209,11 @@ class Scenario:
             four defaults.
         symbol_skew: with proto itch, the Zipf exponent of symbol activity
             (locate k is drawn with weight k**-skew; 0 uniform, up to 16).
+        profile: the generator's rates over time instead of one rate:
+            ``"open-burst"`` or ``"trading-day"`` (shapes of ``rate_pps``, the
+            mean), a CSV of ``time_s,pps`` rows or a capture whose own rate is
+            followed (see :mod:`simkit.profile`); the report's ``profile``
+            compares what it offered and what left, interval by interval.
     """
 
     backend: str = "dpdk"
@@ -245,6 +252,7 @@ class Scenario:
     check: str | None = None
     symbols: int | None = None
     symbol_skew: float = 1.0
+    profile: str | None = None
 
     def __post_init__(self) -> None:
         from simkit.engine.run import DUT_LINKS  # engine.run imports Scenario
@@ -316,10 +324,14 @@ class Scenario:
                                   "in full; otherwise it is made as it is sent, at any count)")
         if self.replay is not None and checked["proto"] != "itch":
             raise ConfigError("--replay sends a MoldUDP64 capture: it needs proto itch")
-        if checked["replay_speed"] is not None and self.replay is None:
+        if self.profile is not None:
+            _check_profile(self, checked)
+        elif checked["replay_speed"] is not None and self.replay is None:
             raise ConfigError("replay_speed (--speed, --topspeed) sets the pace of a capture's "
-                              "replay: it needs replay (--replay PCAP)")
-        if checked["replay_speed"] is not None and checked["rate_pps"] is not None:
+                              "replay or compresses a profile: it needs replay (--replay PCAP) "
+                              "or profile (--profile)")
+        if checked["replay_speed"] is not None and checked["rate_pps"] is not None \
+                and self.profile is None:
             raise ConfigError("replay_speed (--speed, --topspeed) and rate_pps (--rate) both "
                               "set the pace of a replay: give one (rate_pps for a constant "
                               "rate, replay_speed to scale the capture's timing)")
@@ -371,6 +383,21 @@ class Scenario:
                for f in fields(self)}
         out["link_impairments"] = [model.spec() for model in self.link_impairments]
         return out
+
+
+def _check_profile(scenario: Scenario, checked: dict) -> None:
+    """A profile sets the rates (scaling rate_pps for a built-in); speed compresses it."""
+    from simkit import profile
+
+    checked["profile"] = os.fspath(scenario.profile)
+    if scenario.replay is not None:
+        raise ConfigError("profile (--profile) and replay (--replay): a replay keeps its "
+                          "capture's own timing; give one (a capture as the profile shapes "
+                          "the simulated session: --profile CAPTURE.pcap)")
+    if checked["arrivals"] != "constant":
+        raise ConfigError(f"profile (--profile) and arrivals {checked['arrivals']}: the "
+                          "profile's steps set when packets are due; drop arrivals")
+    profile.load(checked["profile"], checked["rate_pps"], checked["replay_speed"])
 
 
 def require_scenario(value) -> Scenario:

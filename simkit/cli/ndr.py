@@ -27,6 +27,7 @@ NOT_HERE = {
     "budget": "--budget: the search reports latency at 10/50/90 % of the NDR; check it there",
     "from_report": "--from: give the scenario's options (simkit run --from reruns one run)",
     "hdr_log": "--hdr-log: each trial is its own run (the search's --json has their latency)",
+    "profile": "--profile: the search sends each trial at one rate it chooses",
 }
 
 EXAMPLES = (

@@ -12,7 +12,7 @@ from simkit.errors import CheckFailed, ConfigError
 from simkit.hugepages import parse_pages
 from simkit.links.shaping import parse_link_spec
 from simkit.report.model import by_reason
-from simkit.report.table import summary_table
+from simkit.report.table import profile_table, summary_table
 from simkit.scenario import Scenario
 
 # itch datagrams carry ~40 messages each: a smaller default
@@ -27,6 +27,10 @@ EXAMPLES = (
      "an impaired ITCH feed, report kept"),
     ("simkit run --backend io_uring --dut './feed-handler --listen {listen} --publish {publish}'",
      "through an application under test"),
+    ("simkit run --proto itch --profile open-burst --rate 20000 --count 150000",
+     "the market open's microbursts, offered against sent per second"),
+    ("simkit run --proto itch --profile trading-day --speed 1000 --rate 20000 --count 468000",
+     "a whole trading day's U-shaped rate in 23.4 s"),
 )
 EXITS = (0, 1, 2, 77, 130)
 
@@ -57,6 +61,12 @@ def add_scenario_arguments(run):
     run.add_argument("--arrivals", type=typed(validators.parse_arrivals), default="constant",
                      help="with --rate: constant gaps, or poisson arrivals (exponential gaps "
                           "of mean 1/rate from the seeded PRNG) (default: constant)")
+    run.add_argument("--profile", default=None, metavar="NAME|FILE",
+                     help="the rate over time instead of one rate: open-burst (the opening's "
+                          "100 us bursts at 10x --rate), trading-day (the U-shaped day around "
+                          "--rate, compressed by --speed), a CSV of time_s,pps rows, or a "
+                          "capture whose own rate to follow; the report compares offered and "
+                          "sent per interval (default: none)")
     run.add_argument("--duration", type=typed(validators.parse_duration_s), default=None,
                      metavar="SECONDS", help="send for this long instead of --count packets "
                      "(default: none)")
@@ -96,8 +106,9 @@ def add_scenario_arguments(run):
     speed = run.add_mutually_exclusive_group()
     speed.add_argument("--speed", type=typed(validators.parse_speed), default=None, metavar="X",
                        help="with --replay: the capture's timing x X, paced on the TSC (2 = "
-                            "twice as fast), as tcpreplay --multiplier; not with --rate "
-                            "(default: 1, the capture's own timing)")
+                            "twice as fast), as tcpreplay --multiplier; not with --rate; with "
+                            "--profile: its time axis / X (default: 1, the capture's own "
+                            "timing)")
     speed.add_argument("--topspeed", action="store_true",
                        help="with --replay: as fast as possible, not at the capture's timing "
                             "(default: off)")
@@ -278,7 +289,8 @@ def scenario_from_args(args) -> Scenario:
                         recovery_max_messages=args.recovery_max_messages,
                         recovery_rate=args.recovery_rate,
                         lines=args.lines, skew=args.skew, check=args.check,
-                        symbols=args.symbols, symbol_skew=args.symbol_skew)
+                        symbols=args.symbols, symbol_skew=args.symbol_skew,
+                        profile=args.profile)
     if scenario.pcap_path is not None:
         check_writable(scenario.pcap_path, "capture")
     return scenario
@@ -313,6 +325,8 @@ def _run(scenario: Scenario, args) -> int:
         print(f"capture timing x{pacing['speed']:g}: {pacing['requested_pps']:,.1f} pps requested, "
               f"{pacing['achieved_pps']:,.1f} achieved, departure deviation p50 "
               f"{pacing['deviation_p50_ns']:,} ns, p99 {pacing['deviation_p99_ns']:,} ns")
+    if report.profile:
+        print(profile_table(report.profile))
     if report.fell_short:
         pacing = report.pacing
         print(f"rate fell short: achieved {pacing['achieved_pps']:,.0f} pps of the "

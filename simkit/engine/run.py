@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from simkit import book, cores, hugepages, lines, recovery
+from simkit import book, cores, hugepages, lines, profile, recovery
 from simkit._native import core
 from simkit.engine import streams
 from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
@@ -60,7 +60,11 @@ def engine_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
         args += ["--dst-mac", wiring.dst_mac]
     if wiring.phased:
         args.append("--phased")
-    if scenario.rate_pps:
+    if scenario.profile is not None:  # a built-in scales rate_pps
+        args += ["--profile", profile.engine_file(
+            profile.load(scenario.profile, scenario.rate_pps, scenario.replay_speed),
+            streams.spool_dir())]
+    elif scenario.rate_pps:
         args += ["--rate", f"{scenario.rate_pps:.6f}"]
     if scenario.arrivals != "constant":
         args += ["--arrivals", scenario.arrivals]

@@ -189,7 +189,8 @@ def _read_records(path: str) -> tuple[list[bytes], list[int] | None]:
     return frames, offsets if flags & STREAM_TIMED else None
 
 
-def _spool_dir() -> str:
+def spool_dir() -> str:
+    """This process's directory for the engine's input files (removed at exit)."""
     global _spool
     if _spool is None:
         _sweep_orphans()
@@ -227,7 +228,7 @@ def itch_stream(count: int, seed: int, udp_checksum: bool = False,
         if key in _kept and os.path.exists(_kept[key]):
             _kept.move_to_end(key)
             return _kept[key]
-        path = os.path.join(_spool_dir(), f"itch-{count}-{seed}-{int(bool(udp_checksum))}-"
+        path = os.path.join(spool_dir(), f"itch-{count}-{seed}-{int(bool(udp_checksum))}-"
                                           f"{symbols}-{skew!r}.stream")
         write_stream(path, itch_datagrams(count, seed, symbols=symbols, skew=skew),
                      udp_checksum)
@@ -339,7 +340,7 @@ def replay_stream(pcap_path: str, count: int | None = None,
     """
     records = replay_records(pcap_path, count)
     with _lock:
-        fd, path = tempfile.mkstemp(prefix="replay-", suffix=".stream", dir=_spool_dir())
+        fd, path = tempfile.mkstemp(prefix="replay-", suffix=".stream", dir=spool_dir())
         os.close(fd)
         write_stream(path, (p for _, p in records), udp_checksum, (t for t, _ in records))
     return ReplayStream(path, len(records), records[-1][0])

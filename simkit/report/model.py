@@ -11,6 +11,7 @@ from typing import Any
 
 from simkit import validators
 from simkit.errors import CheckFailed
+from simkit.profile import summarize as summarize_profile
 from simkit.report import provenance, schema
 from simkit.report.histogram import SUB_BUCKET_COUNT, render_histogram
 from simkit.report.intervals import Intervals
@@ -23,7 +24,8 @@ INJECTED_KINDS = ("dropped", "duplicated", "reordered", "corrupted", "malformed"
 # arrivals (constant, poisson, capture), speed (capture), requested_pps, achieved_pps,
 # fell_short (achieved < 95 % of requested), bursts, deviation_p50_ns / _p99_ns /
 # _max_ns (a burst's departure - its first packet's schedule), gap_cv and
-# gap_samples (inter-departure gaps between on-time departures: ~0 constant, ~1 poisson)
+# gap_samples (inter-departure gaps between on-time departures: ~0 constant, ~1 poisson);
+# with a profile (arrivals "profile") its per-interval record moves to the report's profile
 PERCENTILE_KEYS = ("p50", "p90", "p99", "p999")
 
 
@@ -207,10 +209,15 @@ class Report:
     lines: dict[str, Any] = field(default_factory=dict)
     #: --check book: the DUT's top-of-book records against the reference (simkit.book)
     book: dict[str, Any] = field(default_factory=dict)
+    #: --profile: offered and sent packets interval by interval (simkit.profile.summarize)
+    profile: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_engine(cls, scenario, raw: dict, budget_ns: dict[str, int] | None = None) -> Report:
         """Build a report from ``simkit-engine run`` output for ``scenario``."""
+        pacing = dict(raw.get("pacing", {}))
+        shape = summarize_profile(scenario.profile, scenario.replay_speed, pacing) \
+            if pacing.get("arrivals") == "profile" else {}
         return cls(
             backend=scenario.backend, link=scenario.link, proto=scenario.proto,
             tx=Side.from_engine(raw.get("tx", {})), rx=Side.from_engine(raw.get("rx", {})),
@@ -225,7 +232,7 @@ class Report:
             moldudp64=dict(raw.get("moldudp64", {})),
             engine={k: raw.get(k) for k in ("engine_version", "dpdk_version", "tsc_hz")},
             interrupted=bool(raw.get("interrupted")), timed_out=bool(raw.get("timed_out")),
-            pacing=dict(raw.get("pacing", {})),
+            pacing=pacing, profile=shape,
             intervals=Intervals.from_dict(raw.get("intervals")),
             recovery=dict(raw.get("recovery", {})),
             lines=dict(raw.get("lines", {})),
@@ -430,4 +437,5 @@ class Report:
             **({"recovery": dict(self.recovery)} if self.recovery else {}),
             **({"lines": dict(self.lines)} if self.lines else {}),
             **({"book": dict(self.book)} if self.book else {}),
+            **({"profile": dict(self.profile)} if self.profile else {}),
         }

@@ -63,3 +63,25 @@ def summary_table(report: Report) -> str:
     if report.interrupted:
         lines += ["", "the run was interrupted"]
     return "\n".join(lines)
+
+
+def profile_table(profile: dict, max_rows: int = 24) -> str:
+    """A ``--profile`` run's offered against sent, interval by interval (the report's
+    ``profile``): every interval up to ``max_rows``, else the ones that fell short
+    first; then where the sender fell short."""
+    rows, short = profile["intervals"], profile["fell_short_at_s"]
+    shown = rows if len(rows) <= max_rows else \
+        ([r for r in rows if r["fell_short"]] + [r for r in rows if not r["fell_short"]])[:max_rows]
+    shown = sorted(shown, key=lambda r: r["t_s"])
+    lines = [f"profile {profile['name']} x{profile['speed']:g}: offered and sent per "
+             f"{profile['interval_s']:g} s interval"]
+    lines += _table(("t s", "offered pps", "sent pps", "sent %", "latest ns", ""),
+                    [(f"{r['t_s']:g}", f"{r['offered_pps']:,.0f}", f"{r['sent_pps']:,.0f}",
+                      f"{100 * r['sent'] / r['offered']:.1f}" if r["offered"] else "-",
+                      f"{r['late_max_ns']:,}", "SHORT" if r["fell_short"] else "")
+                     for r in shown])
+    if len(shown) < len(rows):
+        lines.append(f"  ... {len(rows) - len(shown):,} more intervals in the JSON's profile")
+    lines.append(f"fell short (under 95 % of offered) in {len(short):,} of {len(rows):,} "
+                 f"intervals" + (f", from {short[0]:g} s" if short else ""))
+    return "\n".join(lines)

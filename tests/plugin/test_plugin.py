@@ -301,3 +301,18 @@ def test_an_unknown_capability_is_a_usage_error_from_the_option_and_the_variable
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*SIMKIT_REQUIRE: unknown capability 'netmap'*"])
+
+
+def test_a_test_runs_a_profile_through_bypass_run(pytester, needs_dpdk_link):
+    """bypass.run takes the Scenario's profile: a downstream test shapes its traffic
+    like the market open and reads offered against sent."""
+    needs_dpdk_link("ring")
+    pytester.makepyfile("""
+def test_open(bypass):
+    report = bypass.run(count=3000, rate_pps=2000, profile="open-burst")
+    assert report.rx_packets == 3000 and report.lost == 0
+    assert report.profile["name"] == "open-burst"
+    assert sum(row["offered"] for row in report.profile["intervals"]) == 3000
+""")
+    result = pytester.runpytest("--bypass-backend=dpdk", "--bypass-link=ring")
+    result.assert_outcomes(passed=1)
