@@ -16,6 +16,8 @@ EXAMPLES = (
      "a labelled fuzz corpus"),
     ("simkit corpus --proto itch --count 20000 -o itch.pcap --raw-dir raw/ --raw-unit payload",
      "ITCH datagrams, also one file per UDP payload"),
+    ("simkit corpus --proto itch --count 100000 --symbols 500 --symbol-skew 1.2 -o wide.pcap",
+     "a session over 500 symbols, a few of them busy"),
     ("simkit corpus --list-kinds", "the malformation catalog"),
 )
 EXITS = (0, 2, 130)
@@ -34,6 +36,12 @@ def register(sub):
     corpus.add_argument("--kinds", default=None, metavar="KIND,...",
                         help="malformation kinds to draw from (default: every kind that "
                              "applies to --proto)")
+    corpus.add_argument("--symbols", type=typed(validators.parse_symbols), default=None,
+                        metavar="N", help="with --proto itch: the simulated session lists N "
+                        "symbols, their activity skewed (see --symbol-skew) (default: 4)")
+    corpus.add_argument("--symbol-skew", type=typed(validators.parse_skew), default=1.0,
+                        metavar="S", help="with --proto itch: symbol k is drawn with weight "
+                        "k**-S (0 uniform, 0..16) (default: 1)")
     corpus.add_argument("--seed", type=typed(validators.parse_seed), default=1,
                         help="seed of every choice; same arguments, same bytes (default: 1)")
     corpus.add_argument("-o", "--output", default=None, metavar="OUT.pcap",
@@ -68,7 +76,8 @@ def command(args) -> int:
                       malformed=args.malformed, seed=args.seed,
                       kinds=None if args.kinds is None else malformed.parse_kinds(args.kinds),
                       fmt=args.format, raw_dir=args.raw_dir, raw_unit=args.raw_unit,
-                      manifest=args.manifest)
+                      manifest=args.manifest, symbols=args.symbols,
+                      symbol_skew=args.symbol_skew)
     progress = Progress(spec.count, quiet=args.quiet)
     try:
         with terminate_cleanly():  # SIGTERM, as Ctrl-C, leaves no .partial behind

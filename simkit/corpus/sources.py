@@ -24,7 +24,7 @@ from simkit._native import core
 from simkit.errors import NativeError
 from simkit.malformed import udp_frame
 from simkit.packets import moldudp64
-from simkit.packets.market import MarketSimulator
+from simkit.packets.market import DEFAULT_SKEW, DEFAULT_SYMBOLS, MarketSimulator
 from simkit.packets.template import Template
 
 ITCH_SESSION = "SIMKIT0001"
@@ -63,14 +63,17 @@ def seed_chunks(count: int, seed: int) -> Iterator[Chunk]:
 
 
 def itch_chunks(count: int, seed: int,
-                max_payload: int = moldudp64.DEFAULT_MAX_PAYLOAD) -> Iterator[Chunk]:
-    """``count`` valid frames of the simulated ITCH session, sequence continuing.
+                max_payload: int = moldudp64.DEFAULT_MAX_PAYLOAD,
+                symbols: int | None = None, skew: float = DEFAULT_SKEW) -> Iterator[Chunk]:
+    """``count`` valid frames of the simulated ITCH session, sequence continuing
+    (``symbols``, ``skew``: its directory and activity, as :class:`MarketSimulator`'s).
 
     The datagrams go from the native simulator to the native framer without
     a Python object per datagram (a chunk's buffers are reused by the next).
     """
     headers = Template.from_bytes(udp_frame(b""), {}, udp_checksum=True)
-    ffi, lib, sim = MarketSimulator(seed).open_native(None)
+    market = MarketSimulator(seed, DEFAULT_SYMBOLS if symbols is None else symbols, skew=skew)
+    ffi, lib, sim = market.open_native(None)
     payloads = ffi.new("uint8_t[]", ITCH_CHUNK * max_payload)
     c_lens = ffi.new("uint32_t[]", ITCH_CHUNK)
     seq = ffi.new("uint64_t *", 1)

@@ -29,7 +29,16 @@ from simkit.corpus.sources import SOURCES
 from simkit.errors import ConfigError
 from simkit.packets import moldudp64
 from simkit.pcap import FORMATS, PcapWriter, pcap_record, pcapng_record
-from simkit.validators import PROTOS, parse_count, parse_output_path, parse_ratio, parse_seed
+from simkit.packets.market import DEFAULT_SKEW
+from simkit.validators import (
+    PROTOS,
+    parse_count,
+    parse_output_path,
+    parse_ratio,
+    parse_seed,
+    parse_skew,
+    parse_symbols,
+)
 
 RAW_UNITS = ("packet", "payload")
 EPOCH_BASE_S = 1_600_000_000      # 2020-09-13: capture times start here ...
@@ -60,6 +69,8 @@ class CorpusSpec:
         raw_unit: ``packet`` (whole frames) or ``payload`` (UDP payloads, as the
             frame's headers place them; empty where the frame has none).
         manifest: a JSON-lines file labelling every packet.
+        symbols, symbol_skew: with itch, the simulated session's symbols (``None``:
+            the four defaults) and the Zipf exponent of their activity.
 
     Raises:
         ConfigError: a value out of range; the message names it.
@@ -75,6 +86,8 @@ class CorpusSpec:
     raw_dir: str | None = None
     raw_unit: str = "packet"
     manifest: str | None = None
+    symbols: int | None = None
+    symbol_skew: float = DEFAULT_SKEW
 
     def __post_init__(self) -> None:
         if self.proto not in PROTOS:
@@ -89,6 +102,12 @@ class CorpusSpec:
             raise ConfigError(f"unknown capture format {self.fmt!r}: choose pcap or pcapng")
         if self.raw_unit not in RAW_UNITS:
             raise ConfigError(f"unknown raw unit {self.raw_unit!r}: choose packet or payload")
+        if self.symbols is not None:
+            object.__setattr__(self, "symbols", parse_symbols(self.symbols))
+        object.__setattr__(self, "symbol_skew", parse_skew(self.symbol_skew))
+        if self.proto != "itch" and (self.symbols is not None or self.symbol_skew != DEFAULT_SKEW):
+            raise ConfigError("symbols and symbol_skew (--symbols, --symbol-skew) shape the "
+                              "simulated ITCH session: they need proto itch")
 
     @property
     def first_timestamp_ns(self) -> int:
@@ -293,7 +312,8 @@ def _write(spec: CorpusSpec, out: _Outputs, on_progress) -> CorpusSummary:
         with open(os.path.join(raw_dir, f"{i:0{width}d}-{label}"), "wb") as f:
             f.write(malformed.udp_payload(frame) if raw_payload else frame)
 
-    for chunk in SOURCES[spec.proto](spec.count, spec.seed):
+    market = {"symbols": spec.symbols, "skew": spec.symbol_skew} if spec.proto == "itch" else {}
+    for chunk in SOURCES[spec.proto](spec.count, spec.seed, **market):
         n, data = len(chunk.lens), chunk.data
         offsets = [0, *accumulate(chunk.lens)]
         seqs = chunk.seqs() if manifest is not None else None

@@ -195,3 +195,32 @@ def test_tcpdump_reads_the_capture_without_warnings(tmp_path, needs_tools):
                                 "frame.number"], capture_output=True, text=True, timeout=60)
         assert len(count.stdout.split()) == 500
 
+
+
+def mold_messages(payloads) -> list[bytes]:
+    """The messages of MoldUDP64 payloads, by its framing (20-byte header, then
+    message blocks with 2-byte lengths)."""
+    messages = []
+    for payload in payloads:
+        at = 20
+        while at < len(payload):
+            size = int.from_bytes(payload[at:at + 2], "big")
+            messages.append(payload[at + 2:at + 2 + size])
+            at += 2 + size
+    return messages
+
+
+def test_itch_corpus_takes_the_sessions_symbols_and_skew(tmp_path):
+    from simkit.packets.market import MarketSimulator
+
+    out = tmp_path / "wide.pcap"
+    done = simkit_cli("corpus", "--proto", "itch", "--count", "400", "--symbols", "300",
+                      "--symbol-skew", "0.5", "-o", str(out), "--quiet")
+    assert done.returncode == 0, done.stderr
+    messages = mold_messages(frame[42:] for _, frame in read_packets(str(out)))
+    # ITCH 5.0's stock directory (R): the stock at bytes 11..19
+    assert len({m[11:19] for m in messages if m[:1] == b"R"}) == 300
+    session = MarketSimulator(1, 300, skew=0.5).iter_messages(None)
+    assert messages == [next(session) for _ in messages]
+    refused = simkit_cli("corpus", "--proto", "seed", "--symbols", "3", "-o", str(tmp_path / "s"))
+    assert refused.returncode == 2 and "need proto itch" in refused.stderr
