@@ -28,8 +28,8 @@ from simkit._native import core
 from simkit.corpus.sources import SOURCES
 from simkit.errors import ConfigError
 from simkit.packets import moldudp64
-from simkit.pcap import FORMATS, PcapWriter, pcap_record, pcapng_record
 from simkit.packets.market import DEFAULT_SKEW
+from simkit.pcap import FORMATS, PcapWriter, pcap_record, pcapng_record
 from simkit.validators import (
     PROTOS,
     parse_count,
