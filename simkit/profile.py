@@ -7,7 +7,8 @@ run. The engine's pacer follows the steps on the TSC (native
 ``src/engine/pace.c``: packet k leaves when the profile's count, the integral
 of its rate, reaches k + 1) and records each interval (``--interval-ms``,
 1 s by default) of the run: the packets the profile offered in it, those that
-left in it, and the latest a departure was against its schedule. The report's
+left in it, how many of those left more than 10 us after their schedule
+(``late``), and the latest a departure was against its schedule. The report's
 ``profile`` has those rows and names the intervals where the sender fell short.
 
 Profiles (``spec``):
@@ -241,7 +242,7 @@ def summarize(name: str, speed: float | None, pacing: dict) -> dict:
         offered, sent = int(raw["offered"]), int(raw["sent"])
         rows.append({"t_s": round(i * interval_s, 9), "offered": offered, "sent": sent,
                      "offered_pps": offered / interval_s, "sent_pps": sent / interval_s,
-                     "late_max_ns": int(raw["late_max_ns"]),
+                     "late": int(raw["late"]), "late_max_ns": int(raw["late_max_ns"]),
                      "fell_short": sent < FELL_SHORT * offered})
     return {"name": name, "speed": 1.0 if speed is None else speed, "interval_s": interval_s,
             "intervals_truncated": truncated, "intervals": rows,

@@ -202,6 +202,7 @@ static void test_profile_record(void)
     CHECK_EQ_U(r.bins[0].sent, 3);
     CHECK_EQ_U(r.bins[1].sent, 2);
     CHECK_EQ_U(r.bins[2].sent, 2);
+    CHECK_EQ_U(r.bins[0].late, 0);  /* 2000, 1000 and 0 ns: within 10 us */
     CHECK_EQ_U(r.bins[0].late_max_ns, 2000);
     CHECK_EQ_U(r.bins[1].late_max_ns, 1000);
     CHECK_EQ_U(r.bins[2].late_max_ns, 500);  /* the burst's first was due at 10500 */
@@ -209,6 +210,17 @@ static void test_profile_record(void)
     CHECK(strcmp(sk_arrivals_name(r.arrivals), "profile") == 0);
     sk_pace_report_free(&r);
     CHECK(r.bins == NULL);
+
+    /* late: each packet against its own schedule (due every 1000 ns) */
+    CHECK_EQ_U(profile(&p, steps, N_STEPS, 7, 100000), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 13500, 0, 5), 5);
+    sk_pace_departed(&p, 0, 5, START + 13500); /* 12.5, 11.5, 10.5, 9.5, 8.5 us late */
+    sk_pace_finish(&p, &r);
+    sk_pace_free(&p);
+    CHECK_EQ_U(r.bins[0].sent, 5);
+    CHECK_EQ_U(r.bins[0].late, 3);
+    CHECK_EQ_U(r.bins[0].late_max_ns, 12500);
+    sk_pace_report_free(&r);
 }
 
 static void test_profile_bad_configs(void)

@@ -74,10 +74,11 @@ def profile_table(profile: dict, max_rows: int = 24) -> str:
         ([r for r in rows if r["fell_short"]] + [r for r in rows if not r["fell_short"]])[:max_rows]
     shown = sorted(shown, key=lambda r: r["t_s"])
     lines = [f"profile {profile['name']} x{profile['speed']:g}: offered and sent per "
-             f"{profile['interval_s']:g} s interval"]
-    lines += _table(("t s", "offered pps", "sent pps", "sent %", "latest ns", ""),
+             f"{profile['interval_s']:g} s interval (late: over 10 us after its schedule)"]
+    lines += _table(("t s", "offered pps", "sent pps", "sent %", "late %", "latest ns", ""),
                     [(f"{r['t_s']:g}", f"{r['offered_pps']:,.0f}", f"{r['sent_pps']:,.0f}",
                       f"{100 * r['sent'] / r['offered']:.1f}" if r["offered"] else "-",
+                      f"{100 * r['late'] / r['sent']:.1f}" if r["sent"] else "-",
                       f"{r['late_max_ns']:,}", "SHORT" if r["fell_short"] else "")
                      for r in shown])
     if len(shown) < len(rows):

@@ -85,6 +85,7 @@ def test_offered_per_interval_is_the_profiles_count_and_sent_adds_up(tmp_path, n
     assert [r["offered"] for r in rows] == want
     assert want[:3] == [2999, 3000, 1]
     assert sum(r["sent"] for r in rows) == report.tx.packets == count
+    assert all(0 <= r["late"] <= r["sent"] for r in rows)
     assert report.rx.packets == count and report.lost == 0
     assert report.pacing["arrivals"] == "profile" and "intervals" not in report.pacing
     assert report.scenario["profile"] == str(path)
@@ -98,6 +99,7 @@ def test_cli_prints_offered_against_sent_and_keeps_them_in_the_json(tmp_path, ne
                       "--profile", "open-burst", "--json", out)
     assert done.returncode == 0, done.stderr
     assert "profile open-burst x1: offered and sent per 1 s interval" in done.stdout
+    assert "late %" in done.stdout
     assert "fell short (under 95 % of offered) in" in done.stdout
     shape = json.loads(out.read_text())["profile"]
     assert shape["name"] == "open-burst"

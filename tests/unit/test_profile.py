@@ -99,9 +99,9 @@ def test_names_files_and_speeds_are_checked(tmp_path):
 
 def test_summarize_moves_the_engines_record_into_rows_and_names_the_short_intervals():
     pacing = {"arrivals": "profile", "interval_s": 0.5, "intervals_truncated": False,
-              "intervals": [{"offered": 100, "sent": 100, "late_max_ns": 5},
-                            {"offered": 100, "sent": 94, "late_max_ns": 900_000},
-                            {"offered": 0, "sent": 6, "late_max_ns": 1_000_000}]}
+              "intervals": [{"offered": 100, "sent": 100, "late": 0, "late_max_ns": 5},
+                            {"offered": 100, "sent": 94, "late": 50, "late_max_ns": 900_000},
+                            {"offered": 0, "sent": 6, "late": 6, "late_max_ns": 1_000_000}]}
     out = profile.summarize("open-burst", None, pacing)
     assert "intervals" not in pacing and "interval_s" not in pacing
     assert [r["t_s"] for r in out["intervals"]] == [0, 0.5, 1.0]

@@ -143,16 +143,20 @@ static int profile_init(struct sk_pacer *p, const struct sk_pace_cfg *cfg)
     p->limit = cfg->n;
     p->bin_ns = cfg->bin_ns;
     p->bin_ticks = (uint64_t)((unsigned __int128)cfg->bin_ns * p->hz / NS_PER_S);
+    p->on_time_ticks = (uint64_t)((unsigned __int128)SK_PACE_ON_TIME_NS * p->hz / NS_PER_S);
     if (p->bin_ticks == 0)
         return -EINVAL;
     p->next_at = profile_next(p);
     return 0;
 }
 
-/* Profile: n packets left at now, the first `late_ns` after its schedule. */
-static void bin_record(struct sk_pacer *p, uint64_t now, unsigned n, uint64_t late_ns)
+/* Profile: packets first .. first + n - 1 left at now, the first `late_ns`
+ * after its schedule; those more than SK_PACE_ON_TIME_NS after their own
+ * schedules count as late. */
+static void bin_record(struct sk_pacer *p, uint64_t first, unsigned n, uint64_t now,
+                       uint64_t late_ns)
 {
-    uint64_t b = (now - p->start) / p->bin_ticks, cap;
+    uint64_t b = (now - p->start) / p->bin_ticks, cap, k;
     struct sk_pace_bin *bins;
 
     if (b >= p->cap_bins) {
@@ -171,6 +175,8 @@ static void bin_record(struct sk_pacer *p, uint64_t now, unsigned n, uint64_t la
         p->cap_bins = cap;
     }
     p->bins[b].sent += n;
+    for (k = first; k < first + n && late_ns > SK_PACE_ON_TIME_NS; k++)
+        p->bins[b].late += now - p->at[k % SK_PACE_RING] > p->on_time_ticks;
     if (late_ns > p->bins[b].late_max_ns)
         p->bins[b].late_max_ns = late_ns;
     if (b + 1 > p->n_bins)
@@ -287,7 +293,7 @@ void sk_pace_departed(struct sk_pacer *p, uint64_t first, unsigned n, uint64_t n
     }
     p->prev_on_time = on_time;
     if (p->arrivals == SK_ARRIVALS_PROFILE)
-        bin_record(p, now, n, dev_ns); /* never early: due means its time came */
+        bin_record(p, first, n, now, dev_ns); /* never early: due means its time came */
     p->departures += n;
     p->last_departure = now;
 }

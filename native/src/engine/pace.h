@@ -34,11 +34,13 @@ struct sk_pace_step {
 };
 
 /* A profile run, per interval of its record: what the profile offered (its
- * packets due in the interval, up to the run's count), what left in it, and
+ * packets due in the interval, up to the run's count), what left in it, how
+ * many of those left more than SK_PACE_ON_TIME_NS after their schedule, and
  * the latest a departure was against its schedule. */
 struct sk_pace_bin {
     uint64_t offered;
     uint64_t sent;
+    uint64_t late;
     uint64_t late_max_ns;
 };
 
@@ -99,7 +101,7 @@ struct sk_pacer {
     uint64_t step;           /* profile: the step packet `scheduled` falls in */
     double step_count;       /* profile: packets due before that step began */
     uint64_t limit;          /* profile: the run's count */
-    uint64_t bin_ns, bin_ticks;
+    uint64_t bin_ns, bin_ticks, on_time_ticks;
     struct sk_pace_bin *bins; /* profile: grown as departures reach new intervals */
     uint64_t n_bins, cap_bins;
     int bins_truncated;

@@ -178,8 +178,8 @@ static void emit_injected(struct sk_json *j, const struct sk_inject_stats *inj)
     sk_json_end_object(j);
 }
 
-/* A profile's record: each interval's offered and sent packets, and the
- * latest a departure in it was against its schedule. */
+/* A profile's record: each interval's offered and sent packets, those sent
+ * late, and the latest a departure in it was against its schedule. */
 static void emit_profile_bins(struct sk_json *j, const struct sk_pace_report *p)
 {
     uint64_t b;
@@ -191,6 +191,7 @@ static void emit_profile_bins(struct sk_json *j, const struct sk_pace_report *p)
         sk_json_begin_object(j, NULL);
         sk_json_uint(j, "offered", p->bins[b].offered);
         sk_json_uint(j, "sent", p->bins[b].sent);
+        sk_json_uint(j, "late", p->bins[b].late);
         sk_json_uint(j, "late_max_ns", p->bins[b].late_max_ns);
         sk_json_end_object(j);
     }
