@@ -221,6 +221,18 @@ static void test_profile_record(void)
     CHECK_EQ_U(r.bins[0].late, 3);
     CHECK_EQ_U(r.bins[0].late_max_ns, 12500);
     sk_pace_report_free(&r);
+
+    /* 3 Mpps: packet 0 is due at 333.3 ns, the TSC tick 333; it left then,
+     * so it was offered although the count at 333 ns is 0.999 */
+    static const struct sk_pace_step third[] = {{0, 3e6}};
+    CHECK_EQ_U(profile(&p, third, 1, 10, 100000), 0);
+    CHECK_EQ_U(sk_pace_due(&p, START + 333, 0, MANY), 1);
+    sk_pace_departed(&p, 0, 1, START + 333);
+    sk_pace_finish(&p, &r);
+    sk_pace_free(&p);
+    CHECK_EQ_U(r.bins[0].offered, 1);
+    CHECK_EQ_U(r.bins[0].sent, 1);
+    sk_pace_report_free(&r);
 }
 
 static void test_profile_bad_configs(void)

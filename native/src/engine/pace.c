@@ -308,7 +308,8 @@ static uint64_t due_before(struct sk_pacer *p, struct count_walk *w, uint64_t t_
 }
 
 /* Profile: each interval's offered (the packets due in it, up to the run's
- * count; the last interval ends just after the last departure) into the
+ * count; the last interval ends with the last departure, by when at least
+ * every packet that left was due) into the
  * bins, which move to the report; the requested rate is their total over
  * that span. */
 static void profile_finish(struct sk_pacer *p, struct sk_pace_report *out)
@@ -320,6 +321,8 @@ static void profile_finish(struct sk_pacer *p, struct sk_pace_report *out)
     for (b = 0; b < p->n_bins; b++) {
         end_ns = b + 1 == p->n_bins ? last_ns : (b + 1) * p->bin_ns;
         due = due_before(p, &w, end_ns);
+        if (b + 1 == p->n_bins && due < p->departures) /* each was due when it left: */
+            due = p->departures; /* the schedule's ticks and ns round down */
         p->bins[b].offered = due > prev ? due - prev : 0;
         prev = due > prev ? due : prev;
     }
