@@ -27,7 +27,12 @@
  * is not in the side's cpu_s (getrusage of the calling thread).
  *
  * An empty receive waits in the kernel for at most SK_UDP_WAIT_US, so the
- * receiver's CPU % and context switches say what io_uring costs.
+ * receiver's CPU % and context switches say what io_uring costs. In
+ * uring_mode=wait the receiver adapts to the arrivals: while completions
+ * come dense it sleeps until a batch is there (or batch_us, min_wait), while
+ * they come sparse it wakes on the first, with no timer of its own to arm:
+ * a multishot timeout in the ring (the tick) bounds the sleep instead
+ * (rx_wait_tick in the report).
  */
 #define _GNU_SOURCE
 
@@ -65,6 +70,11 @@
 #define RX_SINGLE_RECVS 512     /* single-recv mode: recvs in flight */
 #define BUF_GROUP 7
 #define MULTISHOT_TAG UINT64_MAX
+#define TICK_TAG (UINT64_MAX - 1) /* user_data of the rx wait's multishot timeout */
+#define RX_DENSE_CQES 8         /* a burst this full: completions are dense, wait for a batch */
+#ifndef IORING_TIMEOUT_MULTISHOT
+#define IORING_TIMEOUT_MULTISHOT (1U << 6) /* Linux 6.4; liburing 2.3 predates it */
+#endif
 #define MULTISHOT_KERNEL_MAJOR 6 /* IORING_RECV_MULTISHOT: Linux 6.0 */
 #define MODE_LEN 128
 #define NO_BUFFER UINTPTR_MAX  /* sk_pkt.handle of an empty datagram */
@@ -110,6 +120,10 @@ struct sk_port {
     enum rx_kind kind;
     int started;                    /* receives posted (by the rx thread) */
     int armed;                      /* multishot recv in flight */
+    int ticking;                    /* rx wait: 1 the multishot timeout is in flight,
+                                       0 not (yet), -1 the kernel refused it */
+    int dense;                      /* rx wait: the last burst was RX_DENSE_CQES or more */
+    int registered;                 /* rx: ring fd registered by the receiver's thread */
     uint8_t *bufs;
     unsigned nbufs;
     struct io_uring_buf_ring *br;
@@ -237,6 +251,33 @@ static int arm_multishot(struct sk_port *p)
     return io_uring_submit(&p->ring) < 0 ? -EIO : 0;
 }
 
+/* uring_mode=wait on a min_wait kernel (6.12, so multishot timeouts too):
+ * a timeout that completes every SK_UDP_WAIT_US, so a receiver waiting for
+ * its first completion sleeps without a timeout of its own (an hrtimer armed
+ * and cancelled at every wait, ~4 % of a core at 100 kpps) and still wakes
+ * to look at the clock when nothing comes. */
+static int arm_tick(struct sk_port *p)
+{
+    static struct __kernel_timespec every = {.tv_sec = 0, .tv_nsec = SK_UDP_WAIT_US * 1000L};
+    struct io_uring_sqe *sqe = get_sqe(p);
+
+    if (sqe == NULL)
+        return -EBUSY;
+    io_uring_prep_timeout(sqe, &every, 0, IORING_TIMEOUT_MULTISHOT);
+    io_uring_sqe_set_data64(sqe, TICK_TAG);
+    p->ticking = 1;
+    return io_uring_submit(&p->ring) < 0 ? -EIO : 0;
+}
+
+/* A completion of the tick: each expiry is -ETIME with more to come; one
+ * that ends it (the CQ overflowed) is re-armed, a refusal is final. */
+static void tick_seen(struct sk_port *p, const struct io_uring_cqe *cqe)
+{
+    if (cqe->flags & IORING_CQE_F_MORE)
+        return;
+    p->ticking = cqe->res == -ETIME || cqe->res == -ECANCELED ? 0 : -1;
+}
+
 static int post_single_recv(struct sk_port *p, unsigned idx)
 {
     struct io_uring_sqe *sqe = get_sqe(p);
@@ -346,6 +387,11 @@ static int rx_start(struct sk_port *p)
             return -errno;
         p->enabled = 1;
     }
+    /* the receiver's thread enters the ring by a registered index (no file
+     * lookup a wait); liburing's own calls then do the same */
+    p->registered = p->deferred && io_uring_register_ring_fd(&p->ring) == 1;
+    if (p->deferred && p->min_wait && !p->poll && (ret = arm_tick(p)) < 0)
+        return ret;
     if (p->kind == RX_MULTISHOT)
         return arm_multishot(p);
     for (i = 0; i < RX_SINGLE_RECVS; i++) {
@@ -807,6 +853,10 @@ static unsigned take_multishot(struct sk_port *p, struct io_uring_cqe *cqe,
 {
     unsigned bid;
 
+    if (cqe->user_data == TICK_TAG) {
+        tick_seen(p, cqe);
+        return 0;
+    }
     if (!(cqe->flags & IORING_CQE_F_MORE))
         p->armed = 0;
     if (!(cqe->flags & IORING_CQE_F_BUFFER)) {
@@ -840,6 +890,10 @@ static unsigned take_single(struct sk_port *p, struct io_uring_cqe *cqe,
 {
     unsigned idx = (unsigned)io_uring_cqe_get_data64(cqe);
 
+    if (cqe->user_data == TICK_TAG) {
+        tick_seen(p, cqe);
+        return 0;
+    }
     if (idx >= RX_SINGLE_RECVS)
         return 0;
     if (cqe->res < 0) { /* an error ended this recv: post it again */
@@ -853,21 +907,27 @@ static unsigned take_single(struct sk_port *p, struct io_uring_cqe *cqe,
     return 1;
 }
 
-/* uring_mode=wait on a deferred ring: sleep until n completions are there,
- * or (Linux 6.12, min_wait) batch_us after the wait began with at least
- * one, or SK_UDP_WAIT_US with none. Without min_wait: until the first. */
+/* uring_mode=wait on a deferred ring. While completions come dense (the
+ * last burst had RX_DENSE_CQES or more), sleep until n are there or (Linux
+ * 6.12, min_wait) batch_us after the wait began with at least one: a batch
+ * a wake-up. While they come sparse, wake on the first: no batch to wait for,
+ * and with the tick (arm_tick) no timeout to arm. Without min_wait: until the
+ * first, or SK_UDP_WAIT_US with none. */
 static void rx_wait_batch(struct sk_port *p, unsigned n)
 {
     struct __kernel_timespec ts = {.tv_sec = 0, .tv_nsec = SK_UDP_WAIT_US * 1000L};
     struct sk_getevents_arg arg = {.ts = (uint64_t)(uintptr_t)&ts};
     unsigned want = 1;
 
-    if (p->min_wait && p->batch_us > 0) {
+    if (p->min_wait && p->batch_us > 0 && p->dense) {
         arg.min_wait_usec = p->batch_us;
         want = n;
+    } else if (p->ticking == 1) {
+        arg.ts = 0;
     }
-    io_uring_enter2((unsigned)p->ring.ring_fd, 0, want,
-                    IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, (sigset_t *)&arg,
+    io_uring_enter2((unsigned)p->ring.enter_ring_fd, 0, want,
+                    IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG |
+                    (p->registered ? IORING_ENTER_REGISTERED_RING : 0), (sigset_t *)&arg,
                     sizeof(arg));
 }
 
@@ -882,6 +942,8 @@ static unsigned uring_rx_burst(struct sk_port *p, struct sk_pkt *pkts,
         rx_start(p);
     else if (p->kind == RX_MULTISHOT && !p->armed)
         arm_multishot(p);
+    if (sk_unlikely(p->ticking == 0 && p->deferred && p->min_wait && !p->poll))
+        arm_tick(p); /* ended (a full CQ): the waits need it */
     c = io_uring_peek_batch_cqe(&p->ring, p->cqes, n);
     if (c == 0 && p->poll) {
         if (p->deferred) /* deferred completion work runs on entering */
@@ -895,6 +957,7 @@ static unsigned uring_rx_burst(struct sk_port *p, struct sk_pkt *pkts,
             return 0;
         c = io_uring_peek_batch_cqe(&p->ring, p->cqes, n);
     }
+    p->dense = c >= RX_DENSE_CQES;
     for (i = 0; i < c; i++)
         got += p->kind == RX_MULTISHOT ? take_multishot(p, p->cqes[i], &pkts[got])
                                        : take_single(p, p->cqes[i], &pkts[got]);
@@ -977,9 +1040,12 @@ static unsigned uring_facts(struct sk_port *p, struct sk_io_fact *out, unsigned 
                                      .s = p->poll ? "poll" : "wait"};
         f[k++] = (struct sk_io_fact){.key = "rx_taskrun", .kind = SK_IO_FACT_STR,
                                      .s = p->taskrun};
-        if (!p->poll)
+        if (!p->poll) {
             f[k++] = (struct sk_io_fact){.key = "rx_batch_us", .kind = SK_IO_FACT_UINT,
                                          .u = p->min_wait ? p->batch_us : 0};
+            f[k++] = (struct sk_io_fact){.key = "rx_wait_tick", .kind = SK_IO_FACT_BOOL,
+                                         .u = p->ticking == 1};
+        }
     }
     if (p->zc_asked) {
         f[k++] = (struct sk_io_fact){.key = "zc_notifications", .kind = SK_IO_FACT_UINT,
