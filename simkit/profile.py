@@ -68,6 +68,21 @@ class Profile:
             total += pps * (min(end, t_ns) - at) / 1e9
         return total
 
+    def longest_gap_s(self) -> float:
+        """The longest the profile can leave between two packets, about: its longest
+        silence plus a gap at the rates on either side, or a gap at its slowest rate."""
+        longest, prev_gap, silent_from = 0.0, 0.0, None
+        for at, pps in self.steps:
+            if pps == 0:
+                silent_from = at if silent_from is None else silent_from
+                continue
+            gap = 1 / pps
+            if silent_from is not None:
+                longest = max(longest, prev_gap + (at - silent_from) / 1e9 + gap)
+                silent_from = None
+            longest, prev_gap = max(longest, gap), gap
+        return longest
+
     def engine_text(self) -> str:
         """The engine's ``--profile`` file: a line ``AT_NS PPS`` a step."""
         return "".join(f"{at} {pps!r}\n" for at, pps in self.steps)

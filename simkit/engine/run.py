@@ -305,10 +305,12 @@ def receiver_args(scenario: Scenario, wiring, progress: bool) -> list[str]:
             "--rx-backend", wiring.rx_backend, "--count", str(scenario.count),
             "--seed", str(scenario.seed), "--burst", str(scenario.burst),
             "--timeout-s", f"{scenario.timeout_s:g}", "--ready"]
-    if scenario.rate_pps:
-        # it cannot see the generator finish: silence ends it, so a gap between
-        # two paced packets must be shorter than its drain time
-        drain_ms = max(RECEIVER_DRAIN_MS, math.ceil(RECEIVER_DRAIN_GAPS * 1000 / scenario.rate_pps))
+    # it cannot see the generator finish: silence ends it, so a gap between
+    # two paced packets (a profile's silences too) must be shorter than its drain time
+    gap_s = profile.load(scenario.profile, scenario.rate_pps, scenario.replay_speed).longest_gap_s() \
+        if scenario.profile is not None else 1 / scenario.rate_pps if scenario.rate_pps else 0
+    if gap_s:
+        drain_ms = max(RECEIVER_DRAIN_MS, math.ceil(RECEIVER_DRAIN_GAPS * 1000 * gap_s))
         args += ["--drain-ms", str(drain_ms)]
     if wiring.rx_netns:
         args += ["--rx-netns", wiring.rx_netns]

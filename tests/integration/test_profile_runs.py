@@ -138,3 +138,13 @@ def test_the_engine_refuses_a_bad_steps_file_naming_the_line(tmp_path, text, mes
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_two_process_receiver_waits_out_a_profiles_silence(silence_csv, needs_dpdk_link,
+                                                            nothing_left):
+    """memif runs the receiver in its own process, which ends after a silence: the
+    profile's 0.5 s one must not end it (its drain is sized from the profile)."""
+    needs_dpdk_link("memif")
+    report = simkit.run(simkit.Scenario(link="memif", count=2000, profile=silence_csv,
+                                        timeout_s=30))
+    assert report.rx_packets == 2000 and report.lost == 0

@@ -54,6 +54,9 @@ def test_a_csv_is_read_row_by_row_header_and_comments_skipped(tmp_path):
     assert p.name == str(path)
     assert profile.load(str(path), speed=2.0).steps[2] == (625_000_000, 2000.0)
     assert p.engine_text() == "0 1000.0\n500000000 0.0\n1250000000 2000.0\n"
+    # a two-process receiver waits out the silence: 1 ms + 0.75 s + 0.5 ms
+    assert p.longest_gap_s() == pytest.approx(0.7515)
+    assert profile.open_burst(100.0).longest_gap_s() == pytest.approx(1 / 50)
 
 
 @pytest.mark.parametrize("text,message", [
