@@ -57,6 +57,8 @@ def engines_of(parent_pid: int) -> dict[str, int]:
                 argv = cmdline.read().split("\0")
         except (OSError, ValueError):
             continue
+        if "--tx-dev" not in argv:  # not a run: a probe, or a zombie (no command line)
+            continue
         role = "receiver" if argv[argv.index("--tx-dev") + 1] == "none" else "generator"
         found[role] = int(pid)
     return found
