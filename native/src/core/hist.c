@@ -181,30 +181,28 @@ static void move_stats(struct sk_hist *dst, struct sk_hist *src)
     src->min = UINT64_MAX;
 }
 
+/* The bucket indexes src's samples span (src->count > 0). */
+static void span_of(const struct sk_hist *src, uint32_t *lo, uint32_t *hi)
+{
+    *lo = index_of(src->min < VALUE_MAX ? src->min : VALUE_MAX);
+    *hi = index_of(src->max < VALUE_MAX ? src->max : VALUE_MAX);
+}
+
 int sk_hist_move(struct sk_hist *dst, struct sk_hist *src)
 {
-    uint32_t i, lo, hi;
-
-    if (dst == NULL || src == NULL)
+    if (dst == NULL)
         return -EINVAL;
-    if (src->count == 0)
-        return 0;
-    lo = index_of(src->min < VALUE_MAX ? src->min : VALUE_MAX);
-    hi = index_of(src->max < VALUE_MAX ? src->max : VALUE_MAX);
-    for (i = lo; i <= hi; i++) {
-        dst->counts[i] += src->counts[i];
-        src->counts[i] = 0;
-    }
-    move_stats(dst, src);
-    return 0;
+    return sk_hist_move_export(dst, src, NULL, NULL, 0) < 0 ? -EINVAL : 0;
 }
 
 uint32_t sk_hist_span(const struct sk_hist *src)
 {
+    uint32_t lo, hi;
+
     if (src == NULL || src->count == 0)
         return 0;
-    return index_of(src->max < VALUE_MAX ? src->max : VALUE_MAX) -
-           index_of(src->min < VALUE_MAX ? src->min : VALUE_MAX) + 1;
+    span_of(src, &lo, &hi);
+    return hi - lo + 1;
 }
 
 int32_t sk_hist_move_export(struct sk_hist *dst, struct sk_hist *src,
@@ -217,8 +215,7 @@ int32_t sk_hist_move_export(struct sk_hist *dst, struct sk_hist *src,
         return -EINVAL;
     if (src->count == 0)
         return 0;
-    lo = index_of(src->min < VALUE_MAX ? src->min : VALUE_MAX);
-    hi = index_of(src->max < VALUE_MAX ? src->max : VALUE_MAX);
+    span_of(src, &lo, &hi);
     for (i = lo; i <= hi; i++) {
         c = src->counts[i];
         if (c == 0)

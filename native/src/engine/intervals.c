@@ -182,8 +182,6 @@ void sk_intervals_finish(struct sk_intervals *iv, struct sk_hist *total,
     tx = atomic_load_explicit(tx_packets, memory_order_relaxed);
     if (now > iv->start_tsc || sk_hist_count(iv->open) != 0 || rx_packets != iv->rx0)
         keep_row(iv, total, now > iv->start_tsc ? now : iv->start_tsc, rx_packets, tx);
-    else
-        sk_hist_move(total, iv->open);
     iv->next_tsc = UINT64_MAX;
     add_rows(iv, total);
 }

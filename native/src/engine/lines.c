@@ -113,15 +113,18 @@ static int send_copy(struct sk_gen_ctx *c, struct sk_lines *l, uint64_t idx, int
     return 0;
 }
 
-/* Does line's impairer drop datagram idx? */
-static int dropped(struct sk_impair *imp, uint64_t idx, uint8_t *scratch, uint32_t len)
+/* Does line's impairer drop datagram idx? (It sees a scratch copy: the
+ * stream's frame is both lines'.) */
+static int dropped(struct sk_impair *imp, const struct sk_stream *st, uint64_t idx,
+                   uint8_t *scratch)
 {
     struct sk_impair_out outs[SK_IMPAIR_PUSH_MAX_OUT];
     int n, k;
 
     if (imp == NULL)
         return 0;
-    n = sk_impair_push(imp, idx, scratch, len, outs, SK_IMPAIR_PUSH_MAX_OUT);
+    memcpy(scratch, st->frames[idx], st->lens[idx]);
+    n = sk_impair_push(imp, idx, scratch, st->lens[idx], outs, SK_IMPAIR_PUSH_MAX_OUT);
     for (k = 0; k < n; k++)
         if (outs[k].index == idx && (outs[k].flags & SK_IMPAIRED_DROPPED))
             return 1;
@@ -169,13 +172,11 @@ int sk_generator_run_lines(struct sk_gen_ctx *c)
         n = sk_pace_due(&g.pace, now, sent, n);
         for (i = 0; i < n && !stop; i++) {
             idx = sent + i;
-            memcpy(scratch, st->frames[idx], st->lens[idx]);
-            if (dropped(imp[lead], idx, scratch, st->lens[idx]))
+            if (dropped(imp[lead], st, idx, scratch))
                 l->dropped[lead]++;
             else
                 stop = send_copy(c, l, idx, lead, now, &bytes);
-            memcpy(scratch, st->frames[idx], st->lens[idx]);
-            if (dropped(imp[lag], idx, scratch, st->lens[idx]))
+            if (dropped(imp[lag], st, idx, scratch))
                 l->dropped[lag]++;
             else
                 fifo[tail++] = (struct lag){.idx = idx, .due = now + skew};

@@ -207,14 +207,12 @@ void sk_stream_live_fill(struct sk_stream *s, uint64_t upto)
         n = 0;
         if (l->made < data_end) {
             uint64_t want = upto < data_end ? upto - l->made : data_end - l->made;
-            uint64_t seq0 = l->next_seq;
 
             if (want > LIVE_RING - idx)
                 want = LIVE_RING - idx; /* up to the ring's end */
             n = sk_market_datagrams(l->gen, p, (uint64_t)LIVE_RING * LIVE_MAX_PAYLOAD,
                                     LIVE_MAX_PAYLOAD, LIVE_SESSION, &l->next_seq,
                                     l->plens + idx, want);
-            (void)seq0;
         }
         if (n == 0) { /* the end of session (or a session that ended early) */
             memcpy(p, LIVE_SESSION, SK_MOLD_SESSION_LEN);

@@ -176,14 +176,14 @@ static int check_file_prefix(const char *p)
  * sk_impair_model (p, r, h, k, gap, layer, len, mean_ns, jitter_ns);
  * simkit.impair fills it from validated models. Checked together with the
  * others by sk_impair_validate. */
-static int parse_impair(const char *spec, struct sk_run_opts *o)
+static int parse_impair(const char *spec, struct sk_impair_model *models, uint32_t *n)
 {
     struct sk_impair_model *m;
     char buf[256], *save = NULL, *tok, *eq, *end;
     uint32_t code;
     int have_kind = 0;
 
-    if (o->n_impair >= SK_IMPAIR_MAX_MODELS) {
+    if (*n >= SK_IMPAIR_MAX_MODELS) {
         sk_error("too many --impair: at most %d models", SK_IMPAIR_MAX_MODELS);
         return -EINVAL;
     }
@@ -191,7 +191,7 @@ static int parse_impair(const char *spec, struct sk_run_opts *o)
         sk_error("bad --impair '%.40s...': too long", spec);
         return -EINVAL;
     }
-    m = &o->impair[o->n_impair];
+    m = &models[*n];
     memset(m, 0, sizeof(*m));
     strcpy(buf, spec);
     for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
@@ -254,7 +254,7 @@ static int parse_impair(const char *spec, struct sk_run_opts *o)
                  "corrupt, truncate, delay, malform)", spec);
         return -EINVAL;
     }
-    o->n_impair++;
+    (*n)++;
     return 0;
 bad:
     sk_error("bad --impair '%s': expected kind=NAME,key=value,... e.g. kind=drop,p=0.01",
@@ -686,7 +686,7 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
             o->have_dst_mac = 1;
             break;
         case OPT_IMPAIR:
-            ret = parse_impair(optarg, o);
+            ret = parse_impair(optarg, o->impair, &o->n_impair);
             break;
         case OPT_IMPAIR_SEED:
             ret = parse_u64("--impair-seed", optarg, 0, UINT64_MAX, &o->impair_seed);
@@ -767,16 +767,9 @@ static int parse_args(int argc, char **argv, int is_run, struct sk_run_opts *o)
             o->lines.skew_ns = ns;
             break;
         }
-        case OPT_IMPAIR_B: {
-            static struct sk_run_opts b; /* parse_impair fills a run's models */
-
-            b.n_impair = o->lines.n_impair_b;
-            memcpy(b.impair, o->lines.impair_b, sizeof(b.impair));
-            ret = parse_impair(optarg, &b);
-            memcpy(o->lines.impair_b, b.impair, sizeof(b.impair));
-            o->lines.n_impair_b = b.n_impair;
+        case OPT_IMPAIR_B:
+            ret = parse_impair(optarg, o->lines.impair_b, &o->lines.n_impair_b);
             break;
-        }
         case OPT_RECOVERY_PEER_MAC:
             ret = parse_mac(optarg, o->recovery.peer_mac);
             o->recovery.have_peer_mac = 1;

@@ -556,10 +556,7 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
     }
     memset(sh, 0, sizeof(*sh));
     sh->hz = sk_tsc_hz();
-    if (o->interval_ms > 0)
-        iv.ticks = (uint64_t)((unsigned __int128)o->interval_ms * sh->hz / SK_MS_PER_S);
-    else
-        iv.ticks = sh->hz;
+    iv.ticks = (uint64_t)((unsigned __int128)o->interval_ms * sh->hz / SK_MS_PER_S); /* >= 1 ms */
     rx.start_tsc = sk_rdtsc(); /* before any stamp of this run */
     sh->deadline_tsc = rx.start_tsc + (uint64_t)(o->timeout_s * (double)sh->hz);
     sh->progress_ticks = sh->hz / SK_MS_PER_S * SK_PROGRESS_INTERVAL_MS;
@@ -582,9 +579,10 @@ int sk_cmd_run(const struct sk_run_opts *o, FILE *json)
             code = SK_EXIT_USAGE;
             goto out;
         }
-        if (stream->live != NULL && o->n_impair > 0) {
-            sk_error("--impair needs a prepared --stream file: %s is made as it is sent",
-                     o->stream_path);
+        if (stream->live != NULL &&
+            (o->n_impair > 0 || o->lines.on || o->recovery.addr != NULL)) {
+            sk_error("--impair, --lines and --recovery need a prepared --stream file: %s "
+                     "is made as it is sent", o->stream_path);
             code = SK_EXIT_USAGE;
             goto out;
         }

@@ -339,8 +339,10 @@ static unsigned xdp_rx_burst(struct sk_port *p, struct sk_pkt *pkts, unsigned n)
 
     got = xsk_ring_cons__peek(&p->rx, n, &idx);
     if (got == 0) {
-        if (xsk_ring_prod__needs_wakeup(&p->fill))
+        if (xsk_ring_prod__needs_wakeup(&p->fill)) {
             recvfrom(xsk_socket__fd(p->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
+            p->kicks++;
+        }
         return 0;
     }
     for (i = 0; i < got; i++) {

@@ -121,7 +121,8 @@ struct sk_port {
     int started;                    /* receives posted (by the rx thread) */
     int armed;                      /* multishot recv in flight */
     int ticking;                    /* rx wait: 1 the multishot timeout is in flight,
-                                       0 not (yet), -1 the kernel refused it */
+                                       0 it ended (re-armed), -1 none (not wanted,
+                                       or refused) */
     int dense;                      /* rx wait: the last burst was RX_DENSE_CQES or more */
     int registered;                 /* rx: ring fd registered by the receiver's thread */
     uint8_t *bufs;
@@ -390,8 +391,8 @@ static int rx_start(struct sk_port *p)
     /* the receiver's thread enters the ring by a registered index (no file
      * lookup a wait); liburing's own calls then do the same */
     p->registered = p->deferred && io_uring_register_ring_fd(&p->ring) == 1;
-    if (p->deferred && p->min_wait && !p->poll && (ret = arm_tick(p)) < 0)
-        return ret;
+    if (!(p->deferred && p->min_wait && !p->poll) || arm_tick(p) < 0)
+        p->ticking = -1; /* none: the waits carry their own timeout */
     if (p->kind == RX_MULTISHOT)
         return arm_multishot(p);
     for (i = 0; i < RX_SINGLE_RECVS; i++) {
@@ -853,10 +854,6 @@ static unsigned take_multishot(struct sk_port *p, struct io_uring_cqe *cqe,
 {
     unsigned bid;
 
-    if (cqe->user_data == TICK_TAG) {
-        tick_seen(p, cqe);
-        return 0;
-    }
     if (!(cqe->flags & IORING_CQE_F_MORE))
         p->armed = 0;
     if (!(cqe->flags & IORING_CQE_F_BUFFER)) {
@@ -890,10 +887,6 @@ static unsigned take_single(struct sk_port *p, struct io_uring_cqe *cqe,
 {
     unsigned idx = (unsigned)io_uring_cqe_get_data64(cqe);
 
-    if (cqe->user_data == TICK_TAG) {
-        tick_seen(p, cqe);
-        return 0;
-    }
     if (idx >= RX_SINGLE_RECVS)
         return 0;
     if (cqe->res < 0) { /* an error ended this recv: post it again */
@@ -942,8 +935,8 @@ static unsigned uring_rx_burst(struct sk_port *p, struct sk_pkt *pkts,
         rx_start(p);
     else if (p->kind == RX_MULTISHOT && !p->armed)
         arm_multishot(p);
-    if (sk_unlikely(p->ticking == 0 && p->deferred && p->min_wait && !p->poll))
-        arm_tick(p); /* ended (a full CQ): the waits need it */
+    if (sk_unlikely(p->ticking == 0) && arm_tick(p) < 0) /* ended (a full CQ) */
+        p->ticking = -1;
     c = io_uring_peek_batch_cqe(&p->ring, p->cqes, n);
     if (c == 0 && p->poll) {
         if (p->deferred) /* deferred completion work runs on entering */
@@ -958,9 +951,13 @@ static unsigned uring_rx_burst(struct sk_port *p, struct sk_pkt *pkts,
         c = io_uring_peek_batch_cqe(&p->ring, p->cqes, n);
     }
     p->dense = c >= RX_DENSE_CQES;
-    for (i = 0; i < c; i++)
-        got += p->kind == RX_MULTISHOT ? take_multishot(p, p->cqes[i], &pkts[got])
-                                       : take_single(p, p->cqes[i], &pkts[got]);
+    for (i = 0; i < c; i++) {
+        if (p->cqes[i]->user_data == TICK_TAG)
+            tick_seen(p, p->cqes[i]);
+        else
+            got += p->kind == RX_MULTISHOT ? take_multishot(p, p->cqes[i], &pkts[got])
+                                           : take_single(p, p->cqes[i], &pkts[got]);
+    }
     io_uring_cq_advance(&p->ring, c);
     if (p->kind == RX_SINGLE && got < c)
         io_uring_submit(&p->ring); /* recvs re-posted after errors */
