@@ -41,16 +41,15 @@ import time
 
 from simkit import netns
 from simkit.errors import ConfigError
+from simkit.links.dut import BOOK_PORT  # at the receiver's address
 from simkit.packets import itch
 from simkit.packets.moldudp64 import MoldPacket, parse
 
-BOOK_PORT = 20003  # at the receiver's address (links.dut.BOOK_PORT)
 RECORD = struct.Struct("<QHHIIIII")
 RECORD_LEN = RECORD.size  # 32
 CHECKS = ("book",)
 SETTLE_S = 0.3  # after the run, records still on their way
 UDP_PAYLOAD_OFFSET = 42
-ETH_P_ALL = 0x0003
 
 
 def check(scenario) -> None:
@@ -192,13 +191,8 @@ class Capture:
         self._sock = None
 
     def __enter__(self) -> Capture:
-        def make():
-            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 20)
-            sock.bind((self.iface, 0))
-            sock.settimeout(0.05)
-            return sock
-        self._sock = netns.in_netns(self.ns, make)
+        self._sock = netns.packet_socket(self.ns, self.iface, rcvbuf=32 << 20)
+        self._sock.settimeout(0.05)
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
         return self
@@ -211,7 +205,7 @@ class Capture:
                 continue
             except OSError:
                 return
-            if meta[2] == socket.PACKET_OUTGOING or len(frame) < UDP_PAYLOAD_OFFSET:
+            if not netns.incoming(meta) or len(frame) < UDP_PAYLOAD_OFFSET:
                 continue
             if frame[12:14] != b"\x08\x00" or frame[23] != socket.IPPROTO_UDP:
                 continue

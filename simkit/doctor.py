@@ -145,12 +145,6 @@ def doctor() -> dict:
     }
 
 
-def hugepage_facts() -> dict:
-    """Doctor's ``hugepages`` entry alone (a report's ``machine.hugepages``): cheap reads,
-    without the probes the rest of :func:`doctor` makes."""
-    return hugepages.status()
-
-
 def hugepages_lines(huge: dict) -> list[str]:
     """Doctor's lines under ``hugepages:``: each page size's pool, the hugetlbfs mounts,
     and why this process cannot reserve (when it cannot)."""

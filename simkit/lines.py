@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from simkit import validators
 from simkit.errors import ConfigError
+from simkit.links.dut import LINE_B_PORT  # line B's UDP port at the DUT input
 
 LINES = ("ab",)
-LINE_B_PORT = 20002  # line B's UDP port at the DUT input (links.dut.LINE_B_PORT)
 LOSS_KINDS = ("drop", "gilbert")
 MAX_SKEW_NS = 10_000_000_000
 B_SEED_OFFSET = 1  # line B's impairer: the run's seed + 1

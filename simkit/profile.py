@@ -104,6 +104,7 @@ def _steps(points, speed: float, what: str) -> tuple[tuple[int, float], ...]:
     return tuple(steps)
 
 
+@functools.lru_cache(maxsize=8)  # a scenario checks it, the run's engine options load it again
 def open_burst(rate_pps: float, speed: float = 1.0) -> Profile:
     """The opening auction's bursts, then ``rate_pps`` (see the module doc)."""
     points = []
@@ -114,6 +115,7 @@ def open_burst(rate_pps: float, speed: float = 1.0) -> Profile:
     return Profile("open-burst", _steps(points, speed, "open-burst"))
 
 
+@functools.lru_cache(maxsize=8)
 def trading_day(rate_pps: float, speed: float = 1.0) -> Profile:
     """The U-shaped intraday rate over a 6.5 h day, a step a minute (see the module doc)."""
     minutes = round(DAY_S / DAY_STEP_S)

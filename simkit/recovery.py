@@ -26,9 +26,10 @@ message that stayed missing.
 from __future__ import annotations
 
 from simkit.errors import ConfigError
+from simkit.links.dut import GEN_IP, RECOVERY_PORT
 
-SERVER_IP = "198.18.0.1"  # the generator's veth end on a DUT path (links.dut.GEN_IP)
-SERVER_PORT = 20001
+SERVER_IP = GEN_IP  # the generator's veth end on a DUT path
+SERVER_PORT = RECOVERY_PORT
 GAPS_NAMED = 8  # unrecovered gaps named in a failure message
 
 

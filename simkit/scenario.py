@@ -7,7 +7,7 @@ import numbers
 import os
 from dataclasses import dataclass, field, fields
 
-from simkit import book, lines, recovery
+from simkit import lines, recovery
 from simkit import validators as v
 from simkit.cores import parse_engine_lcores
 from simkit.errors import ConfigError
@@ -358,6 +358,8 @@ class Scenario:
         if self.lines is None:
             _check_impairments(self)
         recovery.check(self)
+        from simkit import book  # the ITCH layers (scapy): not at import
+
         book.check(self)
 
     @property

@@ -198,20 +198,7 @@ def _problems(report, scenario) -> list[str]:
             said = [dut.get("arrived", {}).get("summary"), dut.get("where_lost")] if dut else []
             problems.append("; ".join(filter(None, [
                 f"unexplained loss or damage {_path_of(scenario)}: {counts}", *said])))
-        if report.lines:
-            from simkit.lines import describe_missing
-
-            missing = describe_missing(report.lines)
-            if missing:
-                problems.append(missing)
-        if report.book.get("mismatches"):
-            from simkit.book import describe
-
-            problems.append(describe(report.book))
-        if report.recovery.get("unrecovered"):
-            from simkit.recovery import describe_unrecovered
-
-            problems.append(f"MoldUDP64 recovery: {describe_unrecovered(report.recovery)}")
+        problems += report.feed_problems(recovery_label="MoldUDP64 recovery: ")
         garbled = 0 if "corrupt" in kernel else report.unexplained_garbled
         if garbled:
             problems.append(f"garbled output: {garbled:,} messages parsed but were not what was "

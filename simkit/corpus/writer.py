@@ -26,7 +26,7 @@ from itertools import accumulate
 from simkit import malformed
 from simkit._native import core
 from simkit.corpus.sources import SOURCES
-from simkit.errors import ConfigError
+from simkit.errors import ConfigError, NativeError
 from simkit.packets import moldudp64
 from simkit.packets.market import DEFAULT_SKEW
 from simkit.pcap import FORMATS, PcapWriter, pcap_record, pcapng_record
@@ -333,7 +333,7 @@ def _write(spec: CorpusSpec, out: _Outputs, on_progress) -> CorpusSummary:
                                             ts0 + (index + start) * PACKET_GAP_NS,
                                             PACKET_GAP_NS, used)
                 if done != k - start:
-                    raise ConfigError(f"the native record writer wrote {done} of {k - start}")
+                    raise NativeError(f"the native record writer wrote {done} of {k - start}")
                 records.append(rview[rat:rat + used[0]])
                 rat += used[0]
                 counts[malformed.VALID] = counts.get(malformed.VALID, 0) + k - start

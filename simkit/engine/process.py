@@ -30,7 +30,6 @@ from collections.abc import Callable
 from simkit import rundir
 from simkit._native import engine_path
 from simkit.errors import BackendUnavailable, ConfigError, NativeError
-from simkit.report.provenance import utc_now
 
 DPDK_RUNTIME_ROOT = "/var/run/dpdk"
 STDERR_TAIL_LINES = 20
@@ -130,6 +129,8 @@ class EngineProcess:
             NativeError: the program cannot be started.
         """
         rundir.record("dpdk_prefix", self.prefix)  # before: a kill at any moment is covered
+        from simkit.report.provenance import utc_now  # the report package: not at import
+
         self.started_at = utc_now()  # the report's start time (UTC)
         try:
             self._proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,

@@ -425,8 +425,8 @@ def run_on_path(scenario: Scenario, path, duts=(), budget_ns: dict[str, int] | N
         else contextlib.nullcontext()
     with memory(scenario, path.hugepages) as mount, sampler, capture, \
             shaped(path.wiring, scenario.link_impairments) as (wiring, shaping):
-        raw = call_engine(engine_args(scenario, wiring, progress=on_progress is not None)
-                          + recovery.engine_args(scenario, path),
+        args = engine_args(scenario, wiring, progress=on_progress is not None)
+        raw = call_engine(args + recovery.engine_args(scenario, path),
                           unique_prefix(), scenario.timeout_s, on_progress)
         counted = hops.hop_counters(before, hops.snapshot(path.hops()))
         sample = sampler.frames() if isinstance(sampler, hops.ArrivalSampler) else []
@@ -434,7 +434,7 @@ def run_on_path(scenario: Scenario, path, duts=(), budget_ns: dict[str, int] | N
         dut.check_alive()  # a crash mid-run: the run's counts mean nothing, say why
     report = _with_memory(_report(scenario, raw, path.wiring, budget_ns, shaping), mount)
     if scenario.check == "book":
-        frames = streams.read_stream(stream_args(scenario)[0][1])
+        frames = streams.read_stream(args[args.index("--stream") + 1])  # the stream sent
         expected, stock = book.reference_records(frames)
         report = replace(report, book=book.compare(expected, book.decode_records(
             capture.payloads), stock))

@@ -58,9 +58,9 @@ from simkit.links.base import AF_PACKET_FRAMES, KERNEL_BACKENDS, Link, Wiring
 
 GEN_IP, DUT_IN_IP, DUT_OUT_IP, RX_IP = "198.18.0.1", "198.18.0.2", "198.18.0.5", "198.18.0.6"
 PREFIX_LEN, UDP_PORT = 30, 20000
-RECOVERY_PORT = 20001  # simkit.recovery.SERVER_PORT (links import nothing above them)
-LINE_B_PORT = 20002  # simkit.lines.LINE_B_PORT
-BOOK_PORT = 20003  # simkit.book.BOOK_PORT
+RECOVERY_PORT = 20001  # simkit.recovery's request server (on GEN_IP)
+LINE_B_PORT = 20002  # simkit.lines: line B at the DUT input
+BOOK_PORT = 20003  # simkit.book: top-of-book records at RX_IP
 ENGINE_CORES = (0, 1)  # the engine's pollers: generator, receiver (see the module doc)
 # EAL options that choose lcores: -l LIST, --lcores MAP, -c MASK (and their joined forms)
 _LCORE_FLAGS = ("-l", "--lcores", "-c")

@@ -32,12 +32,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from simkit.errors import ConfigError
+from simkit.report.histogram import SUB_BUCKET_COUNT, SUB_BUCKET_HALF, bucket_floor_ns
 
 SIGNIFICANT_DIGITS = 3
 LOWEST_TRACKABLE = 1
 HIGHEST_TRACKABLE = (1 << 40) - 1  # SK_HIST_MAX_VALUE_LOG2
-SUB_BUCKET_COUNT = 2048
-SUB_BUCKET_HALF = SUB_BUCKET_COUNT // 2
 BUCKET_COUNT = 30  # buckets needed to cover HIGHEST_TRACKABLE with 2048 sub-buckets
 COUNTS_LEN = (BUCKET_COUNT + 1) * SUB_BUCKET_HALF  # = SK_HIST_INDEX_COUNT
 
@@ -58,12 +57,7 @@ PERCENTILE_TICKS_PER_HALF_DISTANCE = 5
 UNITS = {"ns": 1.0, "us": 1_000.0, "ms": 1_000_000.0}
 
 
-def lowest_equivalent(index: int) -> int:
-    """Lowest value (ns) counted at ``index``."""
-    if index < SUB_BUCKET_COUNT:
-        return index
-    shift = (index >> 10) - 1
-    return ((index & (SUB_BUCKET_HALF - 1)) + SUB_BUCKET_HALF) << shift
+lowest_equivalent = bucket_floor_ns  # the lowest value (ns) counted at an index
 
 
 def highest_equivalent(index: int) -> int:

@@ -326,25 +326,30 @@ class Report:
             raise CheckFailed(f"run not clean ({self.backend}/{self.link}, proto {self.proto}, "
                               f"{self.rx_packets:,} received): " + "; ".join(problems))
 
+    def feed_problems(self, recovery_label: str = "") -> list[str]:
+        """What the feed checks found: gaps never recovered (``--recovery``), messages
+        the DUT missed from A/B lines, top-of-book mismatches (``--check book``)."""
+        problems = []
+        if self.recovery.get("unrecovered"):
+            from simkit.recovery import describe_unrecovered
+
+            problems.append(recovery_label + describe_unrecovered(self.recovery))
+        if self.lines:
+            from simkit.lines import describe_missing
+
+            problems += filter(None, [describe_missing(self.lines)])
+        if self.book.get("mismatches"):
+            from simkit.book import describe
+
+            problems.append(describe(self.book))
+        return problems
+
     def clean_problems(self) -> list[str]:
         """What keeps the run from being clean, one phrase per non-zero count."""
         problems = []
         if self.seq.lost:
             problems.append(f"lost {self.seq.lost:,} (offered sequences never received intact)")
-        if self.recovery.get("unrecovered"):
-            from simkit.recovery import describe_unrecovered
-
-            problems.append(describe_unrecovered(self.recovery))
-        if self.lines:
-            from simkit.lines import describe_missing
-
-            missing = describe_missing(self.lines)
-            if missing:
-                problems.append(missing)
-        if self.book.get("mismatches"):
-            from simkit.book import describe
-
-            problems.append(describe(self.book))
+        problems += self.feed_problems()
         if self.seq.garbled:
             reasons = by_reason(self.seq.garbled_by_reason)
             first = ", ".join(f"seq {g['seq']} ({g['reason']})" for g in self.seq.garbled_first)

@@ -17,6 +17,8 @@ import platform
 import subprocess
 from datetime import datetime, timezone
 
+from simkit import hugepages
+
 #: the report layout's version: raised when a key changes meaning or goes away
 #: (new keys do not raise it; readers ignore keys they do not know)
 SCHEMA_VERSION = 1
@@ -108,13 +110,11 @@ def machine(engine: dict | None = None) -> dict:
         engine: the engine's report of the run (its ``dpdk_version`` and the
             ``tsc_hz`` it measured); without it those are None.
     """
-    from simkit.doctor import hugepage_facts  # doctor imports the engine, which imports us
-
     engine = engine or {}
     return {"cpu_model": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release(),
             "os": os_release(), "python": platform.python_version(),
             "dpdk_version": engine.get("dpdk_version"), "liburing_version": liburing_version(),
-            "hugepages": hugepage_facts(), "tsc_hz": engine.get("tsc_hz")}
+            "hugepages": hugepages.status(), "tsc_hz": engine.get("tsc_hz")}
 
 
 def _plain(value):
