@@ -41,7 +41,7 @@ def test_uring_mode_carries_every_packet(tx, mode, needs_pair, nothing_left):
     assert ("rx_batch_us" in uring) == (mode == "wait")
     # a min_wait kernel (6.12) has multishot timeouts (6.4): the tick bounds the waits
     if mode == "wait" and "+min_wait" in uring["rx_taskrun"]:
-        assert uring["rx_wait_tick"] is True
+        assert uring["rx_wait_tick"] is True and uring["rx_batch_us"] == 20  # the default
 
 
 def test_uring_mode_unpaced_unbatched_and_single_recv(needs_pair, nothing_left):
