@@ -198,3 +198,20 @@ def test_symbols_and_skew_reach_the_live_session(tmp_path, needs_dpdk_link, noth
     assert raw["moldudp64"]["messages"] == messages(symbols=300, skew=1.5) != messages()
     assert raw["seq"]["unique"] == raw["moldudp64"]["messages"]
     assert (report.lost, report.garbled) == (0, 0)
+
+
+@pytest.mark.parametrize("extra", [["--lines", "ab", "--line-b-port", "20002"],
+                                   ["--recovery", "udp:127.0.0.1:20001"],
+                                   ["--impair", "kind=drop,p=0.1"]])
+def test_a_live_stream_refuses_what_needs_a_prepared_one(extra, needs_dpdk_link, nothing_left):
+    """Lines, recovery and impairments work from a stream file; given the engine's live
+    stream they are one line and exit 2 (lines once wrote past its buffers)."""
+    needs_dpdk_link("ring")
+    done = subprocess.run([engine_path(), "run", "--file-prefix", unique_prefix(), "--tx-dev",
+                           "@ring", "--rx-dev", "@ring", "--count", "100",
+                           "--stream", streams.itch_live(100, 1), *extra,
+                           "--eal", "--no-huge -m 256 --no-pci"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "need a prepared --stream file" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
