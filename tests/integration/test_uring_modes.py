@@ -44,13 +44,27 @@ def test_uring_mode_carries_every_packet(tx, mode, needs_pair, nothing_left):
         assert uring["rx_wait_tick"] is True and uring["rx_batch_us"] == 20  # the default
 
 
-def test_uring_mode_unpaced_unbatched_and_single_recv(needs_pair, nothing_left):
-    """Unpaced with a batch timeout of 0, and the single-recv mode on the deferred ring."""
+@pytest.mark.parametrize("dev_option,engine_option,fact,value", [
+    ("", ["--uring-batch-us", "0"], "rx_batch_us", 0),  # wait: always wake on the first
+    (",mode=single", [], "rx_mode", "single"),          # one recv per buffer, re-posted on free
+], ids=["batch0", "single"])
+def test_uring_wait_unpaced_keeps_count(dev_option, engine_option, fact, value, needs_pair,
+                                        nothing_left):
+    """Unpaced, where the receiver's buffers run short: every datagram still counted once."""
     needs_pair("veth", "socket", "io_uring")
-    report = simkit.run(simkit.Scenario(backend="socket", rx_backend="io_uring", link="veth",
-                                        count=50_000, uring_mode="wait", timeout_s=60))
-    assert report.tx_packets == report.rx_packets + report.lost == 50_000
-    assert report.seq.duplicated == report.malformed_total == 0
+    from simkit.engine.process import call_engine, unique_prefix
+    from simkit.links.veth import VethLink
+
+    prefix = unique_prefix()
+    with VethLink(prefix, "socket", "io_uring") as w:
+        raw = call_engine(["run", "--tx-backend", "socket", "--rx-backend", "io_uring",
+                           "--tx-netns", w.tx_netns, "--rx-netns", w.rx_netns,
+                           "--tx-dev", w.tx_dev, "--rx-dev", w.rx_dev + dev_option,
+                           "--count", "50000", *engine_option], prefix, 60)
+    assert raw["io_uring"][fact] == value
+    assert raw["io_uring"]["rx_taskrun"].startswith("defer_taskrun")
+    assert raw["tx"]["packets"] == raw["rx"]["packets"] + raw["seq"]["lost"] == 50_000
+    assert raw["seq"]["duplicated"] == 0 and raw["rx"]["packets"] > 0
 
 
 def test_sqpoll_receiver_says_its_completions_are_not_deferred(needs_pair, nothing_left):

@@ -66,11 +66,17 @@
 
 #define SQ_ENTRIES 1024
 #define CQ_ENTRIES 16384
-#define RX_BUFS 4096            /* provided buffers: a power of two */
-#define RX_SINGLE_RECVS 512     /* single-recv mode: recvs in flight */
+/* Provided buffers (a power of two), taken by the kernel in ring order: all of
+ * them are touched before one comes round again, so they are few enough to
+ * stay in the core's L2 (256 x 2 KiB), as the socket receiver's one burst of
+ * buffers does. 4096 (8 MiB) cost the 100 kpps receiver a point of CPU in
+ * cache and TLB misses; 64 ran out unpaced (docs/PERFORMANCE.md). */
+#define RX_BUFS 256
+#define RX_SINGLE_RECVS RX_BUFS /* single-recv mode: recvs in flight, one per buffer */
 #define BUF_GROUP 7
 #define MULTISHOT_TAG UINT64_MAX
 #define TICK_TAG (UINT64_MAX - 1) /* user_data of the rx wait's multishot timeout */
+#define TICK_US 10000           /* ... its period: how late an idle receiver looks at its clock */
 #define RX_DENSE_CQES 8         /* a burst this full: completions are dense, wait for a batch */
 #ifndef IORING_TIMEOUT_MULTISHOT
 #define IORING_TIMEOUT_MULTISHOT (1U << 6) /* Linux 6.4; liburing 2.3 predates it */
@@ -253,13 +259,15 @@ static int arm_multishot(struct sk_port *p)
 }
 
 /* uring_mode=wait on a min_wait kernel (6.12, so multishot timeouts too):
- * a timeout that completes every SK_UDP_WAIT_US, so a receiver waiting for
- * its first completion sleeps without a timeout of its own (an hrtimer armed
- * and cancelled at every wait, ~4 % of a core at 100 kpps) and still wakes
- * to look at the clock when nothing comes. */
+ * a timeout that completes every TICK_US, so a receiver waiting for its
+ * first completion sleeps without a timeout of its own (an hrtimer armed and
+ * cancelled at every wait, ~4 % of a core at 100 kpps) and still wakes to
+ * look at the clock when nothing comes. Each expiry is a wake-up whether or
+ * not datagrams come, so it is slow: 10 ms, against the 500 ms a receiver
+ * drains for; at 1 ms it cost the 100 kpps receiver about half a point. */
 static int arm_tick(struct sk_port *p)
 {
-    static struct __kernel_timespec every = {.tv_sec = 0, .tv_nsec = SK_UDP_WAIT_US * 1000L};
+    static struct __kernel_timespec every = {.tv_sec = 0, .tv_nsec = TICK_US * 1000L};
     struct io_uring_sqe *sqe = get_sqe(p);
 
     if (sqe == NULL)
