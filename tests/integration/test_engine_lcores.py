@@ -1,8 +1,9 @@
-"""The engine's cores: ``--lcores GEN,RX`` and a user's ``-l`` in ``--eal-args``.
+"""The engine's cores: ``--lcores GEN,RX``, a user's ``-l`` in ``--eal-args``, and the
+kernel backends' two threads.
 
 Outside truth: the kernel's view of the engine's threads while it runs
 (``/proc/<pid>/task/<tid>``: the main thread is the generator, DPDK's
-``rte-worker-N`` the receiver, each pinned to one core).
+``rte-worker-N`` or the engine's own ``simkit-rx`` the receiver, each pinned to one core).
 """
 
 import json
@@ -16,11 +17,12 @@ from simkit.cores import machine_cores
 
 pytestmark = pytest.mark.needs_root
 WAIT_S = 30
-WORKER = ("rte-worker", "lcore-worker")  # DPDK 22.11 names its workers rte-worker-N
+# DPDK 22.11 names its workers rte-worker-N; without EAL the engine's thread is simkit-rx
+WORKER = ("rte-worker", "lcore-worker", "simkit-rx")
 
 
-@pytest.fixture(autouse=True)
-def _needs_dpdk_ring(needs):
+@pytest.fixture
+def dpdk_ring(needs):
     needs("dpdk", "ring")
 
 
@@ -55,7 +57,7 @@ def engine_threads(parent: int) -> dict[str, str]:
     raise AssertionError("no engine with a worker lcore appeared")
 
 
-def test_lcores_pin_the_generator_and_the_receiver_to_the_cores_given(tmp_path):
+def test_lcores_pin_the_generator_and_the_receiver_to_the_cores_given(tmp_path, dpdk_ring):
     gen, rx = machine_cores()[1], machine_cores()[0]  # the reverse of the default
     out = tmp_path / "run.json"
     proc = simkit("--lcores", f"{gen},{rx}", "--rate", "20000", "--count", "40000",
@@ -72,7 +74,7 @@ def test_lcores_pin_the_generator_and_the_receiver_to_the_cores_given(tmp_path):
 
 
 @pytest.mark.parametrize("eal", ["-l 0,1", "--lcores=0,1", "-l 1,0 --main-lcore 1"])
-def test_a_users_own_lcores_in_eal_args_work(eal):
+def test_a_users_own_lcores_in_eal_args_work(eal, dpdk_ring):
     proc = simkit("--count", "10000", f"--eal-args={eal}")
     out, err = proc.communicate(timeout=WAIT_S)
     assert proc.returncode == 0, err
@@ -83,8 +85,28 @@ def test_a_users_own_lcores_in_eal_args_work(eal):
     (("--eal-args=-l 0",), (), "the lcores in the EAL arguments give one lcore"),
     (("--lcores", "0,1"), ("taskset", "-c", "0"), "core 1 is not one this process may run on"),
 ])
-def test_lcores_this_run_cannot_have_are_one_line_and_exit_2(args, prefix, message):
+def test_lcores_this_run_cannot_have_are_one_line_and_exit_2(args, prefix, message, dpdk_ring):
     proc = simkit("--count", "1000", *args, prefix=prefix)
     _, err = proc.communicate(timeout=WAIT_S)
     assert proc.returncode == 2
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("taskset, main, worker", [
+    ((), None, None),                       # the process's first two cores, like DPDK's 0,1
+    (("taskset", "-c", "1"), "1", "1"),     # allowed one core: left on it
+])
+def test_kernel_backends_keep_generator_and_receiver_on_cores_of_their_own(
+        taskset, main, worker, needs_pair, nothing_left):
+    """Without EAL the generator (spinning while it paces) and the receiver are pinned
+    apart as DPDK's lcores are, so a kernel row of a comparison runs on the cores a DPDK
+    row does; a process confined to one core stays there."""
+    needs_pair("veth", "socket", "socket")
+    first, second = (str(c) for c in machine_cores()[:2])
+    proc = simkit("--backend", "socket", "--link", "veth", "--rate", "20000", "--count", "40000",
+                  prefix=taskset)
+    threads = engine_threads(proc.pid)
+    _, err = proc.communicate(timeout=WAIT_S)
+    assert proc.returncode == 0, err
+    workers = [cpus for name, cpus in threads.items() if name.startswith(WORKER)]
+    assert (threads["main"], workers) == (main or first, [worker or second]), threads

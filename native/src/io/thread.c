@@ -1,7 +1,11 @@
 /*
  * thread.c - one worker thread for runs that have no EAL (both sides on
- * kernel backends). It is pinned to the second core when the machine has
- * one, like DPDK's worker lcore, so a polling receiver owns its core.
+ * kernel backends). Like DPDK's main and worker lcores, the caller (the
+ * generator, which spins while it paces) keeps the first core the process may
+ * run on and the worker (the receiver) takes the second, so neither is
+ * scheduled onto the other's core: a kernel row of a comparison then runs
+ * on the cores a DPDK row does. A process allowed one core (taskset -c N)
+ * is left as it is.
  */
 #define _GNU_SOURCE
 
@@ -9,11 +13,10 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
-#include <unistd.h>
 
 #include "io.h"
 
-#define WORKER_CPU 1
+#define WORKER_NAME "simkit-rx"
 
 static struct {
     pthread_t tid;
@@ -30,9 +33,34 @@ static void *worker_main(void *unused)
     return NULL;
 }
 
-int sk_io_thread_launch(int (*fn)(void *), void *arg)
+/* The first two cores in the calling thread's affinity mask; 0 when it has
+ * fewer. */
+static int two_cores(int *first, int *second)
 {
     cpu_set_t set;
+    int cpu, found = 0;
+
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return 0;
+    for (cpu = 0; cpu < CPU_SETSIZE && found < 2; cpu++) {
+        if (CPU_ISSET(cpu, &set))
+            *(found++ == 0 ? first : second) = cpu;
+    }
+    return found == 2;
+}
+
+static void pin(pthread_t tid, int cpu)
+{
+    cpu_set_t set;
+
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(tid, sizeof(set), &set); /* best effort */
+}
+
+int sk_io_thread_launch(int (*fn)(void *), void *arg)
+{
+    int main_cpu = 0, worker_cpu = 0, pinned;
     int ret;
 
     if (worker.running)
@@ -40,14 +68,15 @@ int sk_io_thread_launch(int (*fn)(void *), void *arg)
     worker.fn = fn;
     worker.arg = arg;
     worker.result = 0;
+    pinned = two_cores(&main_cpu, &worker_cpu);
     ret = pthread_create(&worker.tid, NULL, worker_main, NULL);
     if (ret != 0)
         return -ret;
     worker.running = 1;
-    if (sysconf(_SC_NPROCESSORS_ONLN) > WORKER_CPU) {
-        CPU_ZERO(&set);
-        CPU_SET(WORKER_CPU, &set);
-        pthread_setaffinity_np(worker.tid, sizeof(set), &set); /* best effort */
+    pthread_setname_np(worker.tid, WORKER_NAME); /* top -H, /proc/PID/task/TID/comm */
+    if (pinned) {
+        pin(worker.tid, worker_cpu);
+        pin(pthread_self(), main_cpu);
     }
     return 0;
 }
