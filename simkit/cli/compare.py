@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from simkit.cli.common import typed
+from simkit.errors import ConfigError
 from simkit.report import compare as comparing
 from simkit.report.files import load_reports
 
@@ -41,6 +42,9 @@ def command(args) -> int:
         comparing.parse_thresholds(comparing.DEFAULT_FAIL)
     base, new = load_reports(args.base), load_reports(args.new)
     comparisons, notes = comparing.compare_all(base, new, thresholds)
+    if not comparisons:  # a gate that compared nothing must not pass
+        raise ConfigError(f"nothing to compare: no report in {args.new} has a partner in "
+                          f"{args.base} (tests are paired by id): are these the right files?")
     print("\n\n".join(comparing.render(c) for c in comparisons))
     for note in notes:
         print(note)

@@ -162,7 +162,11 @@ def _bad_inputs(tmp_path) -> dict:
             "not json": [good, str(tmp_path / "x.json")],
             "not a report": [good, write(tmp_path, "y.json", {"hello": 1})],
             "report without the metric": [good, write(tmp_path, "z.json", no_p9999),
-                                          "--fail", "p9999:+1%"]}
+                                          "--fail", "p9999:+1%"],
+            "nothing pairs": [write(tmp_path, "a.json", {"tests": [{"test": "t::x",
+                                                                    "report": report()}]}),
+                              write(tmp_path, "b.json", {"tests": [{"test": "t::y",
+                                                                    "report": report()}]})]}
 
 
 @pytest.mark.parametrize("case,words", [
@@ -171,6 +175,7 @@ def _bad_inputs(tmp_path) -> dict:
     ("not json", "is not JSON"),
     ("not a report", "neither a run report"),
     ("report without the metric", "has no latency_ns.p9999"),
+    ("nothing pairs", "nothing to compare: no report in"),  # a gate must not pass on nothing
 ])
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, case, words):
     proc = simkit_cli("compare", *_bad_inputs(tmp_path)[case])
