@@ -54,6 +54,8 @@ STOP_GRACE_S = 5.0
 READY_POLL_S = 0.02
 OUTPUT_DIR = "simkit-dut-output"  # under the temporary directory, for runs outside pytest
 OUTPUT_KEEP = 100  # newest output files kept there
+DUT_READY = r"^READY$"  # a run's default: the line a DUT prints once its ports are up
+DUT_READY_TIMEOUT_S = 10.0
 # what a line that explains a failure looks like: DPDK's EAL/PMD errors and plain words
 ERROR_LOOKING = re.compile(
     r"(?i)\b(error|errors|fail|failed|failure|fails|cannot|can't|unable|invalid|"
@@ -139,7 +141,8 @@ class DUT:
     """
 
     def __init__(self, argv, placeholders: dict[str, str] | None = None, netns: str | None = None,
-                 ready=None, ready_timeout_s: float = 10.0, dpdk_prefix: str | None = None,
+                 ready=None, ready_timeout_s: float = DUT_READY_TIMEOUT_S,
+                 dpdk_prefix: str | None = None,
                  env: dict[str, str] | None = None, stdin: bytes | str | None = None,
                  output_path: str | os.PathLike | None = None) -> None:
         if isinstance(argv, str) or not argv:

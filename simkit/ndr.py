@@ -408,7 +408,8 @@ def run_search(scenario, *, trial_s: float = DEFAULT_TRIAL_S,
         CheckFailed: a trial hit its time limit, or the DUT exited.
         BackendUnavailable, NativeError: as :func:`simkit.run`.
     """
-    from simkit.engine.run import DUT_READY, DUT_READY_TIMEOUT_S, dut_running, memory, run_on_path
+    from simkit.dut import DUT_READY, DUT_READY_TIMEOUT_S
+    from simkit.engine.run import dut_running, memory, run_on_path
     from simkit.engine.run import run as run_one
     from simkit.links.qdisc import require as require_qdiscs
     from simkit.scenario import require_scenario

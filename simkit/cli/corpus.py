@@ -6,7 +6,7 @@ import json
 
 from simkit import validators
 from simkit.cli.common import Progress, terminate_cleanly, typed
-from simkit.corpus.writer import RAW_UNITS
+from simkit.corpus import RAW_UNITS
 from simkit.errors import ConfigError
 from simkit.pcap import FORMATS
 from simkit.validators import parse_ratio

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from simkit import validators
 from simkit.cli.common import check_writable, terminate_cleanly, typed
-from simkit.impair import impair_pcap, parse_spec
+from simkit.impair.spec import parse_spec
 from simkit.pcap import FORMATS
 
 EXAMPLES = (
@@ -40,6 +40,8 @@ def command(args) -> int:
     if args.truth:
         check_writable(args.truth, "ground truth")
     with terminate_cleanly():  # SIGTERM, as Ctrl-C, leaves no .partial behind
+        from simkit.impair.pcap import impair_pcap  # the packet layers: scapy
+
         truth = impair_pcap(args.input, args.output, args.impair, seed=args.seed,
                             truth_path=args.truth, fmt=args.format)
     counts = ", ".join(f"{name} {count:,}" for name, count in truth.counts().items())

@@ -7,7 +7,7 @@ import math
 from simkit import validators
 from simkit.cli.common import EXIT_INTERRUPTED, Progress, check_writable, typed, write_json
 from simkit.cores import parse_engine_lcores
-from simkit.engine.run import DUT_READY
+from simkit.dut import DUT_READY
 from simkit.errors import CheckFailed, ConfigError
 from simkit.hugepages import parse_pages
 from simkit.links.shaping import parse_link_spec

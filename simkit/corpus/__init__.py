@@ -16,15 +16,16 @@ MoldUDP64 sequence of its first message as sent before any malformation);
 named ``<index>-<kind>``.
 """
 
-from simkit.corpus.sources import itch_packets, seed_packets
-from simkit.corpus.writer import (
-    RAW_UNITS,
-    CorpusSpec,
-    CorpusSummary,
-    parse_ratio,
-    plan_malformed,
-    write_corpus,
-)
+from simkit._lazy import lazy
+
+# Names load on first use (simkit._lazy): the CLI builds its parser from the
+# corpus options, and the sources pull in the packet layers (scapy).
+__getattr__, __dir__ = lazy(globals(), {
+    "simkit.corpus.sources": ("itch_packets", "seed_packets"),
+    "simkit.corpus.writer": ("CorpusSpec", "CorpusSummary", "parse_ratio", "plan_malformed",
+                             "write_corpus"),
+})
+RAW_UNITS = ("packet", "payload")  # what one raw file holds
 
 __all__ = ["RAW_UNITS", "CorpusSpec", "CorpusSummary", "itch_packets", "parse_ratio",
            "plan_malformed", "seed_packets", "write_corpus"]

@@ -25,6 +25,7 @@ from itertools import accumulate
 
 from simkit import malformed
 from simkit._native import core
+from simkit.corpus import RAW_UNITS
 from simkit.corpus.sources import SOURCES
 from simkit.errors import ConfigError, NativeError
 from simkit.packets import moldudp64
@@ -40,7 +41,6 @@ from simkit.validators import (
     parse_symbols,
 )
 
-RAW_UNITS = ("packet", "payload")
 EPOCH_BASE_S = 1_600_000_000      # 2020-09-13: capture times start here ...
 EPOCH_SPREAD_S = 100_000_000      # ... plus (seed mod this) seconds
 PACKET_GAP_NS = 1_000

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from simkit import book, cores, hugepages, lines, profile, recovery
 from simkit._native import core
+from simkit.dut import DUT_READY, DUT_READY_TIMEOUT_S
 from simkit.engine import streams
 from simkit.engine.process import call_engine, call_engine_pair, unique_prefix
 from simkit.errors import ConfigError
@@ -31,8 +32,6 @@ from simkit.validators import parse_regex
 IMPLEMENTED_BACKENDS = ("dpdk", "io_uring", "socket", "af_xdp")
 # engine facts about the data path, kept in Report.engine (and its to_dict)
 ENGINE_IO_KEYS = ("tx_backend", "rx_backend", "receiver", "io_uring", "processes", "af_xdp")
-DUT_READY = r"^READY$"  # a DUT prints this line once its ports are up
-DUT_READY_TIMEOUT_S = 10.0
 DUT_LINKS = ("ring", "veth")  # ring: the default, i.e. no link asked for; a DUT path is veth
 RECEIVER_DRAIN_MS = 200  # a two-process receiver's silence before it ends (engine default)
 RECEIVER_DRAIN_GAPS = 3  # ... at least this many gaps of a paced run

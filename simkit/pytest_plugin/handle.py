@@ -8,10 +8,10 @@ import shlex
 import pytest
 
 from simkit import hugepages, validators
-from simkit.dut import DUT
+from simkit.dut import DUT, DUT_READY
 from simkit.engine.process import unique_prefix
-from simkit.engine.run import DUT_READY, run_on_path
 from simkit.engine.run import run as run_scenario
+from simkit.engine.run import run_on_path
 from simkit.errors import BackendUnavailable, CheckFailed, ConfigError
 from simkit.links import DutPath, dut_backend_of
 from simkit.links.veth import VethLink

@@ -44,3 +44,15 @@ def test_the_public_names_still_resolve_lazily(tmp_path):
     modules = _modules_after("import simkit\n        simkit.Scenario; simkit.run; simkit.Report", tmp_path)
     assert "simkit.engine.run" in modules and "simkit.scenario" in modules
     assert set(dir(__import__("simkit"))) >= {"Scenario", "run", "Report", "__version__"}
+
+
+def test_the_cli_builds_its_parser_without_packet_layers_or_engine(tmp_path):
+    """``simkit --help``, completion and every usage error: the parser alone, at once."""
+    code = "from simkit.cli import build_parser\n        build_parser()"
+    assert _heavy(_modules_after(code, tmp_path)) == []
+
+
+def test_the_corpus_package_names_resolve_lazily(tmp_path):
+    modules = _modules_after("import simkit.corpus\n        simkit.corpus.CorpusSpec", tmp_path)
+    assert "simkit.corpus.writer" in modules
+    assert set(dir(__import__("simkit.corpus").corpus)) >= {"RAW_UNITS", "write_corpus"}
