@@ -41,10 +41,9 @@ def command(args) -> int:
     thresholds = args.fail if args.fail is not None else \
         comparing.parse_thresholds(comparing.DEFAULT_FAIL)
     base, new = load_reports(args.base), load_reports(args.new)
-    comparisons, notes = comparing.compare_all(base, new, thresholds)
-    if not comparisons:  # a gate that compared nothing must not pass
-        raise ConfigError(f"nothing to compare: no report in {args.new} has a partner in "
-                          f"{args.base} (tests are paired by id): are these the right files?")
+    if not new:  # a gate that compared nothing must not pass
+        raise ConfigError(f"nothing to compare: {args.new} holds no reports")
+    comparisons, notes = comparing.compare_all(base, new, thresholds, args.base)
     print("\n\n".join(comparing.render(c) for c in comparisons))
     for note in notes:
         print(note)

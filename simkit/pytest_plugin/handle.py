@@ -8,7 +8,7 @@ import shlex
 import pytest
 
 from simkit import hugepages, validators
-from simkit.dut import DUT, DUT_READY
+from simkit.dut import DUT, DUT_READY, DUT_READY_TIMEOUT_S
 from simkit.engine.process import unique_prefix
 from simkit.engine.run import run as run_scenario
 from simkit.engine.run import run_on_path
@@ -159,7 +159,7 @@ class Bypass:
     # -- the device under test ----------------------------------------------
 
     def spawn(self, argv, *, lcores: int | str | None = None, stdin: bytes | str | None = None,
-              ready: str | tuple | None = DUT_READY, ready_timeout_s: float = 10.0,
+              ready: str | tuple | None = DUT_READY, ready_timeout_s: float = DUT_READY_TIMEOUT_S,
               dut_backend: str | None = None, **placeholders) -> DUT:
         """Start a DUT on this test's DUT path; it is stopped and reaped when the test ends.
 

@@ -284,9 +284,18 @@ def pair_up(base: list[tuple[str | None, dict]], new: list[tuple[str | None, dic
     return pairs, notes
 
 
-def compare_all(base, new, thresholds=()) -> tuple[list[Comparison], list[str]]:
-    """Every pair of :func:`pair_up`, compared; and its notes."""
+def compare_all(base, new, thresholds=(), base_name: str = "the base"
+                ) -> tuple[list[Comparison], list[str]]:
+    """Every pair of :func:`pair_up`, compared; and its notes.
+
+    Raises:
+        ConfigError: ``new`` has reports and none has a partner in ``base`` (named
+            ``base_name``): a gate that compared nothing must not pass.
+    """
     pairs, notes = pair_up(base, new)
+    if new and not pairs:
+        raise ConfigError(f"no report of {len(new)} has a partner in {base_name} (tests are "
+                          f"paired by id; {len(base)} in it): is it the right base?")
     return [compare(b, n, thresholds, label) for label, b, n in pairs], notes
 
 

@@ -3,7 +3,8 @@
 The reference books are pinned on a hand-made session first (the record rule
 and the replace semantics), then a correct feed handler must match them
 record for record on io_uring and DPDK, and one that mishandles replaces
-(``--broken-replace``) is caught at or after the session's first replace.
+(``--broken-replace``) is caught exactly where its bug first changes a published
+top: books with that bug, built over the same stream, say where.
 """
 
 import pytest
@@ -84,25 +85,40 @@ def test_a_correct_feed_handler_publishes_the_reference_tops_of_book(
     report.assert_clean()  # nor do its records disturb the receiver's accounting
 
 
+class KeepsReplacedShares(book._Books):
+    """The books of ``--broken-replace`` as its source says (fixtures/feed_handler/src/book.c):
+    a replace adds the new order and leaves the original's shares where they were."""
+
+    def apply(self, seq, msg):
+        self._replacing = msg.msg_type == "U"
+        return super().apply(seq, msg)
+
+    def _reduce(self, ref, shares):
+        if not self._replacing:
+            super()._reduce(ref, shares)
+
+
 @pytest.mark.parametrize("backend", ["io_uring", "dpdk"])
-def test_a_feed_handler_that_mishandles_replaces_is_caught(
-        backend, needs_pair, feed_handler_build, nothing_left):
+def test_a_feed_handler_that_mishandles_replaces_is_caught_where_it_first_shows(
+        backend, needs_pair, feed_handler_build, nothing_left, monkeypatch):
     needs_pair("veth", backend, backend)
     report = book_run(backend, feed_handler(feed_handler_build, backend, "--broken-replace"))
-    first = report.book["first_divergence"]
-    assert report.book["mismatches"] > 0
-    # nothing goes wrong before the session's first replace
-    first_replace = None
-    for frame in read_stream(itch_stream(DATAGRAMS, SEED)):
-        packet = parse(frame[42:])
-        for i, raw in enumerate(packet.messages):
-            if raw[:1] == b"U":
-                first_replace = packet.sequence + i
-                break
-        if first_replace is not None:
-            break
-    assert first["seq"] >= first_replace
-    with pytest.raises(CheckFailed, match=rf"book: .* first at seq {first['seq']} symbol "):
+    # where the bug first changes a published top: the correct books against books with
+    # the handler's bug, over the same stream (the first replace alone need not show:
+    # shares left below the best level stay hidden until the levels above them go)
+    frames = list(read_stream(itch_stream(DATAGRAMS, SEED)))
+    correct, stock = book.reference_records(frames)
+    with monkeypatch.context() as m:
+        m.setattr(book, "_Books", KeepsReplacedShares)
+        broken, _ = book.reference_records(frames)
+    predicted = book.compare(correct, broken, stock)["first_divergence"]
+    assert predicted is not None and report.book["mismatches"] > 0
+    assert report.book["first_divergence"] == predicted
+    packets = [parse(frame[42:]) for frame in frames]
+    first_replace = min(packet.sequence + i for packet in packets
+                        for i, raw in enumerate(packet.messages) if raw[:1] == b"U")
+    assert predicted["seq"] >= first_replace
+    with pytest.raises(CheckFailed, match=rf"book: .* first at seq {predicted['seq']} symbol "):
         report.assert_clean()
 
 

@@ -94,7 +94,7 @@ def test_lcores_this_run_cannot_have_are_one_line_and_exit_2(args, prefix, messa
 
 @pytest.mark.parametrize("taskset, main, worker", [
     ((), None, None),                       # the process's first two cores, like DPDK's 0,1
-    (("taskset", "-c", "1"), "1", "1"),     # allowed one core: left on it
+    (("taskset", "-c", "0"), "0", "0"),     # allowed one core: left on it
 ])
 def test_kernel_backends_keep_generator_and_receiver_on_cores_of_their_own(
         taskset, main, worker, needs_pair, nothing_left):
@@ -102,6 +102,8 @@ def test_kernel_backends_keep_generator_and_receiver_on_cores_of_their_own(
     apart as DPDK's lcores are, so a kernel row of a comparison runs on the cores a DPDK
     row does; a process confined to one core stays there."""
     needs_pair("veth", "socket", "socket")
+    if len(machine_cores()) < 2:
+        pytest.skip("this process may run on one core: nothing to pin apart")
     first, second = (str(c) for c in machine_cores()[:2])
     proc = simkit("--backend", "socket", "--link", "veth", "--rate", "20000", "--count", "40000",
                   prefix=taskset)

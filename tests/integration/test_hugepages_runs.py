@@ -9,6 +9,7 @@ processes may hold pages at the same time (pytest-xdist): then the shared
 account's ``original`` must still be the size the machine had.
 """
 
+import fcntl
 import json
 import os
 import signal
@@ -78,17 +79,39 @@ def test_a_huge_page_run_takes_its_pages_from_its_own_mount_and_puts_everything_
     hugepages_put_back(proc.pid)
 
 
+def account() -> dict:
+    with open(os.path.join(rundir.run_dir(), hugepages.ACCOUNT)) as f:
+        return json.load(f)
+
+
+def account_and_pool() -> tuple[dict, int]:
+    """The account and the pool as one state: read under the lock simkit writes both under
+    (other simkit processes may be taking or giving back pages meanwhile)."""
+    with open(os.path.join(rundir.run_dir(), hugepages.LOCK), "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        return account(), pool()
+
+
 def test_two_runs_at_once_share_the_account_and_the_last_puts_the_pool_back(
         tmp_path, hugepages_put_back):
-    runs = [simkit_run("--hugepages", str(PAGES), "--rate", "20000", "--count", str(n),
-                       json_path=tmp_path / f"{n}.json") for n in (20000, 40000)]
-    for proc in runs:
-        _, err = proc.communicate(timeout=2 * WAIT_S)
-        assert proc.returncode == 0, err
-    for n in (20000, 40000):
+    short, long = (simkit_run("--hugepages", str(PAGES), "--rate", "20000", "--count", str(n),
+                              json_path=tmp_path / f"{n}.json") for n in (20000, 200000))
+    _, err = short.communicate(timeout=WAIT_S)
+    assert short.returncode == 0, err
+    # the first to end leaves the account, and the pool still holds the other's pages
+    assert long.poll() is None, "the second run should outlast the first"
+    shared, pages = account_and_pool()
+    holders = [h for h in shared["holders"] if h["size_kb"] == 2048]
+    assert long.pid in [h["pid"] for h in holders] and short.pid not in [h["pid"] for h in holders]
+    entry = shared["pools"]["2048"]
+    assert pages >= entry["original"] + sum(h["pages"] for h in holders) - entry["spare"]
+    assert mounts_of(long.pid) and not mounts_of(short.pid)
+    _, err = long.communicate(timeout=2 * WAIT_S)
+    assert long.returncode == 0, err
+    for n in (20000, 200000):
         report = json.loads((tmp_path / f"{n}.json").read_text())
         assert report["rx"]["packets"] == n and report["engine"]["hugepages"]["pages"] == PAGES
-    hugepages_put_back(*(proc.pid for proc in runs))
+    hugepages_put_back(short.pid, long.pid)
 
 
 def test_a_killed_run_leaves_pages_that_the_next_run_puts_back(hugepages_put_back):
@@ -100,8 +123,7 @@ def test_a_killed_run_leaves_pages_that_the_next_run_puts_back(hugepages_put_bac
     proc.send_signal(signal.SIGKILL)  # no clean-up of its own: the engine gets SIGTERM
     proc.wait()
     assert mounts_of(proc.pid), "a SIGKILLed run cannot unmount: the next run must"
-    with open(os.path.join(rundir.run_dir(), hugepages.ACCOUNT)) as f:
-        assert proc.pid in [h["pid"] for h in json.load(f)["holders"]]  # still held
+    assert proc.pid in [h["pid"] for h in account()["holders"]]  # still held
     assert pool() >= PAGES
     nxt = simkit_run("--count", "1000")  # any run sweeps first
     _, err = nxt.communicate(timeout=WAIT_S)

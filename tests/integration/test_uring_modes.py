@@ -61,8 +61,7 @@ def test_uring_wait_unpaced_keeps_count(dev_option, engine_option, fact, value, 
                            "--tx-netns", w.tx_netns, "--rx-netns", w.rx_netns,
                            "--tx-dev", w.tx_dev, "--rx-dev", w.rx_dev + dev_option,
                            "--count", "50000", *engine_option], prefix, 60)
-    assert raw["io_uring"][fact] == value
-    assert raw["io_uring"]["rx_taskrun"].startswith("defer_taskrun")
+    assert raw["io_uring"][fact] == value  # (without min_wait, Linux < 6.12, batch_us reads 0)
     assert raw["tx"]["packets"] == raw["rx"]["packets"] + raw["seq"]["lost"] == 50_000
     assert raw["seq"]["duplicated"] == 0 and raw["rx"]["packets"] > 0
 

@@ -87,7 +87,7 @@ def test_a_base_with_no_test_of_this_session_fails_it(pytester, needs_dpdk_link)
     (pytester.path / "other.json").write_text(json.dumps(base))
     result = pytester.runpytest(*RING, "--bypass-compare=other.json")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*no report of this session has a partner in other.json*"])
+    result.stdout.fnmatch_lines(["*no report of * has a partner in other.json*"])
 
 
 @pytest.mark.parametrize("args,words", [

@@ -166,7 +166,8 @@ def _bad_inputs(tmp_path) -> dict:
             "nothing pairs": [write(tmp_path, "a.json", {"tests": [{"test": "t::x",
                                                                     "report": report()}]}),
                               write(tmp_path, "b.json", {"tests": [{"test": "t::y",
-                                                                    "report": report()}]})]}
+                                                                    "report": report()}]})],
+            "empty new": [good, write(tmp_path, "empty.json", {"tests": []})]}
 
 
 @pytest.mark.parametrize("case,words", [
@@ -175,7 +176,8 @@ def _bad_inputs(tmp_path) -> dict:
     ("not json", "is not JSON"),
     ("not a report", "neither a run report"),
     ("report without the metric", "has no latency_ns.p9999"),
-    ("nothing pairs", "nothing to compare: no report in"),  # a gate must not pass on nothing
+    ("nothing pairs", "no report of 1 has a partner in"),  # a gate must not pass on nothing
+    ("empty new", "nothing to compare: "),
 ])
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, case, words):
     proc = simkit_cli("compare", *_bad_inputs(tmp_path)[case])

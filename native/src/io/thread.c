@@ -49,18 +49,17 @@ static int two_cores(int *first, int *second)
     return found == 2;
 }
 
-static void pin(pthread_t tid, int cpu)
+static void one_cpu(cpu_set_t *set, int cpu)
 {
-    cpu_set_t set;
-
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    pthread_setaffinity_np(tid, sizeof(set), &set); /* best effort */
+    CPU_ZERO(set);
+    CPU_SET(cpu, set);
 }
 
 int sk_io_thread_launch(int (*fn)(void *), void *arg)
 {
     int main_cpu = 0, worker_cpu = 0, pinned;
+    pthread_attr_t attr;
+    cpu_set_t set;
     int ret;
 
     if (worker.running)
@@ -69,14 +68,20 @@ int sk_io_thread_launch(int (*fn)(void *), void *arg)
     worker.arg = arg;
     worker.result = 0;
     pinned = two_cores(&main_cpu, &worker_cpu);
-    ret = pthread_create(&worker.tid, NULL, worker_main, NULL);
+    pthread_attr_init(&attr);
+    if (pinned) { /* the worker starts on its core: no first slice on the generator's */
+        one_cpu(&set, worker_cpu);
+        pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+    }
+    ret = pthread_create(&worker.tid, &attr, worker_main, NULL);
+    pthread_attr_destroy(&attr);
     if (ret != 0)
         return -ret;
     worker.running = 1;
     pthread_setname_np(worker.tid, WORKER_NAME); /* top -H, /proc/PID/task/TID/comm */
     if (pinned) {
-        pin(worker.tid, worker_cpu);
-        pin(pthread_self(), main_cpu);
+        one_cpu(&set, main_cpu);
+        pthread_setaffinity_np(pthread_self(), sizeof(set), &set); /* best effort */
     }
     return 0;
 }

@@ -26,7 +26,8 @@
  * old kernel): a normal ring, and the report says why. The SQ thread's CPU
  * is not in the side's cpu_s (getrusage of the calling thread).
  *
- * An empty receive waits in the kernel for at most SK_UDP_WAIT_US, so the
+ * An empty receive waits in the kernel (at most SK_UDP_WAIT_US, or in
+ * uring_mode=wait on a min_wait kernel until the tick, TICK_US), so the
  * receiver's CPU % and context switches say what io_uring costs. In
  * uring_mode=wait the receiver adapts to the arrivals: while completions
  * come dense it sleeps until a batch is there (or batch_us, min_wait), while
@@ -263,8 +264,9 @@ static int arm_multishot(struct sk_port *p)
  * first completion sleeps without a timeout of its own (an hrtimer armed and
  * cancelled at every wait, ~4 % of a core at 100 kpps) and still wakes to
  * look at the clock when nothing comes. Each expiry is a wake-up whether or
- * not datagrams come, so it is slow: 10 ms, against the 500 ms a receiver
- * drains for; at 1 ms it cost the 100 kpps receiver about half a point. */
+ * not datagrams come, so it is slow: 10 ms, against the 200 ms a receiver
+ * drains for by default (a run's end or a stop is seen up to 10 ms late);
+ * at 1 ms it cost the 100 kpps receiver about a point of CPU. */
 static int arm_tick(struct sk_port *p)
 {
     static struct __kernel_timespec every = {.tv_sec = 0, .tv_nsec = TICK_US * 1000L};
