@@ -9,7 +9,12 @@ packs it into MoldUDP64 datagrams of at most 1472 bytes:
   C's), from a fresh simulator each round, its books filling up to their
   65,536-order cap as in a long day;
 * python: bench/market_reference.py, the pure-Python simulator simkit had
-  before, ``iter_messages`` then ``pack_messages``.
+  before, ``iter_messages`` then ``pack_messages``;
+* native, python's session: like for like with the python round, whole
+  sessions of the same number of events with the reference's settings
+  (uniform symbol activity, skew 0; books far below their cap), each from a
+  fresh simulator, repeated to at least --like-messages messages. The ratio
+  line of each round is this row's total against python's total, CPU and wall.
 
 Every round is printed (wall and CPU seconds of this process: on a shared
 machine the CPU rate is the simulator's, the wall rate what it got), then the
@@ -56,6 +61,25 @@ def native_round(messages: int) -> tuple[int, int, float, float]:
     return datagrams, seq[0] - 1, time.perf_counter() - t0, time.process_time() - c0
 
 
+def native_sessions(events: int, at_least: int) -> tuple[int, int, float, float]:
+    """Whole sessions of ``events`` events with the reference's settings, each from a
+    fresh simulator, until ``at_least`` messages: datagrams, messages, wall and CPU s."""
+    datagrams = messages = 0
+    wall = cpu = 0.0
+    while messages < at_least:
+        ffi, lib, sim = MarketSimulator(SEED, skew=0.0).open_native(events)
+        buf = ffi.new("uint8_t[]", BATCH * PAYLOAD)
+        lens = ffi.new("uint32_t[]", BATCH)
+        seq = ffi.new("uint64_t *", 1)
+        t0, c0 = time.perf_counter(), time.process_time()
+        while (made := lib.sk_market_datagrams(sim, buf, BATCH * PAYLOAD, PAYLOAD,
+                                                b"SIMKIT0001", seq, lens, BATCH)) > 0:
+            datagrams += made
+        wall, cpu = wall + time.perf_counter() - t0, cpu + time.process_time() - c0
+        messages += seq[0] - 1
+    return datagrams, messages, wall, cpu
+
+
 def python_round(events: int) -> tuple[int, int, float, float]:
     t0, c0 = time.perf_counter(), time.process_time()
     messages = PyMarketSimulator(SEED).messages(events)
@@ -77,20 +101,33 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=20_000_000, help="native messages a round")
     ap.add_argument("--py-events", type=int, default=200_000, help="python events a round")
+    ap.add_argument("--like-messages", type=int, default=5_000_000,
+                    help="native messages a round in whole python-sized sessions")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-corpus", action="store_true")
     ap.add_argument("--dir", default=tempfile.gettempdir())
     args = ap.parse_args()
+    if min(args.messages, args.py_events, args.like_messages, args.rounds) < 1:
+        ap.error("--messages, --py-events, --like-messages and --rounds must be at least 1")
 
     print("| simulator | round | datagrams | messages | wall s | CPU s | M msg/s (wall) "
           "| M msg/s (CPU) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    ratios = []
     for r in range(1, args.rounds + 1):
-        for name, fn, n in (("native (C)", native_round, args.messages),
-                            ("python (reference)", python_round, args.py_events)):
-            d, m, wall, cpu = fn(n)
+        rows = {}
+        for name, run in (("native (C)", lambda: native_round(args.messages)),
+                          ("python (reference)", lambda: python_round(args.py_events)),
+                          ("native, python's session",
+                           lambda: native_sessions(args.py_events, args.like_messages))):
+            d, m, wall, cpu = rows[name] = run()
             print(f"| {name} | {r} | {d:,} | {m:,} | {wall:.3f} | {cpu:.3f} | "
                   f"{m / wall / 1e6:.2f} | {m / cpu / 1e6:.2f} |", flush=True)
+        (_, nm, nw, nc), (_, pm, pw, pc) = rows["native, python's session"], \
+            rows["python (reference)"]
+        ratios.append(f"round {r}: native / python, like for like: {nm / nc / (pm / pc):,.0f}x "
+                      f"(CPU), {nm / nw / (pm / pw):,.0f}x (wall)")
+    print("\n" + "\n".join(ratios))
     print(f"\nload average: {os.getloadavg()}")
     if args.no_corpus:
         return

@@ -10,10 +10,12 @@ rx Mpps, loss, CPU %, context switches per second and latency p50/p99/p99.9,
 the busy share of the receiver's core over the same time, and the load
 average), then each receiver's medians.
 
-Two CPU figures: ``CPU %`` is the receiver thread's own (getrusage, as the
-engine reports it); ``core %`` is the receiver's core busy, read from the
-kernel's idle residency (cpuidle) over the run and taken over the engine's
-wall time. The core's figure also holds what the kernel does for the receiver
+``rx Mpps`` is packets over the receiver's first-to-last-packet span. Two
+CPU figures: ``CPU %`` is the receiver thread's own (getrusage over its
+loop, as the engine reports it); ``core %`` is the receiver's core busy,
+from the kernel's idle residency (cpuidle) between the generator's start and
+the receiver's exit (the same window: a few ms more than the loop). The
+core's figure also holds what the kernel does for the receiver
 outside its thread (waking it from idle, interrupts), and it is the outside
 check on the thread's: the two disagree for a receiver that sleeps on a short
 timer (see docs/PERFORMANCE.md).
@@ -90,11 +92,11 @@ def one_round(spec: str, wiring, count: int, rate: int) -> dict:
     side = json.loads(out)["rx"]
     wall = side["wall_s"] or 1e-9
     latency = json.loads(out).get("latency_ns") or {}
-    return {"receiver": spec, "mpps": side["packets"] / wall / 1e6,
+    return {"receiver": spec, "mpps": side["packets"] / (side["duration_s"] or 1e-9) / 1e6,
             "lost": count - side["packets"], "cpu": 100 * side["cpu_s"] / wall,
             "ctxsw": side["ctx_switches"] / wall, "p50": latency.get("p50", 0) / 1e3,
             "p99": latency.get("p99", 0) / 1e3, "p999": latency.get("p999", 0) / 1e3,
-            "core": 100 * (span - (idle1 - idle0) / 1e6) / wall if idle0 >= 0 else float("nan"),
+            "core": 100 * (1 - (idle1 - idle0) / 1e6 / span) if idle0 >= 0 else float("nan"),
             "load": os.getloadavg()[0]}
 
 
