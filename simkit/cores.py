@@ -1,7 +1,10 @@
 """The engine's cores: ``simkit run --lcores GEN,RX`` (``Scenario.lcores``).
 
-By default the engine's generator polls on core 0 (DPDK's main lcore) and its
-receiver on core 1 (the worker lcore). ``--lcores GEN,RX`` puts them on the
+By default the engine's generator polls on the first core this process may
+run on (DPDK's main lcore; core 0 on most machines) and its receiver on the
+second (the worker lcore), both cores of a process confined to one
+(:func:`default_engine_cores`, as native/src/io/thread.c chooses them for
+DPDK's lcores and for the kernel backends' threads). ``--lcores GEN,RX`` puts them on the
 cores production uses: EAL gets ``-l GEN,RX --main-lcore GEN``, so the
 generator runs on GEN and the receiver on RX. Both must be cores this process
 may run on (its affinity: a cpuset or ``taskset`` narrows it) and, for a real
@@ -24,6 +27,13 @@ MAX_CORE = 4095
 def machine_cores() -> list[int]:
     """The cores this process may run on (its affinity), in order."""
     return sorted(os.sched_getaffinity(0))
+
+
+def default_engine_cores() -> tuple[int, int]:
+    """The engine's (generator, receiver) cores without ``--lcores``: the first two this
+    process may run on, or its one core twice."""
+    cores = machine_cores()
+    return cores[0], cores[1 if len(cores) > 1 else 0]
 
 
 def parse_engine_lcores(value) -> tuple[int, int] | None:

@@ -33,7 +33,8 @@ The DUT is told where it sits through placeholders in its argv
 - both: ``{netns}``, ``{iface_in}``, ``{iface_out}``, ``{addr}`` and
   ``{port}`` (the DUT's input address and port).
 
-Cores: the engine's generator polls on core 0 and its receiver on core 1. A
+Cores: the engine's generator polls on core 0 and its receiver on core 1 (the
+first two this process may run on: :func:`simkit.cores.default_engine_cores`). A
 DPDK DUT's lcores (:func:`dut_lcores`) are ``lcores=N`` cores, or a core list
 (``"0,1"``), or by default every core the engine does not poll on -- on a
 2-core machine none is left, so the default is core 1, shared with the
@@ -52,7 +53,7 @@ from __future__ import annotations
 import shutil
 
 from simkit import netns, validators
-from simkit.cores import machine_cores
+from simkit.cores import default_engine_cores, machine_cores
 from simkit.errors import BackendUnavailable, ConfigError
 from simkit.links.base import AF_PACKET_FRAMES, KERNEL_BACKENDS, Link, Wiring
 
@@ -61,7 +62,6 @@ PREFIX_LEN, UDP_PORT = 30, 20000
 RECOVERY_PORT = 20001  # simkit.recovery's request server (on GEN_IP)
 LINE_B_PORT = 20002  # simkit.lines: line B at the DUT input
 BOOK_PORT = 20003  # simkit.book: top-of-book records at RX_IP
-ENGINE_CORES = (0, 1)  # the engine's pollers: generator, receiver (see the module doc)
 # EAL options that choose lcores: -l LIST, --lcores MAP, -c MASK (and their joined forms)
 _LCORE_FLAGS = ("-l", "--lcores", "-c")
 DUT_BACKENDS = ("dpdk", *KERNEL_BACKENDS)
@@ -77,18 +77,20 @@ def _cores_text(cores) -> str:
     return ",".join(str(c) for c in cores)
 
 
-def dut_lcores(lcores=None, engine_cores=ENGINE_CORES) -> str:
+def dut_lcores(lcores=None, engine_cores=None) -> str:
     """A DPDK DUT's ``-l`` list: ``lcores`` checked against this machine, or the default.
 
     Args:
         lcores: a count (``2``), a core list (``"0,1"``, ``"2-5"``), or
             ``None``: every core the engine does not poll on, else the last core.
-        engine_cores: the cores the engine polls on (``Scenario.lcores``; default 0, 1).
+        engine_cores: the cores the engine polls on (``Scenario.lcores``; default
+            :func:`simkit.cores.default_engine_cores`).
 
     Raises:
         ConfigError: a bad form, more cores than the machine has, or a core it lacks.
     """
     cores = machine_cores()
+    engine_cores = engine_cores or default_engine_cores()
     free = [c for c in cores if c not in engine_cores]
     if lcores is None:
         return _cores_text(free or cores[-1:])
@@ -152,7 +154,7 @@ class DutPath(Link):
         hugepages: a huge page reservation (:func:`simkit.hugepages.reserved`)
             a DPDK DUT's ``{eal}`` puts it on; ``None``: ``--no-huge -m 256``.
         engine_cores: the engine's cores (``--lcores GEN,RX``), which a DPDK
-            DUT's default lcores avoid; ``None``: 0 and 1.
+            DUT's default lcores avoid; ``None``: the default ones (0 and 1).
 
     Attributes (after setup):
         placeholders: the values of the DUT argv's ``{name}`` placeholders.
@@ -177,7 +179,7 @@ class DutPath(Link):
 
         self.dut_backend, self.eal_args = dut_backend, eal_args
         self.hugepages = hugepages
-        self.engine_cores = tuple(engine_cores or ENGINE_CORES)
+        self.engine_cores = tuple(engine_cores or default_engine_cores())
         self.base = netns.unique_base()
         self.gen_ns, self.dut_netns, self.rx_ns = f"{self.base}g", f"{self.base}d", f"{self.base}r"
         self.if_gen, self.if_in = f"{self.base}g", f"{self.base}i"

@@ -92,23 +92,24 @@ def test_lcores_this_run_cannot_have_are_one_line_and_exit_2(args, prefix, messa
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-@pytest.mark.parametrize("taskset, main, worker", [
-    ((), None, None),                       # the process's first two cores, like DPDK's 0,1
-    (("taskset", "-c", "0"), "0", "0"),     # allowed one core: left on it
-])
-def test_kernel_backends_keep_generator_and_receiver_on_cores_of_their_own(
-        taskset, main, worker, needs_pair, nothing_left):
-    """Without EAL the generator (spinning while it paces) and the receiver are pinned
-    apart as DPDK's lcores are, so a kernel row of a comparison runs on the cores a DPDK
-    row does; a process confined to one core stays there."""
-    needs_pair("veth", "socket", "socket")
+@pytest.mark.parametrize("link,backend", [("veth", "socket"), ("ring", "dpdk")])
+@pytest.mark.parametrize("confined", [False, True], ids=["first-two-cores", "taskset-one-core"])
+def test_the_default_cores_are_the_first_two_the_process_may_use(
+        link, backend, confined, needs_pair, nothing_left):
+    """Without --lcores the generator (the main thread, spinning while it paces) keeps the
+    first core this process may run on and the receiver takes the second, DPDK's lcores
+    and the kernel backends' threads alike; a process confined to one core (taskset, a
+    cpuset) stays on it, both threads there, never sent to cores it was not given."""
+    needs_pair(link, backend, backend)
     if len(machine_cores()) < 2:
         pytest.skip("this process may run on one core: nothing to pin apart")
     first, second = (str(c) for c in machine_cores()[:2])
-    proc = simkit("--backend", "socket", "--link", "veth", "--rate", "20000", "--count", "40000",
+    taskset = ("taskset", "-c", second) if confined else ()
+    proc = simkit("--backend", backend, "--link", link, "--rate", "20000", "--count", "40000",
                   prefix=taskset)
     threads = engine_threads(proc.pid)
     _, err = proc.communicate(timeout=WAIT_S)
     assert proc.returncode == 0, err
     workers = [cpus for name, cpus in threads.items() if name.startswith(WORKER)]
-    assert (threads["main"], workers) == (main or first, [worker or second]), threads
+    assert (threads["main"], workers) == ((second, [second]) if confined
+                                          else (first, [second])), threads

@@ -66,3 +66,18 @@ def test_a_dpdk_duts_default_lcores_avoid_the_engines_chosen_cores(monkeypatch):
     path = dut.DutPath("simkit-1-0-x", engine_cores=(3, 0))
     assert path.engine_cores == (3, 0)
     assert dut.dut_lcores(1, path.engine_cores) == "1"
+
+
+@pytest.mark.parametrize("allowed,engine,dut_default", [
+    ([0, 1, 2, 3], (0, 1), "2,3"),
+    ([4, 5, 6, 7], (4, 5), "6,7"),   # a cpuset: the engine's defaults are inside it
+    ([3], (3, 3), "3"),              # one core: everything shares it
+])
+def test_the_engines_default_cores_are_the_first_two_allowed(monkeypatch, allowed, engine,
+                                                              dut_default):
+    from simkit.links import dut
+
+    monkeypatch.setattr(cores, "machine_cores", lambda: allowed)
+    monkeypatch.setattr(dut, "machine_cores", lambda: allowed)
+    assert cores.default_engine_cores() == engine
+    assert dut.dut_lcores() == dut_default

@@ -422,7 +422,7 @@ static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
                          size_t errlen)
 {
     char *argv[MAX_EAL_ARGS] = {0};
-    char *extra = NULL, *tok, *save = NULL, quote[LOG_LINE_LEN + 16];
+    char *extra = NULL, *tok, *save = NULL, quote[LOG_LINE_LEN + 16], lcores[64];
     const char *fixed[] = {
         "simkit-engine", "--no-shconf", "--no-telemetry",
         "--file-prefix", cfg->file_prefix,
@@ -441,9 +441,16 @@ static int dpdk_env_init(const struct sk_env_cfg *cfg, char *err,
     for (i = 0; i < RTE_DIM(fixed) && ret == 0; i++)
         ret = argv_push(fixed[i]);
     if (ret == 0 && !mentions(cfg->extra_args, LCORE_FLAGS)) {
-        ret = argv_push("-l");
-        if (ret == 0)
-            ret = argv_push(cfg->n_lcores > 1 ? "0,1" : "0");
+        /* lcore 0 (main: the generator) and 1 (the receiver) on the first two
+         * cores this process may run on (-l 0,1 on most machines), so a
+         * taskset or a cpuset is kept: with one core, both lcores share it */
+        int gen = 0, rx = 1;
+
+        if (sk_io_engine_cores(&gen, &rx) && cfg->n_lcores > 1)
+            snprintf(lcores, sizeof(lcores), "--lcores=0@%d,1@%d", gen, rx);
+        else
+            snprintf(lcores, sizeof(lcores), "--lcores=0@%d", gen);
+        ret = argv_push(lcores);
     }
     if (ret == 0 && !huge)
         ret = argv_push("--no-huge");

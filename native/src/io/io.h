@@ -123,8 +123,14 @@ void sk_io_xdp_quiet(void);
 /* By name ("dpdk", "io_uring", "socket", "af_xdp"), or NULL. */
 const struct sk_io_ops *sk_io_by_name(const char *name);
 
-/* Worker threads for runs without EAL (thread.c): pinned to the second
- * core when there is one. launch returns 0 or -errno. */
+/* The engine's two cores (thread.c): the first two the process may run on
+ * (its affinity: taskset, a cpuset), the generator's then the receiver's;
+ * with one allowed core, that core twice. 0 when affinity cannot be read. */
+int sk_io_engine_cores(int *generator, int *receiver);
+
+/* Worker threads for runs without EAL (thread.c): the caller keeps the
+ * generator's core, the worker takes the receiver's (not with one allowed
+ * core). launch returns 0 or -errno. */
 int sk_io_thread_launch(int (*fn)(void *), void *arg);
 int sk_io_thread_join(void);
 

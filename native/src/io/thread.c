@@ -33,9 +33,7 @@ static void *worker_main(void *unused)
     return NULL;
 }
 
-/* The first two cores in the calling thread's affinity mask; 0 when it has
- * fewer. */
-static int two_cores(int *first, int *second)
+int sk_io_engine_cores(int *generator, int *receiver)
 {
     cpu_set_t set;
     int cpu, found = 0;
@@ -44,9 +42,11 @@ static int two_cores(int *first, int *second)
         return 0;
     for (cpu = 0; cpu < CPU_SETSIZE && found < 2; cpu++) {
         if (CPU_ISSET(cpu, &set))
-            *(found++ == 0 ? first : second) = cpu;
+            *(found++ == 0 ? generator : receiver) = cpu;
     }
-    return found == 2;
+    if (found == 1)
+        *receiver = *generator;
+    return found > 0;
 }
 
 static void one_cpu(cpu_set_t *set, int cpu)
@@ -67,7 +67,8 @@ int sk_io_thread_launch(int (*fn)(void *), void *arg)
     worker.fn = fn;
     worker.arg = arg;
     worker.result = 0;
-    pinned = two_cores(&main_cpu, &worker_cpu);
+    /* one allowed core: both stay on it, unpinned, as the user asked */
+    pinned = sk_io_engine_cores(&main_cpu, &worker_cpu) && main_cpu != worker_cpu;
     pthread_attr_init(&attr);
     if (pinned) { /* the worker starts on its core: no first slice on the generator's */
         one_cpu(&set, worker_cpu);
