@@ -17,14 +17,18 @@ pytest_plugins = ["pytester", "report_schema_checks"]  # tests/report_schema_che
 # The tests run against the installed simkit (its built engine and cffi core),
 # never the source tree at the top level: subprocesses (`python -m simkit`,
 # scripts) must not put their working directory first on sys.path either.
+# One exception: scripts/mutate tests a scratch copy's tree on purpose, with
+# its engine and core built into it, and says so with SOURCE_TREE_ENV=1.
 ROOT = Path(__file__).resolve().parents[1]
+SOURCE_TREE_ENV = "SIMKIT_TEST_SOURCE_TREE"
 os.environ["PYTHONSAFEPATH"] = "1"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     import simkit
 
-    if Path(simkit.__file__).resolve().is_relative_to(ROOT / "simkit"):
+    if (Path(simkit.__file__).resolve().is_relative_to(ROOT / "simkit")
+            and os.environ.get(SOURCE_TREE_ENV) != "1"):
         raise pytest.UsageError(
             f"simkit was imported from the source tree ({simkit.__file__}), not the installed package: "
             "run the tests with .venv/bin/pytest (or PYTHONSAFEPATH=1), after scripts/setup")
